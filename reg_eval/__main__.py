@@ -1,0 +1,3 @@
+from reg_eval.cli import main
+
+main()

@@ -1,0 +1,58 @@
+"""The `reg-eval` command line: parse options, call library code, print.
+
+Command modules hold the option declarations; everything they compute comes from the
+library, so the CLI and the Python API give the same numbers with the same signatures.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from reg_eval import __version__
+
+app = typer.Typer(
+    name="reg-eval",
+    help=(
+        "Validate, score and compare pathology report submissions for the MICCAI REG "
+        "challenges. Every printed score carries its signature."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"reg-eval {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", callback=_print_version,
+        is_eager=True,
+    ),
+) -> None:
+    """Validate, score and compare pathology report submissions."""
+
+
+def _register() -> None:
+    # Command functions carry commands.guard.guarded themselves, and import heavy
+    # libraries lazily, inside the functions that need them.
+    from reg_eval.commands import compare, convert, models, score, validate
+
+    app.command("validate")(validate.validate_command)
+    app.command("convert")(convert.convert_command)
+    app.command("score")(score.score_command)
+    app.command("compare")(compare.compare_command)
+    app.add_typer(models.models_app, name="models")
+
+
+_register()
+
+
+def main() -> None:
+    app()
