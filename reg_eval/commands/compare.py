@@ -1,0 +1,102 @@
+"""`reg-eval compare`: is run B really better than run A? Paired tests on per-case scores."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from reg_eval.commands.guard import guarded
+from reg_eval.commands.options import (
+    BatchSizeOption,
+    CacheDirOption,
+    DeviceOption,
+    DtypeOption,
+    EmbModelOption,
+    ForceOption,
+    KeyModelOption,
+    MissingOption,
+    NoCacheOption,
+    ProfileOption,
+    QuietOption,
+    SeedOption,
+)
+from reg_eval.errors import UsageError
+from reg_eval.scoring import DEFAULT_SEED, Scorer
+
+
+@guarded
+def compare_command(
+    submissions: Annotated[
+        list[Path],
+        typer.Argument(help="Two or more submissions; the first is the baseline."),
+    ],
+    ground_truth: Annotated[Path, typer.Option("--ground-truth", "-g", help="Ground-truth JSON.")],
+    test: Annotated[
+        str,
+        typer.Option(
+            "--test", help="ar: paired approximate randomization; bs: paired bootstrap."
+        ),
+    ] = "ar",
+    n: Annotated[int, typer.Option("--n", help="Trials (ar) or resamples (bs).")] = 10_000,
+    seed: SeedOption = DEFAULT_SEED,
+    profile: ProfileOption = "offline",
+    missing: MissingOption = "error",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the comparison as JSON.")
+    ] = None,
+    batch_size: BatchSizeOption = 16,
+    device: DeviceOption = "auto",
+    dtype: DtypeOption = "float32",
+    emb_model: EmbModelOption = None,
+    key_model: KeyModelOption = None,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="text (table) or json.")
+    ] = "text",
+    force: ForceOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Compare runs against a baseline with paired significance tests.
+
+    Each run is scored once (the cache makes shared texts free); the tests then resample
+    the per-case statistics. With more than two runs, p-values are Holm-adjusted per metric.
+    """
+    from reg_eval.comparison import compare_results
+
+    if output_format not in ("text", "json"):
+        raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
+    if len(submissions) < 2:
+        raise UsageError("compare needs at least two submissions: the baseline first")
+    if output is not None and output.exists() and not force:
+        raise UsageError(f"{output} exists", hint="choose another path or pass --force")
+    scorer = Scorer(
+        profile,
+        emb_model=emb_model,
+        key_model=key_model,
+        device=device,
+        dtype=dtype,
+        batch_size=batch_size,
+        cache=not no_cache,
+        cache_dir=cache_dir,
+        seed=seed,
+        progress=not quiet,
+    )
+    results = [scorer.score_files(ground_truth, path, missing=missing) for path in submissions]
+    comparison = compare_results(
+        [path.name for path in submissions], results, test=test, n=n, seed=seed
+    )
+    if output is not None:
+        from reg_eval.io.writers import write_json
+
+        write_json(output, comparison.to_dict(), force=force)
+    if output_format == "json":
+        typer.echo(json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        from reg_eval.commands.render import print_comparison
+
+        print_comparison(Console(), comparison)

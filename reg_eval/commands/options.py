@@ -1,0 +1,66 @@
+"""Typer option declarations shared by the commands that score (score, compare)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reg_eval.profiles import PROFILES
+
+ProfileOption = Annotated[
+    str,
+    typer.Option(
+        "--profile",
+        help=f"Scoring setup: {', '.join(PROFILES)}. 'offline' needs no network but is not "
+        "comparable with the leaderboard.",
+    ),
+]
+EmbModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--emb-model",
+        help="Override the EMB model: hub name[@revision], a local folder, or a .gguf file.",
+    ),
+]
+KeyModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--key-model", help="Override the KEY spaCy pipeline: a package name or a saved folder."
+    ),
+]
+MissingOption = Annotated[
+    str,
+    typer.Option(
+        "--missing",
+        help="Ground-truth cases without a prediction: 'error' (as the platform), 'empty' "
+        "(score as an empty report, as the organisers' test.py), 'skip' (leave out, as their "
+        "evaluate()).",
+    ),
+]
+DeviceOption = Annotated[
+    str, typer.Option("--device", help="auto, cpu or cuda (auto picks cuda when available).")
+]
+DtypeOption = Annotated[
+    str,
+    typer.Option(
+        "--dtype",
+        help="EMB precision: float32 (official), bfloat16 or float16. Enters the signature.",
+    ),
+]
+BatchSizeOption = Annotated[int, typer.Option("--batch-size", help="Texts per EMB forward pass.")]
+NoCacheOption = Annotated[
+    bool, typer.Option("--no-cache", help="Do not read or write the entity and vector cache.")
+]
+CacheDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        help="Cache folder for models, entities and vectors (default: $REG_EVAL_CACHE_DIR or "
+        "~/.cache/reg-eval).",
+    ),
+]
+SeedOption = Annotated[int, typer.Option("--seed", help="Seed for resampling.")]
+ForceOption = Annotated[bool, typer.Option("--force", help="Replace existing output files.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]

@@ -1,0 +1,84 @@
+"""Terminal renderings of score and compare results; each one ends with its signature."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from reg_eval.comparison import Comparison
+from reg_eval.scoring import SUMMARY_COLUMNS, ScoreResult
+
+_LABELS = {"ranking": "Ranking", "bleu": "BLEU-4*", "rouge": "ROUGE-L", "key": "KEY", "emb": "EMB"}
+
+
+def _comparability(console: Console, comparable: bool, profile: str | None) -> None:
+    if not comparable:
+        console.print(
+            f"[bold yellow]Profile {profile}: NOT comparable with the REG 2025 leaderboard "
+            "(other models than the test phases).[/]"
+        )
+
+
+def print_score(console: Console, result: ScoreResult, *, label: str = "") -> None:
+    sig = result.signature
+    _comparability(console, sig.comparable_with_leaderboard, sig.get("profile"))
+    pct = round(result.confidence * 100)
+    table = Table(title=f"REG 2025 score{(' — ' + label) if label else ''}", title_justify="left")
+    table.add_column("metric")
+    table.add_column("mean", justify="right")
+    table.add_column(f"{pct}% CI", justify="right")
+    means = result.means
+    for name in SUMMARY_COLUMNS:
+        lo, hi = result.ci[name]
+        table.add_row(_LABELS[name], f"{means[name]:.4f}", f"[{lo:.4f}, {hi:.4f}]")
+    console.print(table)
+    alignment = result.alignment
+    console.print(
+        f"n cases: {result.n_cases}   missing: {len(alignment.missing_ids)} "
+        f"(policy {alignment.missing_policy})   extra ids ignored: {len(alignment.extra_ids)}"
+    )
+    organs = Table(title="By organ", title_justify="left")
+    organs.add_column("organ")
+    organs.add_column("n", justify="right")
+    for name in SUMMARY_COLUMNS:
+        organs.add_column(_LABELS[name], justify="right")
+    organs.add_column(f"ranking {pct}% CI", justify="right")
+    for organ, row in result.by_organ.items():
+        lo, hi = row["ci"]["ranking"]
+        organs.add_row(
+            organ,
+            str(row["n_cases"]),
+            *(f"{row[name]:.4f}" for name in SUMMARY_COLUMNS),
+            f"[{lo:.4f}, {hi:.4f}]",
+        )
+    console.print(organs)
+    console.print("* BLEU-4 is the official 4-gram count: no brevity penalty, can exceed 1.")
+    console.print(f"signature: {sig.format()}", soft_wrap=True)
+
+
+def print_comparison(console: Console, comparison: Comparison) -> None:
+    sig = comparison.signature
+    _comparability(console, sig.comparable_with_leaderboard, sig.get("profile"))
+    adjusted = len(comparison.runs) > 1
+    table = Table(
+        title=f"Against the baseline {comparison.baseline} ({sig.get('test')}, "
+        f"{sig.get('trials')} trials{', Holm-adjusted p' if adjusted else ''})",
+        title_justify="left",
+    )
+    table.add_column("run")
+    for name in SUMMARY_COLUMNS:
+        table.add_column(_LABELS[name], justify="right")
+    table.add_row(
+        f"{comparison.baseline} (baseline)",
+        *(f"{comparison.baseline_means[name]:.4f}" for name in SUMMARY_COLUMNS),
+    )
+    for run in comparison.runs:
+        cells = []
+        for name in SUMMARY_COLUMNS:
+            p = run.p_adjusted[name] if adjusted else run.p_values[name]
+            mark = "*" if p < 0.05 else ""
+            cells.append(f"{run.means[name]:.4f} ({run.deltas[name]:+.4f}, p={p:.4f}{mark})")
+        table.add_row(run.name, *cells)
+    console.print(table)
+    console.print(f"n cases: {comparison.n_cases}   * p < 0.05")
+    console.print(f"signature: {sig.format()}", soft_wrap=True)

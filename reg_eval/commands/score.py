@@ -1,0 +1,122 @@
+"""`reg-eval score`: the official REG 2025 score of one submission, with CIs and signature."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from reg_eval.commands.guard import guarded
+from reg_eval.commands.options import (
+    BatchSizeOption,
+    CacheDirOption,
+    DeviceOption,
+    DtypeOption,
+    EmbModelOption,
+    ForceOption,
+    KeyModelOption,
+    MissingOption,
+    NoCacheOption,
+    ProfileOption,
+    QuietOption,
+    SeedOption,
+)
+from reg_eval.errors import UsageError
+from reg_eval.scoring import DEFAULT_BOOTSTRAP, DEFAULT_SEED, Scorer, ScoreResult
+
+
+@guarded
+def score_command(
+    ground_truth: Annotated[
+        Path, typer.Option("--ground-truth", "-g", help="Ground-truth JSON (same format).")
+    ],
+    submission: Annotated[
+        Path, typer.Option("--submission", "-s", help="Submission JSON: [{id, report}, ...].")
+    ],
+    profile: ProfileOption = "offline",
+    missing: MissingOption = "error",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the result as JSON.")
+    ] = None,
+    per_case: Annotated[
+        Path | None,
+        typer.Option("--per-case", help="Write one row per case (.jsonl or .csv)."),
+    ] = None,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="Bootstrap resamples for the 95% CIs.")
+    ] = DEFAULT_BOOTSTRAP,
+    seed: SeedOption = DEFAULT_SEED,
+    batch_size: BatchSizeOption = 16,
+    device: DeviceOption = "auto",
+    dtype: DtypeOption = "float32",
+    emb_model: EmbModelOption = None,
+    key_model: KeyModelOption = None,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="text (tables) or json (the --output object).")
+    ] = "text",
+    force: ForceOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Score a submission with the official REG 2025 formula.
+
+    ranking = 0.15*(ROUGE+BLEU) + 0.4*KEY + 0.3*EMB per case, averaged. Validation runs
+    first; missing cases are an error unless --missing says otherwise. Every printed number
+    carries a signature naming the models, precision, tokenisation and version.
+    """
+    if output_format not in ("text", "json"):
+        raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
+    if per_case is not None and per_case.suffix.lower() not in (".jsonl", ".csv"):
+        raise UsageError(f"--per-case {per_case}: use a .jsonl or .csv file name")
+    for target in (output, per_case):
+        if target is not None and target.exists() and not force:
+            raise UsageError(f"{target} exists", hint="choose another path or pass --force")
+    scorer = Scorer(
+        profile,
+        emb_model=emb_model,
+        key_model=key_model,
+        device=device,
+        dtype=dtype,
+        batch_size=batch_size,
+        cache=not no_cache,
+        cache_dir=cache_dir,
+        bootstrap=bootstrap,
+        seed=seed,
+        progress=not quiet,
+    )
+    result = scorer.score_files(ground_truth, submission, missing=missing)
+    write_score_outputs(result, output=output, per_case=per_case, force=force)
+    err = Console(stderr=True)
+    for message in result.messages:
+        err.print(f"[yellow]warning:[/] {message}")
+    if output_format == "json":
+        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        from reg_eval.commands.render import print_score
+
+        print_score(Console(), result, label=submission.name)
+
+
+def write_score_outputs(
+    result: ScoreResult, *, output: Path | None, per_case: Path | None, force: bool
+) -> None:
+    from reg_eval.io.writers import write_csv, write_json, write_jsonl
+
+    if output is not None:
+        write_json(output, result.to_dict(), force=force)
+    if per_case is not None:
+        # Every row carries the signature, so a row copied elsewhere still says what it is.
+        signature = result.signature.format()
+        rows = [{**row, "signature": signature} for row in result.per_case_rows()]
+        if per_case.suffix.lower() == ".jsonl":
+            write_jsonl(per_case, rows, force=force)
+        else:
+            flat = [
+                {k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()}
+                for row in rows
+            ]
+            write_csv(per_case, flat, list(flat[0]), force=force)

@@ -1,0 +1,369 @@
+"""Score submissions with the official REG formula: the one path the CLI and the API share.
+
+Files -> validated cases -> aligned (reference, hypothesis) pairs -> entities and vectors from
+the backends (cached) -> per-case statistics -> means, bootstrap CIs and per-organ tables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.organs import organ_of
+from reg_eval.profiles import Profile, get_profile
+from reg_eval.signature import Signature
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from reg_eval.cache import FeatureCache
+    from reg_eval.io.records import Case
+    from reg_eval.metrics.official import OfficialCaseStats
+
+MISSING_POLICIES = ("error", "empty", "skip")
+SUMMARY_COLUMNS = ("ranking", "bleu", "rouge", "key", "emb")
+DEFAULT_SEED = 12345
+DEFAULT_BOOTSTRAP = 1000
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Which (reference, hypothesis) pairs are scored, and what was left out and why."""
+
+    ids: list[str]
+    refs: list[str]
+    hyps: list[str]
+    missing_ids: list[str]
+    extra_ids: list[str]
+    missing_policy: str
+
+
+def align_cases(reference: Sequence[Case], submission: Sequence[Case], missing: str) -> Alignment:
+    """Match cases by exact id, in ground-truth order.
+
+    Unlike the organisers' scripts, nothing is dropped or overwritten silently: missing ids
+    are an error unless the caller chose `empty` (scored as "", like their test.py) or `skip`
+    (dropped, like their evaluate()); extra ids are reported and never scored.
+    """
+    if missing not in MISSING_POLICIES:
+        raise UsageError(f"unknown --missing policy {missing!r}", hint="use error, empty or skip")
+    predicted = {case.id: case.report for case in submission}
+    reference_ids = {case.id for case in reference}
+    missing_ids = [case.id for case in reference if case.id not in predicted]
+    extra_ids = [case.id for case in submission if case.id not in reference_ids]
+    if missing_ids and missing == "error":
+        shown = ", ".join(missing_ids[:5]) + (" …" if len(missing_ids) > 5 else "")
+        raise InvalidInputError(
+            f"{len(missing_ids)} ground-truth case(s) have no prediction: {shown}",
+            hint="the platform refuses such submissions; add them, or score anyway with "
+            "--missing empty (scored as empty reports) or --missing skip (left out)",
+        )
+    ids: list[str] = []
+    refs: list[str] = []
+    hyps: list[str] = []
+    for case in reference:
+        if case.id in predicted:
+            hyp = predicted[case.id]
+        elif missing == "empty":
+            hyp = ""
+        else:
+            continue
+        ids.append(case.id)
+        refs.append(case.report)
+        hyps.append(hyp)
+    if not ids:
+        raise InvalidInputError("no case left to score: the submission matches no ground-truth id")
+    return Alignment(ids, refs, hyps, missing_ids, extra_ids, missing)
+
+
+@dataclass
+class ScoreResult:
+    """Everything a score run produced; every rendering of it carries `signature`."""
+
+    signature: Signature
+    alignment: Alignment
+    stats: OfficialCaseStats
+    organs: list[str]
+    ci: dict[str, tuple[float, float]]
+    by_organ: dict[str, dict[str, Any]]
+    confidence: float = 0.95
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def n_cases(self) -> int:
+        return len(self.alignment.ids)
+
+    @property
+    def means(self) -> dict[str, float]:
+        return {name: float(np.mean(getattr(self.stats, name))) for name in SUMMARY_COLUMNS}
+
+    def to_dict(self) -> dict[str, Any]:
+        means = self.means
+        return {
+            "signature": self.signature.to_dict(),
+            "n_cases": self.n_cases,
+            "ranking": means["ranking"],
+            "components": {name: means[name] for name in SUMMARY_COLUMNS[1:]},
+            "ci": {
+                "confidence": self.confidence,
+                **{name: list(self.ci[name]) for name in SUMMARY_COLUMNS},
+            },
+            "by_organ": self.by_organ,
+            "cases": {
+                "missing_policy": self.alignment.missing_policy,
+                "missing_ids": self.alignment.missing_ids,
+                "extra_ids": self.alignment.extra_ids,
+            },
+        }
+
+    def per_case_rows(self) -> list[dict[str, Any]]:
+        """One row per scored case, with the keyword sets and what was missed or invented."""
+        rows = []
+        for i, case_id in enumerate(self.alignment.ids):
+            ref_kw = self.stats.ref_keywords[i]
+            hyp_kw = self.stats.hyp_keywords[i]
+            rows.append(
+                {
+                    "id": case_id,
+                    "organ": self.organs[i],
+                    **{name: float(getattr(self.stats, name)[i]) for name in SUMMARY_COLUMNS[1:]},
+                    "ranking": float(self.stats.ranking[i]),
+                    "ref_keywords": sorted(ref_kw),
+                    "hyp_keywords": sorted(hyp_kw),
+                    "missed_keywords": sorted(ref_kw - hyp_kw),
+                    "extra_keywords": sorted(hyp_kw - ref_kw),
+                }
+            )
+        return rows
+
+    @property
+    def per_case(self) -> pd.DataFrame:
+        import pandas as pd
+
+        frame = pd.DataFrame(self.per_case_rows())
+        frame.attrs["signature"] = self.signature.format()
+        return frame
+
+
+def summarise(
+    stats: OfficialCaseStats,
+    organs: Sequence[str],
+    *,
+    n_resamples: int,
+    seed: int,
+    confidence: float = 0.95,
+) -> tuple[dict[str, tuple[float, float]], dict[str, dict[str, Any]]]:
+    """Bootstrap CIs overall and per organ, all from the same per-case statistics."""
+    from reg_eval.stats import bootstrap_ci
+
+    matrix = np.column_stack([getattr(stats, name) for name in SUMMARY_COLUMNS])
+    lo, hi = bootstrap_ci(matrix, n_resamples=n_resamples, seed=seed, confidence=confidence)
+    ci = {name: (float(lo[j]), float(hi[j])) for j, name in enumerate(SUMMARY_COLUMNS)}
+    by_organ: dict[str, dict[str, Any]] = {}
+    organ_array = np.asarray(organs)
+    for organ in sorted(set(organs)):
+        rows = matrix[organ_array == organ]
+        olo, ohi = bootstrap_ci(rows, n_resamples=n_resamples, seed=seed, confidence=confidence)
+        by_organ[organ] = {
+            "n_cases": int(rows.shape[0]),
+            **{name: float(rows[:, j].mean()) for j, name in enumerate(SUMMARY_COLUMNS)},
+            "ci": {
+                name: [float(olo[j]), float(ohi[j])] for j, name in enumerate(SUMMARY_COLUMNS)
+            },
+        }
+    return ci, by_organ
+
+
+class Scorer:
+    """The official REG score with models kept loaded between calls.
+
+    Models load lazily and only for texts the cache does not hold, so scoring a second
+    submission against the same ground truth embeds only its new reports.
+    """
+
+    def __init__(
+        self,
+        profile: str | Profile = "offline",
+        *,
+        emb_model: str | None = None,
+        key_model: str | None = None,
+        device: str = "auto",
+        dtype: str = "float32",
+        batch_size: int = 16,
+        cache: bool = True,
+        cache_dir: str | Path | None = None,
+        bootstrap: int = DEFAULT_BOOTSTRAP,
+        seed: int = DEFAULT_SEED,
+        progress: bool = False,
+    ) -> None:
+        base = get_profile(profile) if isinstance(profile, str) else profile
+        self.profile = base.with_models(emb=emb_model, key=key_model)
+        if dtype not in ("float32", "bfloat16", "float16"):
+            raise UsageError(f"unknown dtype {dtype!r}", hint="use float32, bfloat16 or float16")
+        if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
+            raise UsageError(f"unknown device {device!r}", hint="use auto, cpu or cuda")
+        if batch_size < 1:
+            raise UsageError("--batch-size must be at least 1")
+        if bootstrap < 1:
+            raise UsageError("--bootstrap must be at least 1")
+        self.device = device
+        self.dtype = dtype
+        self.batch_size = batch_size
+        self.use_cache = cache
+        self.cache_root = Path(cache_dir) if cache_dir else _default_cache_root()
+        self.bootstrap = bootstrap
+        self.seed = seed
+        self.progress = progress
+
+    @cached_property
+    def feature_cache(self) -> FeatureCache | None:
+        if not self.use_cache:
+            return None
+        from reg_eval.cache import FeatureCache
+
+        return FeatureCache(self.cache_root)
+
+    @cached_property
+    def _emb(self) -> Any:
+        from reg_eval.backends.embeddings import TransformersEmbeddingBackend
+        from reg_eval.models import resolve_emb
+
+        resolved = resolve_emb(
+            self.profile.emb,
+            precision=self.dtype,
+            max_length=self.profile.emb_max_length,
+            cache_root=self.cache_root,
+        )
+        return TransformersEmbeddingBackend(
+            resolved.load_path,
+            identity=resolved.identity,
+            gguf_file=resolved.gguf_file,
+            revision=resolved.revision,
+            device=self.device,
+            dtype=self.dtype,
+            batch_size=self.batch_size,
+            max_length=self.profile.emb_max_length,
+            cache=self.feature_cache,
+            progress=self.progress,
+        )
+
+    @cached_property
+    def _key(self) -> Any:
+        from reg_eval.backends.entities import SpacyEntityBackend
+        from reg_eval.models import resolve_key
+
+        resolved = resolve_key(self.profile.key, cache_root=self.cache_root)
+        return SpacyEntityBackend(
+            resolved.load,
+            identity=resolved.identity,
+            cache=self.feature_cache,
+            progress=self.progress,
+        )
+
+    def case_stats(self, refs: Sequence[str], hyps: Sequence[str]) -> OfficialCaseStats:
+        """Per-case BLEU, ROUGE, KEY, EMB and ranking; each distinct text is processed once."""
+        from reg_eval.metrics.official import official_case_stats
+
+        if len(refs) != len(hyps):
+            raise UsageError(f"{len(refs)} references but {len(hyps)} hypotheses")
+        texts = list(refs) + list(hyps)
+        entities = self._key.entity_texts(texts)
+        vectors = self._emb.embed(texts)
+        n = len(refs)
+        return official_case_stats(
+            refs,
+            hyps,
+            entities[:n],
+            entities[n:],
+            vectors[:n],
+            vectors[n:],
+            key_min_chars=self.profile.key_min_chars,
+        )
+
+    def signature(self, *, n_cases: int, missing: str) -> Signature:
+        from reg_eval.metrics.tokenize import TOKENISATION
+
+        return Signature.build(
+            "reg2025-ranking=0.15*(rouge+bleu)+0.4*key+0.3*emb",
+            {
+                "profile": self.profile.name,
+                "emb": self._emb.identity.describe(),
+                "key": self._key.identity.describe() + f"|min_chars={self.profile.key_min_chars}",
+                "tok": TOKENISATION,
+                "device": self.device,
+                "missing": missing,
+                "n": n_cases,
+                "boot": self.bootstrap,
+                "seed": self.seed,
+            },
+            comparable_with_leaderboard=self.profile.comparable_with_leaderboard,
+        )
+
+    def score_alignment(self, alignment: Alignment) -> ScoreResult:
+        stats = self.case_stats(alignment.refs, alignment.hyps)
+        organs = [organ_of(ref) for ref in alignment.refs]
+        ci, by_organ = summarise(stats, organs, n_resamples=self.bootstrap, seed=self.seed)
+        messages = list(self.feature_cache.messages) if self.feature_cache is not None else []
+        return ScoreResult(
+            signature=self.signature(n_cases=len(alignment.ids), missing=alignment.missing_policy),
+            alignment=alignment,
+            stats=stats,
+            organs=organs,
+            ci=ci,
+            by_organ=by_organ,
+            messages=messages,
+        )
+
+    def __call__(
+        self, refs: Sequence[str], hyps: Sequence[str], ids: Sequence[str] | None = None
+    ) -> ScoreResult:
+        """Score parallel lists of reference and generated reports."""
+        if len(refs) != len(hyps):
+            raise UsageError(f"{len(refs)} references but {len(hyps)} hypotheses")
+        case_ids = list(ids) if ids is not None else [f"case-{i}" for i in range(len(refs))]
+        alignment = Alignment(case_ids, list(refs), list(hyps), [], [], "n/a")
+        return self.score_alignment(alignment)
+
+    def score_files(
+        self, ground_truth: str | Path, submission: str | Path, *, missing: str = "error"
+    ) -> ScoreResult:
+        reference = load_valid_cases(ground_truth, role="ground truth")
+        predicted = load_valid_cases(submission, role="submission")
+        return self.score_alignment(align_cases(reference, predicted, missing))
+
+
+def load_valid_cases(path: str | Path, *, role: str) -> list[Case]:
+    """Cases of a file that passes validation; otherwise the validation report as an error."""
+    from reg_eval.io.validate import render_text, validate_submission
+
+    report = validate_submission(Path(path))
+    if not report.valid:
+        raise InvalidInputError(
+            f"the {role} {path} is not valid:\n{render_text(report)}",
+            hint=f"run `reg-eval validate {path}` for every finding",
+        )
+    return list(report.cases)
+
+
+def score_files(
+    ground_truth: str | Path,
+    submission: str | Path,
+    *,
+    profile: str | Profile = "offline",
+    missing: str = "error",
+    **scorer_options: Any,
+) -> ScoreResult:
+    """What `reg-eval score` computes, callable from Python with the same defaults."""
+    return Scorer(profile, **scorer_options).score_files(ground_truth, submission, missing=missing)
+
+
+def _default_cache_root() -> Path:
+    env = os.environ.get("REG_EVAL_CACHE_DIR")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "reg-eval"

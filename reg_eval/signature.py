@@ -1,0 +1,56 @@
+"""Signatures: what a number is, so that no score travels without one.
+
+A signature names what was computed, with which models (name, revision or file hash,
+precision), which tokenisation, how cases were matched, and the reg-eval version. It has a
+compact one-line form (for terminals and tables) and a dict form (for JSON outputs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from reg_eval import __version__
+
+
+@dataclass(frozen=True)
+class Signature:
+    computed: str
+    """What the number is, e.g. "reg2025-ranking" or "compare:ar"."""
+    fields: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    comparable_with_leaderboard: bool = False
+
+    @classmethod
+    def build(
+        cls, computed: str, fields: Mapping[str, object], *, comparable_with_leaderboard: bool
+    ) -> Signature:
+        items = tuple((key, _text(value)) for key, value in fields.items() if value is not None)
+        return cls(computed, items, comparable_with_leaderboard)
+
+    def get(self, key: str) -> str | None:
+        return dict(self.fields).get(key)
+
+    def format(self) -> str:
+        """One line: `reg-eval:0.1.0|computed:…|key:value|…|comparable:no`."""
+        parts = [f"reg-eval:{__version__}", f"computed:{self.computed}"]
+        parts.extend(f"{key}:{value}" for key, value in self.fields)
+        parts.append("comparable:" + ("yes" if self.comparable_with_leaderboard else "no"))
+        return "|".join(parts)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "reg_eval_version": __version__,
+            "computed": self.computed,
+            **dict(self.fields),
+            "comparable_with_leaderboard": self.comparable_with_leaderboard,
+            "text": self.format(),
+        }
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# `make demo`: the main job, offline, on the files shipped in examples/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REG=.venv/bin/reg-eval
+OUT=out/demo
+mkdir -p "$OUT"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "Validate the two example runs against the ground truth"
+for run in examples/submission-a.json examples/submission-b.json; do
+  $REG validate "$run" --ground-truth examples/ground-truth.json --exclude examples/corrupted_id.csv
+done
+
+step "Validate the broken examples (each must be refused with exit 1)"
+for broken in examples/broken/*; do
+  set +e
+  $REG validate "$broken" --ground-truth examples/ground-truth.json --max-findings 2
+  status=$?
+  set -e
+  if [ "$status" -ne 1 ]; then
+    echo "demo: expected exit 1 for $broken, got $status" >&2
+    exit 1
+  fi
+done
+
+step "Prepare the offline models (once; cached afterwards)"
+$REG models fetch --profile offline
+
+step "Score run A with the offline profile"
+$REG score --ground-truth examples/ground-truth.json --submission examples/submission-a.json \
+  --profile offline --output "$OUT/score-a.json" --per-case "$OUT/cases-a.csv" --force --quiet
+
+step "Score run B (only its new texts are embedded; the rest comes from the cache)"
+$REG score --ground-truth examples/ground-truth.json --submission examples/submission-b.json \
+  --profile offline --output "$OUT/score-b.json" --per-case "$OUT/cases-b.jsonl" --force --quiet
+
+step "Does B really beat A? Paired approximate randomization"
+$REG compare examples/submission-a.json examples/submission-b.json \
+  --ground-truth examples/ground-truth.json --profile offline --output "$OUT/compare.json" \
+  --force --quiet
+
+printf '\nOutputs are in %s\n' "$OUT"
