@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from reg_eval.errors import InvalidInputError, UsageError
-from reg_eval.scoring import SUMMARY_COLUMNS, ScoreResult
+from reg_eval.scoring import ScoreResult
 from reg_eval.signature import Signature
 
 TESTS = {"ar": "paired approximate randomization", "bs": "paired bootstrap"}
@@ -55,8 +55,9 @@ class Comparison:
         }
 
 
-def _matrix(result: ScoreResult) -> np.ndarray:
-    return np.column_stack([getattr(result.stats, name) for name in SUMMARY_COLUMNS])
+def _matrix(result: ScoreResult, names: Sequence[str]) -> np.ndarray:
+    columns = result.columns
+    return np.column_stack([columns[name] for name in names])
 
 
 def compare_results(
@@ -84,27 +85,28 @@ def compare_results(
                 hint="paired tests need the same cases in both runs; use --missing error or "
                 "--missing empty so every ground-truth case is scored",
             )
-    base_matrix = _matrix(base)
+    names_in_all = [c for c in base.columns if all(c in r.columns for r in results[1:])]
+    base_matrix = _matrix(base, names_in_all)
     raw: list[np.ndarray] = []
     for result in results[1:]:
-        other = _matrix(result)
+        other = _matrix(result, names_in_all)
         if test == "ar":
             raw.append(approximate_randomization_test(base_matrix, other, n_trials=n, seed=seed))
         else:
             raw.append(paired_bootstrap_test(base_matrix, other, n_resamples=n, seed=seed))
     raw_matrix = np.vstack(raw)  # runs x metrics
     adjusted = np.column_stack([holm(raw_matrix[:, j]) for j in range(raw_matrix.shape[1])])
-    base_means = {k: float(v) for k, v in zip(SUMMARY_COLUMNS, base_matrix.mean(0), strict=True)}
+    base_means = dict(zip(names_in_all, base_matrix.mean(0).tolist(), strict=True))
     runs = []
     for i, (name, result) in enumerate(zip(names[1:], results[1:], strict=True)):
-        means = dict(zip(SUMMARY_COLUMNS, _matrix(result).mean(0).tolist(), strict=True))
+        means = dict(zip(names_in_all, _matrix(result, names_in_all).mean(0).tolist(), strict=True))
         runs.append(
             RunComparison(
                 name=name,
                 means=means,
-                deltas={k: means[k] - base_means[k] for k in SUMMARY_COLUMNS},
-                p_values=dict(zip(SUMMARY_COLUMNS, raw_matrix[i].tolist(), strict=True)),
-                p_adjusted=dict(zip(SUMMARY_COLUMNS, adjusted[i].tolist(), strict=True)),
+                deltas={k: means[k] - base_means[k] for k in names_in_all},
+                p_values=dict(zip(names_in_all, raw_matrix[i].tolist(), strict=True)),
+                p_adjusted=dict(zip(names_in_all, adjusted[i].tolist(), strict=True)),
             )
         )
     fields = dict(base.signature.fields)

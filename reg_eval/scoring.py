@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.groups import OFFICIAL, GroupResult, ScoringContext, load_group, parse_metric_groups
 from reg_eval.organs import organ_of
 from reg_eval.profiles import Profile, get_profile
 from reg_eval.signature import Signature
@@ -31,6 +32,7 @@ MISSING_POLICIES = ("error", "empty", "skip")
 SUMMARY_COLUMNS = ("ranking", "bleu", "rouge", "key", "emb")
 DEFAULT_SEED = 12345
 DEFAULT_BOOTSTRAP = 1000
+DEFAULT_METRICS = OFFICIAL
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class ScoreResult:
     organs: list[str]
     ci: dict[str, tuple[float, float]]
     by_organ: dict[str, dict[str, Any]]
+    groups: dict[str, GroupResult] = field(default_factory=dict)
     confidence: float = 0.95
     messages: list[str] = field(default_factory=list)
 
@@ -101,8 +104,13 @@ class ScoreResult:
         return len(self.alignment.ids)
 
     @property
+    def columns(self) -> dict[str, np.ndarray]:
+        """Every per-case numeric column: the official ones, then each group's."""
+        return case_columns(self.stats, self.groups)
+
+    @property
     def means(self) -> dict[str, float]:
-        return {name: float(np.mean(getattr(self.stats, name))) for name in SUMMARY_COLUMNS}
+        return {name: float(np.mean(values)) for name, values in self.columns.items()}
 
     def to_dict(self) -> dict[str, Any]:
         means = self.means
@@ -116,6 +124,16 @@ class ScoreResult:
                 **{name: list(self.ci[name]) for name in SUMMARY_COLUMNS},
             },
             "by_organ": self.by_organ,
+            "metrics": {
+                name: {
+                    "means": {column: means[column] for column in group.per_case},
+                    "ci": {column: list(self.ci[column]) for column in group.per_case},
+                    "corpus": group.corpus,
+                    "breakdowns": group.breakdowns,
+                    "signature": group.signature,
+                }
+                for name, group in self.groups.items()
+            },
             "cases": {
                 "missing_policy": self.alignment.missing_policy,
                 "missing_ids": self.alignment.missing_ids,
@@ -126,21 +144,27 @@ class ScoreResult:
     def per_case_rows(self) -> list[dict[str, Any]]:
         """One row per scored case, with the keyword sets and what was missed or invented."""
         rows = []
+        columns = self.columns
+        extra = [name for name in columns if name not in SUMMARY_COLUMNS]
         for i, case_id in enumerate(self.alignment.ids):
             ref_kw = self.stats.ref_keywords[i]
             hyp_kw = self.stats.hyp_keywords[i]
-            rows.append(
-                {
-                    "id": case_id,
-                    "organ": self.organs[i],
-                    **{name: float(getattr(self.stats, name)[i]) for name in SUMMARY_COLUMNS[1:]},
-                    "ranking": float(self.stats.ranking[i]),
-                    "ref_keywords": sorted(ref_kw),
-                    "hyp_keywords": sorted(hyp_kw),
-                    "missed_keywords": sorted(ref_kw - hyp_kw),
-                    "extra_keywords": sorted(hyp_kw - ref_kw),
-                }
-            )
+            row: dict[str, Any] = {
+                "id": case_id,
+                "organ": self.organs[i],
+                **{name: float(columns[name][i]) for name in SUMMARY_COLUMNS[1:]},
+                "ranking": float(self.stats.ranking[i]),
+                "ref_keywords": sorted(ref_kw),
+                "hyp_keywords": sorted(hyp_kw),
+                "missed_keywords": sorted(ref_kw - hyp_kw),
+                "extra_keywords": sorted(hyp_kw - ref_kw),
+            }
+            row.update({name: float(columns[name][i]) for name in extra})
+            for group_name, group in self.groups.items():
+                if group.details is not None:
+                    for key, value in group.details[i].items():
+                        row[f"{group_name}_{key}"] = value
+            rows.append(row)
         return rows
 
     @property
@@ -152,8 +176,21 @@ class ScoreResult:
         return frame
 
 
+def case_columns(
+    stats: OfficialCaseStats, groups: dict[str, GroupResult] | None = None
+) -> dict[str, np.ndarray]:
+    """Official per-case columns in SUMMARY_COLUMNS order, then each group's columns."""
+    columns = {name: np.asarray(getattr(stats, name), dtype=np.float64) for name in SUMMARY_COLUMNS}
+    for group in (groups or {}).values():
+        for name, values in group.per_case.items():
+            if name in columns:
+                raise ValueError(f"metric column {name!r} is defined twice")
+            columns[name] = np.asarray(values, dtype=np.float64)
+    return columns
+
+
 def summarise(
-    stats: OfficialCaseStats,
+    columns: dict[str, np.ndarray],
     organs: Sequence[str],
     *,
     n_resamples: int,
@@ -163,9 +200,10 @@ def summarise(
     """Bootstrap CIs overall and per organ, all from the same per-case statistics."""
     from reg_eval.stats import bootstrap_ci
 
-    matrix = np.column_stack([getattr(stats, name) for name in SUMMARY_COLUMNS])
+    names = list(columns)
+    matrix = np.column_stack([columns[name] for name in names])
     lo, hi = bootstrap_ci(matrix, n_resamples=n_resamples, seed=seed, confidence=confidence)
-    ci = {name: (float(lo[j]), float(hi[j])) for j, name in enumerate(SUMMARY_COLUMNS)}
+    ci = {name: (float(lo[j]), float(hi[j])) for j, name in enumerate(names)}
     by_organ: dict[str, dict[str, Any]] = {}
     organ_array = np.asarray(organs)
     for organ in sorted(set(organs)):
@@ -173,10 +211,8 @@ def summarise(
         olo, ohi = bootstrap_ci(rows, n_resamples=n_resamples, seed=seed, confidence=confidence)
         by_organ[organ] = {
             "n_cases": int(rows.shape[0]),
-            **{name: float(rows[:, j].mean()) for j, name in enumerate(SUMMARY_COLUMNS)},
-            "ci": {
-                name: [float(olo[j]), float(ohi[j])] for j, name in enumerate(SUMMARY_COLUMNS)
-            },
+            **{name: float(rows[:, j].mean()) for j, name in enumerate(names)},
+            "ci": {name: [float(olo[j]), float(ohi[j])] for j, name in enumerate(names)},
         }
     return ci, by_organ
 
@@ -192,6 +228,7 @@ class Scorer:
         self,
         profile: str | Profile = "offline",
         *,
+        metrics: str | Sequence[str] = OFFICIAL,
         emb_model: str | None = None,
         key_model: str | None = None,
         device: str = "auto",
@@ -221,6 +258,11 @@ class Scorer:
         self.bootstrap = bootstrap
         self.seed = seed
         self.progress = progress
+        self.metric_groups = parse_metric_groups(metrics)
+
+    @cached_property
+    def _groups(self) -> dict[str, Any]:
+        return {name: load_group(name) for name in self.metric_groups if name != OFFICIAL}
 
     @cached_property
     def feature_cache(self) -> FeatureCache | None:
@@ -287,12 +329,20 @@ class Scorer:
             key_min_chars=self.profile.key_min_chars,
         )
 
-    def signature(self, *, n_cases: int, missing: str) -> Signature:
+    def signature(
+        self, *, n_cases: int, missing: str, groups: dict[str, GroupResult] | None = None
+    ) -> Signature:
         from reg_eval.metrics.tokenize import TOKENISATION
 
+        group_fields = {
+            f"{name}.{key}": value
+            for name, group in (groups or {}).items()
+            for key, value in group.signature.items()
+        }
         return Signature.build(
             "reg2025-ranking=0.15*(rouge+bleu)+0.4*key+0.3*emb",
             {
+                "metrics": ",".join(self.metric_groups),
                 "profile": self.profile.name,
                 "emb": self._emb.identity.describe(),
                 "key": self._key.identity.describe() + f"|min_chars={self.profile.key_min_chars}",
@@ -302,6 +352,7 @@ class Scorer:
                 "n": n_cases,
                 "boot": self.bootstrap,
                 "seed": self.seed,
+                **group_fields,
             },
             comparable_with_leaderboard=self.profile.comparable_with_leaderboard,
         )
@@ -309,15 +360,34 @@ class Scorer:
     def score_alignment(self, alignment: Alignment) -> ScoreResult:
         stats = self.case_stats(alignment.refs, alignment.hyps)
         organs = [organ_of(ref) for ref in alignment.refs]
-        ci, by_organ = summarise(stats, organs, n_resamples=self.bootstrap, seed=self.seed)
+        context = ScoringContext(
+            device=self.device,
+            dtype=self.dtype,
+            batch_size=self.batch_size,
+            cache=self.feature_cache,
+            cache_root=self.cache_root,
+            progress=self.progress,
+            organs=organs,
+        )
+        groups = {
+            name: group.compute(alignment.refs, alignment.hyps, context)
+            for name, group in self._groups.items()
+        }
+        ci, by_organ = summarise(
+            case_columns(stats, groups), organs, n_resamples=self.bootstrap, seed=self.seed
+        )
         messages = list(self.feature_cache.messages) if self.feature_cache is not None else []
+        signature = self.signature(
+            n_cases=len(alignment.ids), missing=alignment.missing_policy, groups=groups
+        )
         return ScoreResult(
-            signature=self.signature(n_cases=len(alignment.ids), missing=alignment.missing_policy),
+            signature=signature,
             alignment=alignment,
             stats=stats,
             organs=organs,
             ci=ci,
             by_organ=by_organ,
+            groups=groups,
             messages=messages,
         )
 

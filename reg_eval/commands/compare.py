@@ -18,6 +18,7 @@ from reg_eval.commands.options import (
     EmbModelOption,
     ForceOption,
     KeyModelOption,
+    MetricsOption,
     MissingOption,
     NoCacheOption,
     ProfileOption,
@@ -25,7 +26,7 @@ from reg_eval.commands.options import (
     SeedOption,
 )
 from reg_eval.errors import UsageError
-from reg_eval.scoring import DEFAULT_SEED, Scorer
+from reg_eval.scoring import DEFAULT_METRICS, DEFAULT_SEED, Scorer
 
 
 @guarded
@@ -44,6 +45,7 @@ def compare_command(
     n: Annotated[int, typer.Option("--n", help="Trials (ar) or resamples (bs).")] = 10_000,
     seed: SeedOption = DEFAULT_SEED,
     profile: ProfileOption = "offline",
+    metrics: MetricsOption = DEFAULT_METRICS,
     missing: MissingOption = "error",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the comparison as JSON.")
@@ -76,6 +78,7 @@ def compare_command(
         raise UsageError(f"{output} exists", hint="choose another path or pass --force")
     scorer = Scorer(
         profile,
+        metrics=metrics,
         emb_model=emb_model,
         key_model=key_model,
         device=device,

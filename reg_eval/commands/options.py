@@ -64,3 +64,11 @@ CacheDirOption = Annotated[
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed for resampling.")]
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace existing output files.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+MetricsOption = Annotated[
+    str,
+    typer.Option(
+        "--metrics",
+        help="Comma-separated metric groups: official (always), clinical, semantic, lexical, "
+        "bertscore.",
+    ),
+]

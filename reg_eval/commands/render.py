@@ -52,8 +52,27 @@ def print_score(console: Console, result: ScoreResult, *, label: str = "") -> No
             f"[{lo:.4f}, {hi:.4f}]",
         )
     console.print(organs)
+    _print_groups(console, result, pct)
     console.print("* BLEU-4 is the official 4-gram count: no brevity penalty, can exceed 1.")
     console.print(f"signature: {sig.format()}", soft_wrap=True)
+
+
+def _print_groups(console: Console, result: ScoreResult, pct: int) -> None:
+    if not result.groups:
+        return
+    table = Table(title="Further metrics (not part of the official score)", title_justify="left")
+    table.add_column("group")
+    table.add_column("metric")
+    table.add_column("mean", justify="right")
+    table.add_column(f"{pct}% CI", justify="right")
+    means = result.means
+    for group_name, group in result.groups.items():
+        for column in group.per_case:
+            lo, hi = result.ci[column]
+            table.add_row(group_name, column, f"{means[column]:.4f}", f"[{lo:.4f}, {hi:.4f}]")
+        for column, value in group.corpus.items():
+            table.add_row(group_name, f"{column} (corpus)", f"{value:.4f}", "")
+    console.print(table)
 
 
 def print_comparison(console: Console, comparison: Comparison) -> None:
@@ -65,20 +84,17 @@ def print_comparison(console: Console, comparison: Comparison) -> None:
         f"{sig.get('trials')} trials{', Holm-adjusted p' if adjusted else ''})",
         title_justify="left",
     )
-    table.add_column("run")
-    for name in SUMMARY_COLUMNS:
-        table.add_column(_LABELS[name], justify="right")
-    table.add_row(
-        f"{comparison.baseline} (baseline)",
-        *(f"{comparison.baseline_means[name]:.4f}" for name in SUMMARY_COLUMNS),
-    )
+    table.add_column("metric")
+    table.add_column(f"{comparison.baseline} (baseline)", justify="right")
     for run in comparison.runs:
+        table.add_column(f"{run.name}: mean (delta, p)", justify="right")
+    for name, base_mean in comparison.baseline_means.items():
         cells = []
-        for name in SUMMARY_COLUMNS:
+        for run in comparison.runs:
             p = run.p_adjusted[name] if adjusted else run.p_values[name]
             mark = "*" if p < 0.05 else ""
             cells.append(f"{run.means[name]:.4f} ({run.deltas[name]:+.4f}, p={p:.4f}{mark})")
-        table.add_row(run.name, *cells)
+        table.add_row(_LABELS.get(name, name), f"{base_mean:.4f}", *cells)
     console.print(table)
     console.print(f"n cases: {comparison.n_cases}   * p < 0.05")
     console.print(f"signature: {sig.format()}", soft_wrap=True)

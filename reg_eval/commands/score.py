@@ -18,6 +18,7 @@ from reg_eval.commands.options import (
     EmbModelOption,
     ForceOption,
     KeyModelOption,
+    MetricsOption,
     MissingOption,
     NoCacheOption,
     ProfileOption,
@@ -25,7 +26,7 @@ from reg_eval.commands.options import (
     SeedOption,
 )
 from reg_eval.errors import UsageError
-from reg_eval.scoring import DEFAULT_BOOTSTRAP, DEFAULT_SEED, Scorer, ScoreResult
+from reg_eval.scoring import DEFAULT_BOOTSTRAP, DEFAULT_METRICS, DEFAULT_SEED, Scorer, ScoreResult
 
 
 @guarded
@@ -37,6 +38,7 @@ def score_command(
         Path, typer.Option("--submission", "-s", help="Submission JSON: [{id, report}, ...].")
     ],
     profile: ProfileOption = "offline",
+    metrics: MetricsOption = DEFAULT_METRICS,
     missing: MissingOption = "error",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the result as JSON.")
@@ -77,6 +79,7 @@ def score_command(
             raise UsageError(f"{target} exists", hint="choose another path or pass --force")
     scorer = Scorer(
         profile,
+        metrics=metrics,
         emb_model=emb_model,
         key_model=key_model,
         device=device,

@@ -1,0 +1,48 @@
+"""Fixtures shared by every test folder.
+
+The tests folder goes on sys.path so that `literal_reference` (the per-text computation
+written from the scoring notes) is importable from any test.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS_DIR = str(Path(__file__).resolve().parent)
+if TESTS_DIR not in sys.path:
+    sys.path.insert(0, TESTS_DIR)
+
+RULER_PATTERNS = [
+    {"label": "ORGAN", "pattern": [{"LOWER": "prostate"}]},
+    {"label": "ORGAN", "pattern": [{"LOWER": "lung"}]},
+    {"label": "ORGAN", "pattern": [{"LOWER": "breast"}]},
+    {"label": "ORGAN", "pattern": [{"LOWER": "stomach"}]},
+    {"label": "ORGAN", "pattern": [{"LOWER": "colon"}]},
+    {"label": "ORGAN", "pattern": [{"LOWER": "urinary"}, {"LOWER": "bladder"}]},
+    {"label": "PROCEDURE", "pattern": [{"LOWER": "biopsy"}]},
+    {"label": "PROCEDURE", "pattern": [{"LOWER": "transurethral"}, {"LOWER": "resection"}]},
+    {"label": "DIAGNOSIS", "pattern": [{"LOWER": "adenocarcinoma"}]},
+    {"label": "DIAGNOSIS", "pattern": [{"LOWER": "chronic"}, {"LOWER": "gastritis"}]},
+    {"label": "DIAGNOSIS", "pattern": [{"LOWER": "tubular"}, {"LOWER": "adenoma"}]},
+    {"label": "DIAGNOSIS", "pattern": [{"LOWER": "urothelial"}, {"LOWER": "carcinoma"}]},
+    {"label": "FINDING", "pattern": [{"LOWER": "intestinal"}, {"LOWER": "metaplasia"}]},
+    {"label": "FINDING", "pattern": [{"LOWER": "tumor"}]},
+    {"label": "GRADE", "pattern": [{"LOWER": "grade"}, {"LOWER": {"IN": ["i", "ii", "iii"]}}]},
+    {"label": "SHORT", "pattern": [{"LOWER": "no"}]},
+]
+"""A small entity ruler: case-insensitive terms, and a two-letter one that KEY must drop."""
+
+
+@pytest.fixture(scope="session")
+def tiny_ruler_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A spaCy pipeline with an entity ruler, saved to disk and loaded back by path."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns(RULER_PATTERNS)
+    folder = tmp_path_factory.mktemp("ruler") / "pipeline"
+    nlp.to_disk(folder)
+    return folder
