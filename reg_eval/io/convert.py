@@ -1,0 +1,208 @@
+"""Turn CSV/TSV tables, JSON Lines and folders of `<id>.txt` files into a submission list.
+
+Rules (docs/submission-format.md repeats them):
+- CSV/TSV: a header row with the columns `id` and `report` (other columns are dropped and
+  named in the notes); a UTF-8 byte-order mark is removed; cells are kept as they are.
+- JSON Lines: one object per non-blank line with string `id` and `report`; other keys are
+  dropped and named in the notes.
+- Folder: every `*.txt` file directly inside it, in name order. The id is the file name
+  without `.txt`, plus `.tiff` unless it already ends in `.tiff`
+  (`PIT_01_00012_01.txt` and `PIT_01_00012_01.tiff.txt` both give `PIT_01_00012_01.tiff`).
+  One final line break is removed from the text (editors add it); the rest is kept.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.findings import shown
+from reg_eval.io.submission import read_input_bytes
+from reg_eval.io.writers import write_json
+
+FORMATS = ("auto", "csv", "tsv", "jsonl", "dir")
+_SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl",
+                   ".ndjson": "jsonl"}
+
+
+@dataclass
+class Converted:
+    """Rows ready to write, the input format used, and what was dropped or changed."""
+
+    rows: list[dict[str, str]]
+    input_format: str
+    notes: list[str] = field(default_factory=list)
+
+
+def detect_format(path: Path, requested: str = "auto") -> str:
+    if requested not in FORMATS:
+        raise UsageError(f"unknown format {requested!r}", hint=f"use one of {', '.join(FORMATS)}")
+    if requested != "auto":
+        return requested
+    if path.is_dir():
+        return "dir"
+    suffix = path.suffix.lower()
+    if suffix in _SUFFIX_FORMATS:
+        return _SUFFIX_FORMATS[suffix]
+    if suffix == ".json" and path.is_file():
+        head = read_input_bytes(path).lstrip(codecs.BOM_UTF8).lstrip()
+        if head.startswith(b"{"):
+            return "jsonl"
+        raise UsageError(
+            f"{path} is already a JSON file", hint=f"check it with `reg-eval validate {path}`"
+        )
+    if not path.exists():
+        raise UsageError(f"{path}: no such file or folder", hint="check the path")
+    raise UsageError(
+        f"cannot tell the format of {path} from its name",
+        hint="pass --format csv, tsv, jsonl or dir",
+    )
+
+
+def _text(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InvalidInputError(
+            f"{path}:{line}: byte {exc.start} is not valid UTF-8",
+            hint="save the file as UTF-8 (e.g. `iconv -f cp1252 -t utf-8`)",
+        ) from None
+
+
+def read_table(path: Path, delimiter: str) -> Converted:
+    text = _text(path, read_input_bytes(path))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    kind = "csv" if delimiter == "," else "tsv"
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise InvalidInputError(f"{path} is empty", hint="the first row names the columns "
+                                    "id and report")
+        columns = [c.strip() for c in header]
+        missing = [c for c in ("id", "report") if c not in columns]
+        if missing:
+            found = ", ".join(repr(c) for c in columns)
+            raise InvalidInputError(
+                f"{path}:1: no column {' or '.join(repr(c) for c in missing)} (found {found})",
+                hint="the header row must name the columns id and report"
+                + ("" if kind == "tsv" or "\t" not in header[0] else "; the file looks "
+                   "tab-separated: pass --format tsv"),
+            )
+        id_at, report_at = columns.index("id"), columns.index("report")
+        rows: list[dict[str, str]] = []
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) <= max(id_at, report_at):
+                raise InvalidInputError(
+                    f"{path}:{reader.line_num}: the row has {len(values)} cells, fewer than "
+                    "the header", hint="quote reports that hold the delimiter or line breaks",
+                )
+            rows.append({"id": values[id_at], "report": values[report_at]})
+    except csv.Error as exc:
+        raise InvalidInputError(f"{path}:{reader.line_num}: not valid {kind.upper()} ({exc})",
+                                ) from None
+    converted = Converted(rows=rows, input_format=kind)
+    dropped = [c for c in columns if c not in ("id", "report")]
+    if dropped:
+        converted.notes.append(f"dropped columns: {', '.join(dropped)}")
+    return converted
+
+
+def read_jsonl(path: Path) -> Converted:
+    text = _text(path, read_input_bytes(path))
+    rows: list[dict[str, str]] = []
+    dropped: dict[str, int] = {}
+
+    def refuse(token: str) -> None:
+        raise ValueError(f"{token} is not allowed in JSON")
+
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line, parse_constant=refuse)
+        except (ValueError, RecursionError) as exc:
+            raise InvalidInputError(f"{path}:{number}: not valid JSON ({shown(str(exc))})",
+                                    hint="each line must hold one JSON object") from None
+        if not isinstance(value, dict):
+            raise InvalidInputError(f"{path}:{number}: the line is not a JSON object",
+                                    hint='write {"id": "...", "report": "..."} on each line')
+        for key in ("id", "report"):
+            if not isinstance(value.get(key), str):
+                problem = "has no" if key not in value else "has a non-string"
+                raise InvalidInputError(f"{path}:{number}: the object {problem} {key!r}",
+                                        hint=f"each line needs a string {key!r}")
+            if any("\ud800" <= char <= "\udfff" for char in value[key]):
+                raise InvalidInputError(
+                    f"{path}:{number}: {key!r} holds an unpaired surrogate escape",
+                    hint="such text cannot be written as UTF-8; remove it",
+                )
+        for key in value:
+            if key not in ("id", "report"):
+                dropped[key] = dropped.get(key, 0) + 1
+        rows.append({"id": value["id"], "report": value["report"]})
+    converted = Converted(rows=rows, input_format="jsonl")
+    if dropped:
+        converted.notes.append("dropped keys: " + ", ".join(
+            f"{shown(key)} ({count} lines)" for key, count in dropped.items()))
+    return converted
+
+
+def id_from_file_name(name: str) -> str:
+    """`PIT_01_00012_01.txt` -> `PIT_01_00012_01.tiff`; a stem already ending in .tiff stays."""
+    stem = name[: -len(".txt")] if name.lower().endswith(".txt") else name
+    return stem if stem.lower().endswith(".tiff") else stem + ".tiff"
+
+
+def read_text_folder(path: Path) -> Converted:
+    if not path.is_dir():
+        raise UsageError(f"{path} is not a folder", hint="--format dir needs a folder")
+    try:
+        entries = sorted(p for p in path.iterdir() if not p.name.startswith("."))
+    except OSError as exc:
+        raise UsageError(f"cannot list {path} ({exc.strerror or exc})") from None
+    files = [p for p in entries if p.is_file() and p.name.lower().endswith(".txt")]
+    if not files:
+        raise InvalidInputError(f"{path} holds no .txt files",
+                                hint="write one <id>.txt file per case")
+    rows = []
+    for file in files:
+        report = _text(file, read_input_bytes(file))
+        if report.endswith("\r\n"):
+            report = report[:-2]
+        elif report.endswith("\n"):
+            report = report[:-1]
+        rows.append({"id": id_from_file_name(file.name), "report": report})
+    converted = Converted(rows=rows, input_format="dir")
+    skipped = len(entries) - len(files)
+    if skipped:
+        converted.notes.append(f"skipped {skipped} entries that are not .txt files")
+    return converted
+
+
+def read_for_conversion(path: Path, input_format: str = "auto") -> Converted:
+    fmt = detect_format(path, input_format)
+    if fmt == "dir":
+        return read_text_folder(path)
+    if fmt == "jsonl":
+        return read_jsonl(path)
+    return read_table(path, "," if fmt == "csv" else "\t")
+
+
+def convert_to_submission(
+    source: str | Path, out: str | Path, *, input_format: str = "auto", force: bool = False
+) -> Converted:
+    """Read `source`, write the submission list to `out` atomically; refuses to overwrite."""
+    source, out = Path(source), Path(out)
+    if out.exists() and not force:
+        raise UsageError(f"{out} already exists", hint="pass --force to overwrite it")
+    converted = read_for_conversion(source, input_format)
+    write_json(out, converted.rows, force=force)
+    return converted

@@ -1,0 +1,126 @@
+"""Findings: one problem in an input file, with where it is and how to fix it.
+
+Every check has a stable code (E0xx errors, W0xx warnings) so that scripts, docs and tests can
+name it; `CHECKS` is the single list of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    """Errors make a submission unacceptable; warnings only under `--strict`."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A kind of finding: its code, a short name and what it means."""
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+
+
+_E, _W = Severity.ERROR, Severity.WARNING
+
+CHECKS: dict[str, Check] = {
+    check.code: check
+    for check in (
+        Check("E001", "not-utf8", _E, "bytes that are not UTF-8 (byte offset given)"),
+        Check("E002", "utf8-bom", _E, "a UTF-8 byte-order mark at the start of the file"),
+        Check("E003", "json-syntax", _E, "the file is not valid JSON (line and column given)"),
+        Check("E004", "top-level-not-list", _E, "the top-level JSON value is not a list"),
+        Check("E005", "item-not-object", _E, "a list item is not a JSON object"),
+        Check("E006", "missing-key", _E, "an item lacks the `id` or the `report` key"),
+        Check("E007", "not-a-string", _E, "`id` or `report` is not a string (null, number, ...)"),
+        Check("E008", "non-standard-number", _E, "NaN or Infinity, which strict JSON forbids"),
+        Check("E009", "duplicate-id", _E, "the same id appears more than once"),
+        Check("E010", "missing-id", _E, "an id of the ground truth (or --ids) has no prediction"),
+        Check("E011", "invalid-unicode", _E, "an unpaired surrogate escape such as \\ud800"),
+        Check("E012", "no-cases", _E, "the list is empty"),
+        Check("E013", "duplicate-key", _E, "the same key twice in one object"),
+        Check("W001", "extra-id", _W, "an id that is not in the ground truth (or --ids)"),
+        Check("W002", "id-pattern", _W, "an id that does not match PIT_NN_NNNNN_NN.tiff"),
+        Check("W003", "empty-report", _W, "an empty or whitespace-only report"),
+        Check("W004", "control-character", _W, "a control character other than \\n, \\t, \\r"),
+        Check("W005", "report-too-long", _W, "estimated BERT-like token count above 512"),
+        Check("W006", "unknown-key", _W, "a key other than `id` and `report`"),
+        Check("W007", "excluded-id", _W, "an id listed in the organisers' corrupted_id.csv"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, located as precisely as the input allows (all places optional).
+
+    `line` and `column` count from 1 (column in characters, or in bytes for E001); `index` is
+    the item's position in the list, counting from 0 as `jq '.[N]'` does.
+    """
+
+    code: str
+    severity: Severity
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    index: int | None = None
+    id: str | None = None
+    hint: str | None = None
+
+    @property
+    def name(self) -> str:
+        check = CHECKS.get(self.code)
+        return check.name if check else self.code
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in asdict(self).items():
+            if value is None:
+                continue
+            out[key] = value.value if isinstance(value, Severity) else value
+        return out
+
+    def location(self) -> str:
+        """Where the finding is, e.g. "preds.json:3:17, item 2, id PIT_01_00002_01.tiff"."""
+        parts: list[str] = []
+        place = self.file or ""
+        if self.line is not None:
+            place += f":{self.line}" if place else f"line {self.line}"
+            if self.column is not None:
+                place += f":{self.column}"
+        if place:
+            parts.append(place)
+        if self.index is not None:
+            parts.append(f"item {self.index}")
+        if self.id is not None:
+            parts.append(f"id {self.id}")
+        return ", ".join(parts)
+
+
+def make_finding(code: str, message: str, **where: Any) -> Finding:
+    """Build a finding whose severity comes from the check table."""
+    return Finding(code=code, severity=CHECKS[code].severity, message=message, **where)
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """A string made safe to print: control characters and lone surrogates escaped, cut short."""
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        if char.isprintable():
+            out.append(char)
+        else:
+            code = ord(char)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return "".join(out)
