@@ -494,7 +494,8 @@ def _check_item_fully(index: int, item: Any, non_standard: int, result: LoadResu
     if not report.strip():
         add(make_finding(
             "W003", "the report is empty" if not report else "the report holds only whitespace",
-            hint="an empty report scores 0 on every metric", **where,
+            hint="an empty report scores 0 on BLEU, ROUGE and KEY; EMB may still be non-zero",
+            **where,
         ))
     else:
         control = _CONTROL.search(report)

@@ -1,0 +1,68 @@
+"""The `synth` and `baseline` command functions, mounted on a local app as the CLI does."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from reg_eval.commands.baseline import baseline_command
+from reg_eval.commands.synth import parse_patch_range, synth_command
+from reg_eval.errors import UsageError
+
+app = typer.Typer()
+app.command("synth")(synth_command)
+app.command("baseline")(baseline_command)
+runner = CliRunner()
+
+
+def test_parse_patch_range() -> None:
+    assert parse_patch_range("64..512") == (64, 512)
+    assert parse_patch_range("32") == (32, 32)
+    with pytest.raises(UsageError):
+        parse_patch_range("a..b")
+
+
+def test_synth_then_baseline(tmp_path: Path) -> None:
+    bench = tmp_path / "bench"
+    args = ["synth", "--out", str(bench), "--n-train", "40", "--n-test", "10", "--dim", "8",
+            "--patches", "4..8", "--difficulty", "0", "--seed", "2"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "40 train + 10 test" in result.output
+    again = runner.invoke(app, args)
+    assert again.exit_code == 2 and "--force" in again.output
+    assert runner.invoke(app, [*args, "--force"]).exit_code == 0
+
+    out = tmp_path / "pred.json"
+    result = runner.invoke(app, [
+        "baseline", "knn", "--features", str(bench / "features"),
+        "--train", str(bench / "train.json"), "--test-ids", str(bench / "test.json"),
+        "--out", str(out), "--k", "3", "--vote", "--standardise",
+    ])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(out.read_text())) == 10
+    refused = runner.invoke(app, [
+        "baseline", "majority", "--features", str(bench / "features"),
+        "--train", str(bench / "train.json"), "--test-ids", str(bench / "test.json"),
+        "--out", str(out),
+    ])
+    assert refused.exit_code == 2
+    assert "already exists" in refused.output and "Traceback" not in refused.output
+
+
+def test_bad_input_exit_codes(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["synth", "--out", str(tmp_path / "b"), "--patches", "9..3"])
+    assert result.exit_code == 2 and "MIN <= MAX" in result.output
+    (tmp_path / "feats").mkdir()
+    train = tmp_path / "train.json"
+    train.write_text('[{"id": "PIT_01_00001_01.tiff", "report": "x"}]')
+    result = runner.invoke(app, [
+        "baseline", "majority", "--features", str(tmp_path / "feats"), "--train", str(train),
+        "--test-ids", str(train), "--out", str(tmp_path / "p.json"),
+    ])
+    assert result.exit_code == 2
+    assert "PIT_01_00001_01.tiff" in result.output and "Traceback" not in result.output
