@@ -6,7 +6,6 @@ the backends (cached) -> per-case statistics -> means, bootstrap CIs and per-org
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -242,10 +241,10 @@ class Scorer:
     ) -> None:
         base = get_profile(profile) if isinstance(profile, str) else profile
         self.profile = base.with_models(emb=emb_model, key=key_model)
-        if dtype not in ("float32", "bfloat16", "float16"):
-            raise UsageError(f"unknown dtype {dtype!r}", hint="use float32, bfloat16 or float16")
-        if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
-            raise UsageError(f"unknown device {device!r}", hint="use auto, cpu or cuda")
+        from reg_eval.backends.devices import check_device_name, check_dtype_name
+
+        check_device_name(device)
+        check_dtype_name(dtype)
         if batch_size < 1:
             raise UsageError("--batch-size must be at least 1")
         if bootstrap < 1:
@@ -254,7 +253,7 @@ class Scorer:
         self.dtype = dtype
         self.batch_size = batch_size
         self.use_cache = cache
-        self.cache_root = Path(cache_dir) if cache_dir else _default_cache_root()
+        self.cache_root = Path(cache_dir) if cache_dir else default_cache_root()
         self.bootstrap = bootstrap
         self.seed = seed
         self.progress = progress
@@ -434,6 +433,7 @@ def score_files(
     return Scorer(profile, **scorer_options).score_files(ground_truth, submission, missing=missing)
 
 
-def _default_cache_root() -> Path:
-    env = os.environ.get("REG_EVAL_CACHE_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "reg-eval"
+def default_cache_root() -> Path:
+    from reg_eval.cache import FeatureCache
+
+    return FeatureCache.default_root()

@@ -1,7 +1,7 @@
-"""Fixtures shared by every test folder.
+"""Fixtures shared by every test folder: tiny local models and a saved entity ruler.
 
 The tests folder goes on sys.path so that `literal_reference` (the per-text computation
-written from the scoring notes) is importable from any test.
+written from the scoring notes) and `tiny_models` (model builders) import from any test.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import pytest
 TESTS_DIR = str(Path(__file__).resolve().parent)
 if TESTS_DIR not in sys.path:
     sys.path.insert(0, TESTS_DIR)
+
+from tiny_models import build_tiny_bert, build_tiny_llama, build_tiny_llama_gguf  # noqa: E402
 
 RULER_PATTERNS = [
     {"label": "ORGAN", "pattern": [{"LOWER": "prostate"}]},
@@ -46,3 +48,24 @@ def tiny_ruler_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("ruler") / "pipeline"
     nlp.to_disk(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_no_bos_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama-no-bos"), add_bos=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_gguf(tmp_path_factory: pytest.TempPathFactory, tiny_llama_dir: Path) -> Path:
+    """The tiny Llama's weights and vocabulary as one GGUF file (same vectors expected)."""
+    return build_tiny_llama_gguf(tiny_llama_dir, tmp_path_factory.mktemp("tiny-llama-gguf"))

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from reg_eval.commands.guard import guarded
 from reg_eval.commands.options import (
@@ -100,6 +99,6 @@ def compare_command(
     if output_format == "json":
         typer.echo(json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False))
     else:
-        from reg_eval.commands.render import print_comparison
+        from reg_eval.commands.render import make_console, print_comparison
 
-        print_comparison(Console(), comparison)
+        print_comparison(make_console(), comparison)

@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from reg_eval.commands.guard import guarded
 from reg_eval.commands.options import CacheDirOption
@@ -55,20 +53,14 @@ def list_command(cache_dir: CacheDirOption = None) -> None:
     from reg_eval.models import emb_status, key_status
 
     root = _cache_root(cache_dir)
-    console = Console(soft_wrap=True)
-    table = Table(title=f"Scoring models (cache {root})", title_justify="left")
-    for column in ("profile", "role", "model", "available", "where / how to get it"):
-        table.add_column(column, overflow="fold")
+    typer.echo(f"model cache: {root}")
     for profile in PROFILES.values():
+        comparable = "yes" if profile.comparable_with_leaderboard else "no"
+        typer.echo(f"\n{profile.name}: {profile.description}")
+        typer.echo(f"  leaderboard-comparable: {comparable}")
         for status in (emb_status(profile.emb, root), key_status(profile.key)):
-            table.add_row(
-                profile.name,
-                status.role.upper(),
-                status.name,
-                "yes" if status.available else "no",
-                status.where if status.available else status.how_to_get,
-            )
-    console.print(table)
-    for profile in PROFILES.values():
-        note = "" if profile.comparable_with_leaderboard else " (not leaderboard-comparable)"
-        console.print(f"{profile.name}: {profile.description}{note}", highlight=False)
+            if status.available:
+                state = f"available  {status.where}"
+            else:
+                state = f"missing    get it with: {status.how_to_get}"
+            typer.echo(f"  {status.role.upper():<4} {status.name}\n       {state}")

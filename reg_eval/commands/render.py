@@ -8,6 +8,15 @@ from rich.table import Table
 from reg_eval.comparison import Comparison
 from reg_eval.scoring import SUMMARY_COLUMNS, ScoreResult
 
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console that does not squeeze tables to 80 columns when output is piped or logged."""
+    console = Console(stderr=stderr)
+    if not console.is_terminal:
+        console = Console(stderr=stderr, width=160)
+    return console
+
+
 _LABELS = {"ranking": "Ranking", "bleu": "BLEU-4*", "rouge": "ROUGE-L", "key": "KEY", "emb": "EMB"}
 
 

@@ -99,9 +99,9 @@ def score_command(
     if output_format == "json":
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
-        from reg_eval.commands.render import print_score
+        from reg_eval.commands.render import make_console, print_score
 
-        print_score(Console(), result, label=submission.name)
+        print_score(make_console(), result, label=submission.name)
 
 
 def write_score_outputs(

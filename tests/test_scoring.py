@@ -1,0 +1,138 @@
+"""Which cases get scored, and the whole scoring pipeline against the literal reference."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.records import Case
+from reg_eval.scoring import align_cases
+
+GT = [Case("PIT_01_00001_01.tiff", "ref one", 0), Case("PIT_01_00002_01.tiff", "ref two", 1)]
+
+
+def test_missing_ids_are_an_error_by_default() -> None:
+    sub = [Case("PIT_01_00002_01.tiff", "hyp two", 0)]
+    with pytest.raises(InvalidInputError) as info:
+        align_cases(GT, sub, "error")
+    assert "PIT_01_00001_01.tiff" in str(info.value)
+    assert "--missing empty" in str(info.value)
+
+
+def test_missing_empty_scores_an_empty_report_in_ground_truth_order() -> None:
+    sub = [Case("PIT_01_00002_01.tiff", "hyp two", 0)]
+    aligned = align_cases(GT, sub, "empty")
+    assert aligned.ids == ["PIT_01_00001_01.tiff", "PIT_01_00002_01.tiff"]
+    assert aligned.hyps == ["", "hyp two"]
+    assert aligned.missing_ids == ["PIT_01_00001_01.tiff"]
+
+
+def test_missing_skip_leaves_the_case_out() -> None:
+    sub = [Case("PIT_01_00002_01.tiff", "hyp two", 0), Case("PIT_09_00009_09.tiff", "x", 1)]
+    aligned = align_cases(GT, sub, "skip")
+    assert aligned.ids == ["PIT_01_00002_01.tiff"]
+    assert aligned.refs == ["ref two"]
+    assert aligned.extra_ids == ["PIT_09_00009_09.tiff"]
+
+
+def test_no_overlap_at_all_is_an_error_and_unknown_policy_a_usage_error() -> None:
+    with pytest.raises(InvalidInputError):
+        align_cases(GT, [Case("PIT_09_00009_09.tiff", "x", 0)], "skip")
+    with pytest.raises(UsageError):
+        align_cases(GT, GT, "drop")
+
+
+# --- the whole pipeline against the literal per-text computation -------------------------
+
+PAIRS: list[tuple[str, str]] = [
+    ("Prostate, biopsy;\n  No tumor present", "Prostate, biopsy;\n  No tumor present"),
+    ("Prostate, biopsy;\n  No tumor present", "Prostate, biopsy: No tumor present"),
+    ("Prostate, biopsy;\n  No tumor present", ""),
+    ("", "Lung, biopsy;\n  Adenocarcinoma"),
+    ("Lung, biopsy;\n  Adenocarcinoma", "Lung, biopsy;\n  Adenocarcinoma"),
+    (
+        "Breast, core-needle biopsy;\n  Invasive carcinoma of no special type, grade II",
+        "breast, core-needle biopsy;\n  invasive carcinoma of no special type, grade ii",
+    ),
+    (
+        "Stomach, endoscopic biopsy;\n  Chronic gastritis with intestinal metaplasia",
+        "Stomach, endoscopic biopsy;\n  Chronic gastritis",
+    ),
+    (
+        "Urinary bladder, transurethral resection;\n  Non-invasive papillary urothelial "
+        "carcinoma, high grade",
+        "Bladder, transurethral resection;\n  Invasive urothelial carcinoma, high grade",
+    ),
+    (
+        "1. Colon, colonoscopic biopsy;\n  Tubular adenoma with low-grade dysplasia\n"
+        "2. Rectum, biopsy;\n  Adenocarcinoma",
+        "Colon, colonoscopic biopsy;\n  Tubular adenoma with low-grade dysplasia ",
+    ),
+    ("a b c d", "a b c d a b c d"),
+    ("a b c d a b c d a b c d", "a b c d a b c d a b c d"),
+    # past 512 tokens: truncation must match the per-text computation
+    (" ".join(["Adenocarcinoma, moderately differentiated;"] * 150), "Lung, biopsy;"),
+]
+
+
+@pytest.fixture(scope="module")
+def pipeline_pairs() -> tuple[list[str], list[str]]:
+    pairs = PAIRS * 3  # duplicates, as in real test sets
+    return [r for r, _ in pairs], [h for _, h in pairs]
+
+
+@pytest.mark.parametrize("model_fixture", ["tiny_bert_dir", "tiny_llama_dir"])
+def test_scorer_equals_the_literal_per_text_computation(
+    request: pytest.FixtureRequest,
+    model_fixture: str,
+    tiny_ruler_dir: Path,
+    tmp_path: Path,
+    pipeline_pairs: tuple[list[str], list[str]],
+) -> None:
+    import spacy
+    from literal_reference import case_literal
+    from transformers import AutoModel, AutoTokenizer
+
+    from reg_eval.scoring import Scorer
+
+    model_dir = request.getfixturevalue(model_fixture)
+    refs, hyps = pipeline_pairs
+    scorer = Scorer(
+        "offline",
+        emb_model=str(model_dir),
+        key_model=str(tiny_ruler_dir),
+        cache_dir=tmp_path / "cache",
+        device="cpu",
+        batch_size=5,
+        bootstrap=200,
+    )
+    result = scorer(refs, hyps)
+
+    nlp = spacy.load(tiny_ruler_dir)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModel.from_pretrained(model_dir).eval()
+    for i, (ref, hyp) in enumerate(zip(refs, hyps, strict=True)):
+        expected = case_literal(nlp, model, tokenizer, ref, hyp)
+        assert result.stats.bleu[i] == expected["bleu"], (i, ref, hyp)
+        assert result.stats.rouge[i] == expected["rouge"], (i, ref, hyp)
+        assert result.stats.key[i] == expected["key"], (i, ref, hyp)
+        assert abs(result.stats.emb[i] - expected["emb"]) <= 1e-5, (i, ref, hyp)
+        assert abs(result.stats.ranking[i] - expected["ranking"]) <= 1e-5, (i, ref, hyp)
+
+    # the second run reads everything from the cache and gives byte-identical output
+    again = Scorer(
+        "offline",
+        emb_model=str(model_dir),
+        key_model=str(tiny_ruler_dir),
+        cache_dir=tmp_path / "cache",
+        device="cpu",
+        batch_size=2,
+        bootstrap=200,
+    )(refs, hyps)
+    assert json.dumps(again.to_dict()) == json.dumps(result.to_dict())
+    signature = result.signature.format()
+    assert "float32" in signature and "comparable:no" in signature
+    assert str(model_dir) in signature
