@@ -42,12 +42,22 @@ def root(
 def _register() -> None:
     # Command functions carry commands.guard.guarded themselves, and import heavy
     # libraries lazily, inside the functions that need them.
-    from reg_eval.commands import baseline, compare, convert, models, score, synth, validate
+    from reg_eval.commands import (
+        baseline,
+        compare,
+        convert,
+        models,
+        score,
+        score_cot,
+        synth,
+        validate,
+    )
 
     app.command("validate")(validate.validate_command)
     app.command("convert")(convert.convert_command)
     app.command("score")(score.score_command)
     app.command("compare")(compare.compare_command)
+    app.command("score-cot")(score_cot.score_cot_command)
     app.add_typer(models.models_app, name="models")
     app.command("synth")(synth.synth_command)
     app.command("baseline")(baseline.baseline_command)

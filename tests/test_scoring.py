@@ -93,9 +93,9 @@ def test_scorer_equals_the_literal_per_text_computation(
     pipeline_pairs: tuple[list[str], list[str]],
 ) -> None:
     import spacy
-    from literal_reference import case_literal
     from transformers import AutoModel, AutoTokenizer
 
+    from literal_reference import case_literal
     from reg_eval.scoring import Scorer
 
     model_dir = request.getfixturevalue(model_fixture)

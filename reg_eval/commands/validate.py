@@ -86,13 +86,28 @@ def validate_command(
         int, typer.Option("--max-findings", help="Findings shown per code in text output; "
                           "0 shows all.")
     ] = 5,
+    kind: Annotated[
+        str, typer.Option("--kind", help="report: REG 2025 [{id, report}] submissions; cot: "
+                          "REG 2026 chain-of-thought files or folders.")
+    ] = "report",
 ) -> None:
     """Check a submission file: JSON, keys, ids, reports. Exit 0 valid, 1 not, 2 usage."""
     if output_format not in OUTPUT_FORMATS:
         raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
     if max_findings < 0:
         raise UsageError("--max-findings must be 0 or more", hint="0 shows all findings")
-    report = validate_submission(submission, ground_truth=ground_truth, ids=ids, exclude=exclude)
+    if kind == "cot":
+        if ids is not None or exclude is not None:
+            raise UsageError("--ids and --exclude apply to REG 2025 report submissions only")
+        from reg_eval.reg2026.chain import validate_cot_report
+
+        report = validate_cot_report(submission, ground_truth=ground_truth)
+    elif kind == "report":
+        report = validate_submission(
+            submission, ground_truth=ground_truth, ids=ids, exclude=exclude
+        )
+    else:
+        raise UsageError(f"unknown --kind {kind!r}", hint="use report or cot")
     code = print_report(report, strict=strict, max_findings=max_findings,
                         output_format=output_format)
     raise typer.Exit(code)

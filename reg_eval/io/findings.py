@@ -53,8 +53,22 @@ CHECKS: dict[str, Check] = {
         Check("W005", "report-too-long", _W, "estimated BERT-like token count above 512"),
         Check("W006", "unknown-key", _W, "a key other than `id` and `report`"),
         Check("W007", "excluded-id", _W, "an id listed in the organisers' corrupted_id.csv"),
+        # REG 2026 chain-of-thought files (`reg-eval validate --kind cot`)
+        Check("E101", "cot-shape", _E, "a file or case is not shaped like a chain of thought"),
+        Check("E102", "step-not-object", _E, "a step of a chain is not a JSON object"),
+        Check("E103", "missing-case-id", _E, "a case in a multi-case file has no usable `id`"),
+        Check("W101", "step-field-type", _W, "a step field is not a string (read as text)"),
+        Check("W102", "step-missing-field", _W, "a step lacks question, answer or next_question"),
+        Check("W103", "unknown-step-key", _W, "a step key other than the three known ones"),
+        Check("W104", "no-final-report", _W, "no step asks 'What is the final pathology report?'"),
+        Check("W105", "chain-not-ended", _W, "the last step's next question is not empty/end"),
+        Check("W106", "empty-chain", _W, "a case with no step at all"),
+        Check("W107", "id-mismatch", _W, "a per-case file's inner id differs from its name"),
+        Check("W108", "missing-case", _W, "a ground-truth case has no prediction (scored empty)"),
+        Check("W109", "ignored-file", _W, "a file in a submission folder that is not read"),
     )
 }
+COT_CODES: tuple[str, ...] = tuple(code for code in CHECKS if code[1] == "1")
 
 
 @dataclass(frozen=True)

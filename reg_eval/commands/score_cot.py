@@ -1,0 +1,189 @@
+"""`reg-eval score-cot`: REG 2026 Metric A of a chain-of-thought submission, with CIs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from reg_eval.commands.guard import guarded
+from reg_eval.commands.options import (
+    BatchSizeOption,
+    CacheDirOption,
+    DeviceOption,
+    DtypeOption,
+    ForceOption,
+    KeyModelOption,
+    NoCacheOption,
+    QuietOption,
+    SeedOption,
+)
+from reg_eval.errors import UsageError
+from reg_eval.reg2026.scoring import (
+    DEFAULT_BOOTSTRAP,
+    DEFAULT_SEED,
+    DETAIL_COLUMNS,
+    SUMMARY_COLUMNS,
+    CotResult,
+    CotScorer,
+)
+from reg_eval.reg2026.settings import SETTINGS
+
+_LABELS = {
+    "A": "Metric A",
+    "bpv": "BPV (0.05)",
+    "edge_f1": "EdgeF1 (0.30)",
+    "mess": "MESS (0.25)",
+    "final_report": "FinalReport (0.40)",
+    "edge_precision": "edge precision",
+    "edge_recall": "edge recall",
+    "ordered_validity": "ordered path validity*",
+    "report_bleu": "report BLEU-4 (clamped)",
+    "report_rouge": "report ROUGE-L",
+    "report_key": "report KEY",
+    "report_emb": "report EMB (clamped)",
+}
+
+
+@guarded
+def score_cot_command(
+    ground_truth: Annotated[
+        Path,
+        typer.Option(
+            "--ground-truth", "-g",
+            help='Ground truth: a JSON list of {"id", "chain-of-thought": [...]}, or a folder '
+            "of such files.",
+        ),
+    ],
+    submission: Annotated[
+        Path,
+        typer.Option(
+            "--submission", "-s",
+            help="A folder of <id>.json or <id>/chain-of-thought.json files, or one JSON file "
+            "listing cases with ids.",
+        ),
+    ],
+    profile: Annotated[
+        str,
+        typer.Option(
+            "--profile",
+            help=f"Scoring setup: {', '.join(SETTINGS)}. 'offline' needs no hub access but is "
+            "not comparable with REG 2026.",
+        ),
+    ] = "reg2026",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the result as JSON.")
+    ] = None,
+    per_case: Annotated[
+        Path | None,
+        typer.Option("--per-case", help="Write one row per case (.jsonl or .csv)."),
+    ] = None,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="Bootstrap resamples for the 95% CIs.")
+    ] = DEFAULT_BOOTSTRAP,
+    seed: SeedOption = DEFAULT_SEED,
+    batch_size: BatchSizeOption = 16,
+    device: DeviceOption = "auto",
+    dtype: DtypeOption = "float32",
+    emb_model: Annotated[
+        str | None,
+        typer.Option(
+            "--emb-model",
+            help="Override the one embedding model (MESS and EMB): a hub name[@revision] or a "
+            "local model folder.",
+        ),
+    ] = None,
+    key_model: KeyModelOption = None,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="text (tables) or json (the --output object).")
+    ] = "text",
+    force: ForceOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Score a chain-of-thought submission with REG 2026 Metric A.
+
+    A = 0.05*BPV + 0.30*EdgeF1 + 0.25*MESS + 0.40*FinalReport per case, averaged over every
+    ground-truth case (a missing case is scored as an empty chain). Metric B is not computed:
+    it needs the organisers' hidden ROI mapping and LLM judge.
+    """
+    if output_format not in ("text", "json"):
+        raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
+    if per_case is not None and per_case.suffix.lower() not in (".jsonl", ".csv"):
+        raise UsageError(f"--per-case {per_case}: use a .jsonl or .csv file name")
+    for target in (output, per_case):
+        if target is not None and target.exists() and not force:
+            raise UsageError(f"{target} exists", hint="choose another path or pass --force")
+    scorer = CotScorer(
+        profile,
+        emb_model=emb_model,
+        key_model=key_model,
+        device=device,
+        dtype=dtype,
+        batch_size=batch_size,
+        cache=not no_cache,
+        cache_dir=cache_dir,
+        bootstrap=bootstrap,
+        seed=seed,
+        progress=not quiet,
+    )
+    result = scorer.score_files(ground_truth, submission)
+    write_cot_outputs(result, output=output, per_case=per_case, force=force)
+    err = Console(stderr=True)
+    for message in result.messages:
+        err.print(f"[yellow]warning:[/] {message}")
+    if output_format == "json":
+        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print_cot_score(Console(), result, label=submission.name)
+
+
+def write_cot_outputs(
+    result: CotResult, *, output: Path | None, per_case: Path | None, force: bool
+) -> None:
+    from reg_eval.io.writers import write_csv, write_json, write_jsonl
+
+    if output is not None:
+        write_json(output, result.to_dict(), force=force)
+    if per_case is not None:
+        signature = result.signature.format()
+        rows = [{**row, "signature": signature} for row in result.per_case_rows()]
+        if per_case.suffix.lower() == ".jsonl":
+            write_jsonl(per_case, rows, force=force)
+        else:
+            write_csv(per_case, rows, list(rows[0]), force=force)
+
+
+def print_cot_score(console: Console, result: CotResult, *, label: str = "") -> None:
+    sig = result.signature
+    if not sig.comparable_with_leaderboard:
+        console.print(
+            f"[bold yellow]Profile {sig.get('profile')}: NOT comparable with REG 2026 "
+            "(other models than the organisers').[/]"
+        )
+    pct = round(result.confidence * 100)
+    table = Table(
+        title=f"REG 2026 Metric A{(' — ' + label) if label else ''}", title_justify="left"
+    )
+    table.add_column("metric")
+    table.add_column("mean", justify="right")
+    table.add_column(f"{pct}% CI", justify="right")
+    means = result.means
+    for name in (*SUMMARY_COLUMNS, *DETAIL_COLUMNS):
+        lo, hi = result.ci[name]
+        table.add_row(_LABELS[name], f"{means[name]:.4f}", f"[{lo:.4f}, {hi:.4f}]")
+    console.print(table)
+    console.print(
+        f"n cases: {result.n_cases}   missing (scored as empty chains): "
+        f"{len(result.missing_ids)}   extra ids ignored: {len(result.extra_ids)}"
+    )
+    console.print(
+        "* ordered path validity is reported by the organisers but not part of A. "
+        "Metric B (0.30 of the overall score) is not computed."
+    )
+    console.print(f"signature: {sig.format()}", soft_wrap=True)

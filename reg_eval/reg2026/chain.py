@@ -1,0 +1,490 @@
+"""Chain-of-thought records, and the loader that reads them with located findings.
+
+A case is a list of steps `{question, answer, next_question}`. Ground truth is one JSON list
+of `{"id": ..., "chain-of-thought": [...]}` (or a folder of such files). A submission is
+either one such file, or a folder of per-case files: `<id>.json` or `<id>/chain-of-thought.json`,
+each holding a bare list of steps or an object with the list under one of `STEP_LIST_KEYS`.
+Every problem becomes a `Finding`; only an unreadable path raises (`UsageError`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.findings import CHECKS, COT_CODES, Check, Finding, Severity, shown
+from reg_eval.reg2026.canonical import (
+    END_MARKER,
+    canonical_next_question,
+    field_text,
+    is_final_report_question,
+    normalise_case_id,
+)
+
+if TYPE_CHECKING:
+    from reg_eval.io.validate import ValidationReport
+
+STEP_LIST_KEYS: tuple[str, ...] = (
+    "chain-of-thought",
+    "chain_of_thought",
+    "workflow",
+    "workflow_steps",
+    "reasoning_steps",
+    "steps",
+)
+"""Keys that may hold a case's list of steps; the first one present is used."""
+CASE_LIST_KEYS: tuple[str, ...] = ("cases", "data")
+"""Keys under which a multi-case file may hold its list of cases."""
+STEP_KEYS: tuple[str, ...] = ("question", "answer", "next_question")
+PER_CASE_FILE = "chain-of-thought.json"
+EXAMPLE_STEP = '{"question": "What is the organ?", "answer": "Breast", "next_question": "..."}'
+
+COT_CHECKS: dict[str, Check] = {code: CHECKS[code] for code in COT_CODES}
+"""The chain-of-thought checks (defined with every other check in `reg_eval.io.findings`)."""
+
+
+def check_of(code: str) -> Check:
+    return COT_CHECKS.get(code) or CHECKS[code]
+
+
+def cot_finding(code: str, message: str, **where: Any) -> Finding:
+    return Finding(code=code, severity=check_of(code).severity, message=message, **where)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step, each field read as the scorer reads it (see `canonical.field_text`)."""
+
+    question: str
+    answer: str
+    next_question: str
+
+
+@dataclass(frozen=True)
+class ChainCase:
+    id: str
+    """The matching id: `raw_id` without a trailing .svs/.tiff."""
+    raw_id: str
+    steps: tuple[Step, ...]
+    file: str
+    index: int | None = None
+    """Place in a multi-case file's list; None for a per-case file."""
+    organ: str | None = None
+
+
+@dataclass
+class ChainLoad:
+    """The cases read from a path and everything found wrong on the way."""
+
+    path: Path
+    cases: list[ChainCase] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.WARNING]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# -- reading JSON ---------------------------------------------------------------------------
+
+
+def _read_json(path: Path, findings: list[Finding]) -> tuple[bool, Any]:
+    """(parsed, value); problems become findings. Unreadable files raise UsageError."""
+    from reg_eval.io.submission import read_input_bytes
+
+    data = read_input_bytes(path)
+    file = str(path)
+    if data.startswith(codecs.BOM_UTF8):
+        findings.append(cot_finding(
+            "E002", "the file starts with a UTF-8 byte-order mark, which json.load refuses",
+            file=file, line=1, column=1, hint="save it as UTF-8 without a byte-order mark",
+        ))
+        return False, None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        findings.append(cot_finding(
+            "E001", f"byte {exc.start} is not valid UTF-8 ({exc.reason})",
+            file=file, line=data.count(b"\n", 0, exc.start) + 1, hint="save the file as UTF-8",
+        ))
+        return False, None
+    try:
+        return True, json.loads(text)
+    except json.JSONDecodeError as exc:
+        findings.append(cot_finding(
+            "E003", f"invalid JSON: {exc.msg}", file=file, line=exc.lineno, column=exc.colno,
+        ))
+    except RecursionError:
+        findings.append(cot_finding("E003", "invalid JSON: values nested too deeply", file=file))
+    return False, None
+
+
+# -- steps ----------------------------------------------------------------------------------
+
+
+def _kind(value: Any) -> str:
+    from reg_eval.io.submission import describe
+
+    return describe(value)
+
+
+def parse_steps(value: Any, findings: list[Finding], **where: Any) -> tuple[Step, ...] | None:
+    """Steps from a JSON list; None (with an error) when the list cannot be scored."""
+    if not isinstance(value, list):
+        findings.append(cot_finding(
+            "E101", f"the steps must be a list, found {_kind(value)}",
+            hint=f"write a list of steps such as [{EXAMPLE_STEP}]", **where,
+        ))
+        return None
+    steps: list[Step] = []
+    ok = True
+    for position, item in enumerate(value):
+        if not isinstance(item, dict):
+            findings.append(cot_finding(
+                "E102", f"step {position} is {_kind(item)}, not an object",
+                hint=f"each step is an object such as {EXAMPLE_STEP}", **where,
+            ))
+            ok = False
+            continue
+        for key in STEP_KEYS:
+            if key not in item:
+                if key == "next_question" and position == len(value) - 1:
+                    continue  # the last step may leave it out: it reads as "" (the end)
+                findings.append(cot_finding(
+                    "W102", f"step {position} has no `{key}`; it is read as \"\"", **where,
+                ))
+            elif item[key] is not None and not isinstance(item[key], str):
+                findings.append(cot_finding(
+                    "W101",
+                    f"step {position}: `{key}` is {_kind(item[key])}; it is read as "
+                    f"{field_text(item[key])!r}",
+                    hint="write every step field as a JSON string", **where,
+                ))
+        unknown = [key for key in item if key not in STEP_KEYS]
+        if unknown:
+            findings.append(cot_finding(
+                "W103",
+                f"step {position} has key(s) {', '.join(shown(k, 30) for k in unknown)}, "
+                "which are not read",
+                hint="the known keys are question, answer and next_question", **where,
+            ))
+        steps.append(Step(*(field_text(item.get(key)) for key in STEP_KEYS)))
+    return tuple(steps) if ok else None
+
+
+def steps_holder_key(obj: dict[str, Any]) -> str | None:
+    return next((key for key in STEP_LIST_KEYS if key in obj), None)
+
+
+def chain_findings(steps: Sequence[Step], **where: Any) -> list[Finding]:
+    """Warnings about a well-formed chain that will score oddly."""
+    if not steps:
+        return [cot_finding(
+            "W106", "the chain has no step; it scores as an empty chain", **where
+        )]
+    found: list[Finding] = []
+    if not any(is_final_report_question(step.question) for step in steps):
+        found.append(cot_finding(
+            "W104",
+            "no step asks 'What is the final pathology report?', so the final report is scored "
+            "as an empty text",
+            hint="end the chain with that question and the report as its answer", **where,
+        ))
+    if canonical_next_question(steps[-1].next_question) != END_MARKER:
+        found.append(cot_finding(
+            "W105",
+            f"the last step's next question is {shown(steps[-1].next_question, 60)!r}, not "
+            "empty: the chain does not end",
+            hint='give the last step "next_question": ""', **where,
+        ))
+    return found
+
+
+# -- files ----------------------------------------------------------------------------------
+
+
+def _case_from_object(
+    obj: Any, index: int, file: str, load: ChainLoad
+) -> ChainCase | None:
+    where: dict[str, Any] = {"file": file, "index": index}
+    if not isinstance(obj, dict):
+        load.findings.append(cot_finding(
+            "E101", f"item {index} is {_kind(obj)}, not a case object",
+            hint='each case is {"id": "PIT_01_00020_01.tiff", "chain-of-thought": [...]}',
+            **where,
+        ))
+        return None
+    raw_id = obj.get("id")
+    if not raw_id or not isinstance(raw_id, str | int) or isinstance(raw_id, bool):
+        load.findings.append(cot_finding(
+            "E103", f"item {index} has no usable `id` (found {_kind(raw_id)})",
+            hint="give every case its slide id as a string", **where,
+        ))
+        return None
+    raw = str(raw_id)
+    where["id"] = raw
+    key = steps_holder_key(obj)
+    if key is None:
+        load.findings.append(cot_finding(
+            "E101", "the case holds no list of steps",
+            hint=f"put the steps under one of: {', '.join(STEP_LIST_KEYS)}", **where,
+        ))
+        return None
+    steps = parse_steps(obj[key], load.findings, **where)
+    if steps is None:
+        return None
+    load.findings.extend(chain_findings(steps, **where))
+    organ = obj.get("organ") if isinstance(obj.get("organ"), str) else None
+    return ChainCase(normalise_case_id(raw), raw, steps, file, index, organ)
+
+
+def _read_case_list(path: Path, load: ChainLoad) -> None:
+    """A multi-case file: a list of cases, or an object with the list under cases/data."""
+    parsed, value = _read_json(path, load.findings)
+    if not parsed:
+        return
+    file = str(path)
+    if isinstance(value, dict):
+        holder = next((k for k in CASE_LIST_KEYS if isinstance(value.get(k), list)), None)
+        if holder is None:
+            hint = (
+                "this looks like one case's chain; put it in a folder as <id>.json and pass the "
+                "folder" if steps_holder_key(value) else
+                'write a list of cases: [{"id": "PIT_01_00020_01.tiff", "chain-of-thought": '
+                "[...]}]"
+            )
+            load.findings.append(cot_finding(
+                "E101", "the file holds an object, not a list of cases", file=file, hint=hint,
+            ))
+            return
+        value = value[holder]
+    if not isinstance(value, list):
+        load.findings.append(cot_finding(
+            "E101", f"the file holds {_kind(value)}, not a list of cases", file=file,
+        ))
+        return
+    if value and all(isinstance(item, dict) and "id" not in item for item in value) and any(
+        isinstance(item, dict) and "question" in item for item in value
+    ):
+        load.findings.append(cot_finding(
+            "E101", "the file is a bare list of steps (one case's chain), and has no case id",
+            file=file,
+            hint="a single file must list cases with their ids; for per-case files, pass a "
+            "folder holding <id>.json or <id>/chain-of-thought.json",
+        ))
+        return
+    if not value:
+        load.findings.append(cot_finding("E012", "the list of cases is empty", file=file))
+    for index, item in enumerate(value):
+        case = _case_from_object(item, index, file, load)
+        if case is not None:
+            load.cases.append(case)
+
+
+def _read_case_file(path: Path, case_name: str, load: ChainLoad) -> None:
+    """One per-case file: a bare list of steps, or an object holding it."""
+    parsed, value = _read_json(path, load.findings)
+    if not parsed:
+        return
+    file = str(path)
+    case_id = normalise_case_id(case_name)
+    where: dict[str, Any] = {"file": file, "id": case_name}
+    if isinstance(value, dict):
+        inner = value.get("id")
+        if isinstance(inner, str) and normalise_case_id(inner) != case_id:
+            load.findings.append(cot_finding(
+                "W107", f"the file is named {case_name!r} but holds id {shown(inner, 40)!r}; "
+                "the name is used", hint="rename the file or fix the id", **where,
+            ))
+        key = steps_holder_key(value)
+        if key is None:
+            load.findings.append(cot_finding(
+                "E101", "the object holds no list of steps",
+                hint=f"write a bare list of steps, or put it under one of: "
+                f"{', '.join(STEP_LIST_KEYS)}", **where,
+            ))
+            return
+        value = value[key]
+    steps = parse_steps(value, load.findings, **where)
+    if steps is None:
+        return
+    load.findings.extend(chain_findings(steps, **where))
+    load.cases.append(ChainCase(case_id, case_name, steps, file))
+
+
+def _read_folder(folder: Path, load: ChainLoad) -> None:
+    entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    for entry in entries:
+        if entry.is_dir():
+            inner = entry / PER_CASE_FILE
+            if inner.is_file():
+                _read_case_file(inner, entry.name, load)
+            else:
+                load.findings.append(cot_finding(
+                    "W109", f"folder {entry.name} holds no {PER_CASE_FILE}; it is not read",
+                    file=str(entry),
+                ))
+        elif entry.suffix.lower() == ".json":
+            _read_case_file(entry, entry.name[: -len(entry.suffix)], load)
+        else:
+            load.findings.append(cot_finding(
+                "W109", f"{entry.name} is not a .json file; it is not read", file=str(entry),
+            ))
+    if not load.cases and load.ok:
+        load.findings.append(cot_finding(
+            "E012", f"the folder {folder} holds no chain-of-thought file",
+            file=str(folder),
+            hint=f"put one <id>.json or <id>/{PER_CASE_FILE} per case in it",
+        ))
+
+
+def _check_duplicate_ids(load: ChainLoad) -> None:
+    first: dict[str, ChainCase] = {}
+    for case in load.cases:
+        if case.id in first:
+            earlier = first[case.id]
+            load.findings.append(cot_finding(
+                "E009",
+                f"id {shown(case.raw_id, 40)!r} is the same case as {shown(earlier.raw_id, 40)!r}"
+                f" ({earlier.file}) once a trailing .svs/.tiff is removed",
+                file=case.file, index=case.index, id=case.raw_id,
+                hint="keep one prediction per slide",
+            ))
+        else:
+            first[case.id] = case
+
+
+def _missing(path: Path, role: str) -> UsageError:
+    return UsageError(f"the {role} {path} does not exist", hint="check the path")
+
+
+def load_ground_truth(path: str | Path) -> ChainLoad:
+    """A ground-truth file (a list of cases), or a folder of such files."""
+    path = Path(path)
+    load = ChainLoad(path)
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.json") if not p.name.startswith("."))
+        if not files:
+            raise UsageError(f"the ground-truth folder {path} holds no .json file")
+        for file in files:
+            _read_case_list(file, load)
+    elif path.exists():
+        _read_case_list(path, load)
+    else:
+        raise _missing(path, "ground truth")
+    _check_duplicate_ids(load)
+    return load
+
+
+def load_predictions(path: str | Path) -> ChainLoad:
+    """A submission: one file listing cases with ids, or a folder of per-case files."""
+    path = Path(path)
+    load = ChainLoad(path)
+    if path.is_dir():
+        _read_folder(path, load)
+    elif path.exists():
+        _read_case_list(path, load)
+    else:
+        raise _missing(path, "submission")
+    _check_duplicate_ids(load)
+    return load
+
+
+def reference_findings(
+    predictions: ChainLoad, ground_truth: Sequence[ChainCase]
+) -> list[Finding]:
+    """Ground-truth cases without a prediction, and predictions for no ground-truth case."""
+    predicted = {case.id for case in predictions.cases}
+    expected = {case.id for case in ground_truth}
+    found = [
+        cot_finding(
+            "W108", "no prediction for this ground-truth case; it is scored as an empty chain "
+            "and stays in the mean", id=case.raw_id,
+        )
+        for case in ground_truth
+        if case.id not in predicted
+    ]
+    found.extend(
+        cot_finding(
+            "W001", "this case is not in the ground truth; it is ignored",
+            file=case.file, index=case.index, id=case.raw_id,
+        )
+        for case in predictions.cases
+        if case.id not in expected
+    )
+    return found
+
+
+def validate_cot(
+    path: str | Path, *, ground_truth: str | Path | None = None, role: str = "submission"
+) -> list[Finding]:
+    """Every finding for a chain-of-thought submission (or ground truth, `role="ground
+    truth"`), checked against a ground truth when one is given."""
+    load = load_ground_truth(path) if role == "ground truth" else load_predictions(path)
+    findings = list(load.findings)
+    if ground_truth is not None and load.ok:
+        reference = require_valid(load_ground_truth(ground_truth), role="ground truth")
+        findings.extend(reference_findings(load, reference))
+    return findings
+
+
+def validate_cot_report(
+    path: str | Path, *, ground_truth: str | Path | None = None
+) -> ValidationReport:
+    """`validate_cot` as the report `reg-eval validate` prints for every kind of file."""
+    from reg_eval.io.validate import ValidationReport
+
+    load = load_predictions(path)
+    findings = list(load.findings)
+    reference_ids = None
+    if ground_truth is not None and load.ok:
+        reference = require_valid(load_ground_truth(ground_truth), role="ground truth")
+        reference_ids = [case.id for case in reference]
+        findings.extend(reference_findings(load, reference))
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    return ValidationReport(
+        path=Path(path),
+        valid=not errors,
+        n_cases=len(load.cases),
+        errors=errors,
+        warnings=[f for f in findings if f.severity is Severity.WARNING],
+        cases=[],
+        reference_ids=reference_ids,
+    )
+
+
+def render_findings(findings: Sequence[Finding], *, limit: int = 20) -> str:
+    lines = []
+    for finding in findings[:limit]:
+        place = finding.location()
+        lines.append(
+            f"  {finding.severity.value} {finding.code} {check_of(finding.code).name}: "
+            f"{finding.message}" + (f" [{place}]" if place else "")
+            + (f"\n    hint: {finding.hint}" if finding.hint else "")
+        )
+    if len(findings) > limit:
+        lines.append(f"  … and {len(findings) - limit} more")
+    return "\n".join(lines)
+
+
+def require_valid(load: ChainLoad, *, role: str) -> list[ChainCase]:
+    """The cases of a load without errors; otherwise its errors as an InvalidInputError."""
+    if not load.ok:
+        raise InvalidInputError(
+            f"the {role} {load.path} is not valid:\n{render_findings(load.errors)}",
+            hint=f"run `reg-eval validate --format-kind cot {load.path}` for every finding",
+        )
+    return list(load.cases)

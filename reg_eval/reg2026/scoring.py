@@ -1,0 +1,390 @@
+"""Score chain-of-thought submissions with REG 2026 Metric A, models kept loaded between calls.
+
+Files -> validated chains -> per-case plans (edges, MESS pairs, reports; no model) -> sentence
+vectors for MESS and the 2025 KEY/EMB backends for the final report (all cached) -> per-case
+columns -> means and bootstrap CIs, with a signature.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.reg2026.chain import (
+    ChainCase,
+    load_ground_truth,
+    load_predictions,
+    require_valid,
+)
+from reg_eval.reg2026.metric_a import (
+    CasePlan,
+    clamp01,
+    final_report_score,
+    mess,
+    metric_a,
+    plan_case,
+)
+from reg_eval.reg2026.settings import Reg2026Settings, get_settings
+from reg_eval.signature import Signature
+
+if TYPE_CHECKING:
+    from reg_eval.backends.identity import ModelIdentity
+    from reg_eval.profiles import ModelSpec
+    from reg_eval.scoring import Scorer
+
+DEFAULT_SEED = 12345
+DEFAULT_BOOTSTRAP = 1000
+COMPUTED = "reg2026-metric-a=0.05*bpv+0.30*edgef1+0.25*mess+0.40*final_report"
+SUMMARY_COLUMNS: tuple[str, ...] = ("A", "bpv", "edge_f1", "mess", "final_report")
+DETAIL_COLUMNS: tuple[str, ...] = (
+    "edge_precision",
+    "edge_recall",
+    "ordered_validity",
+    "report_bleu",
+    "report_rouge",
+    "report_key",
+    "report_emb",
+)
+"""Per-case columns reported beside A; ordered validity is the organisers' extra, not in A."""
+
+
+@dataclass
+class CotResult:
+    """Everything a Metric A run produced; every rendering of it carries `signature`."""
+
+    signature: Signature
+    plans: list[CasePlan]
+    columns: dict[str, np.ndarray]
+    organs: list[str]
+    ci: dict[str, tuple[float, float]]
+    by_organ: dict[str, dict[str, Any]]
+    missing_ids: list[str]
+    extra_ids: list[str]
+    confidence: float = 0.95
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def n_cases(self) -> int:
+        return len(self.plans)
+
+    @property
+    def ids(self) -> list[str]:
+        return [plan.id for plan in self.plans]
+
+    @property
+    def means(self) -> dict[str, float]:
+        """Plain means over all ground-truth cases (a missing case counts as an empty chain)."""
+        return {
+            name: sum(map(float, values)) / len(values)
+            for name, values in self.columns.items()
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        means = self.means
+        return {
+            "signature": self.signature.to_dict(),
+            "n_cases": self.n_cases,
+            "A": means["A"],
+            "components": {name: means[name] for name in SUMMARY_COLUMNS[1:]},
+            "details": {name: means[name] for name in DETAIL_COLUMNS},
+            "ci": {
+                "confidence": self.confidence,
+                **{name: list(self.ci[name]) for name in (*SUMMARY_COLUMNS, *DETAIL_COLUMNS)},
+            },
+            "by_organ": self.by_organ,
+            "cases": {
+                "missing_policy": "empty",
+                "missing_ids": self.missing_ids,
+                "extra_ids": self.extra_ids,
+            },
+            "metric_b": None,
+        }
+
+    def per_case_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for i, plan in enumerate(self.plans):
+            scores = plan.edges
+            rows.append({
+                "id": plan.id,
+                "organ": self.organs[i],
+                "predicted": plan.predicted,
+                **{name: float(self.columns[name][i]) for name in SUMMARY_COLUMNS},
+                **{name: float(self.columns[name][i]) for name in DETAIL_COLUMNS},
+                "gt_edges": len(plan.gt_edges),
+                "pred_edges": len(plan.pred_edges),
+                "edge_tp": scores.tp,
+                "edge_fp": scores.fp,
+                "edge_fn": scores.fn,
+                "mess_edges": len(plan.mess_pairs),
+                "mess_missing_edges": sum(p.pred_answer is None for p in plan.mess_pairs),
+            })
+        return rows
+
+
+class CotScorer:
+    """REG 2026 Metric A with the models kept loaded; models load only for uncached texts."""
+
+    def __init__(
+        self,
+        profile: str | Reg2026Settings = "reg2026",
+        *,
+        emb_model: str | None = None,
+        key_model: str | None = None,
+        device: str = "auto",
+        dtype: str = "float32",
+        batch_size: int = 16,
+        cache: bool = True,
+        cache_dir: str | Path | None = None,
+        bootstrap: int = DEFAULT_BOOTSTRAP,
+        seed: int = DEFAULT_SEED,
+        progress: bool = False,
+    ) -> None:
+        base = get_settings(profile) if isinstance(profile, str) else profile
+        self.settings = base.with_models(emb=emb_model, key=key_model)
+        if bootstrap < 1:
+            raise UsageError("--bootstrap must be at least 1")
+        self.device = device
+        self.dtype = dtype
+        self.batch_size = batch_size
+        self.use_cache = cache
+        self.cache_root = Path(cache_dir) if cache_dir else _default_cache_root()
+        self.bootstrap = bootstrap
+        self.seed = seed
+        self.progress = progress
+
+    # -- models ------------------------------------------------------------------------------
+
+    @cached_property
+    def _model_spec(self) -> ModelSpec:
+        """The one model as a transformers spec (the offline wheel is unpacked first)."""
+        from reg_eval.profiles import ModelSpec
+
+        spec = self.settings.model
+        if spec.wheel is not None:
+            from reg_eval.models import prepare_sentence_model
+
+            folder = prepare_sentence_model(self.cache_root, spec.wheel)
+            return ModelSpec(kind="transformers", name=str(folder))
+        return ModelSpec(
+            kind="transformers", name=spec.name, revision=spec.revision, gguf_file=spec.gguf_file
+        )
+
+    @cached_property
+    def _report_scorer(self) -> Scorer:
+        """The 2025 scorer, whose KEY and EMB backends score the final report."""
+        from reg_eval.scoring import Scorer
+
+        return Scorer(
+            self.settings.report_profile(self._model_spec),
+            device=self.device,
+            dtype=self.dtype,
+            batch_size=self.batch_size,
+            cache=self.use_cache,
+            cache_dir=self.cache_root,
+            bootstrap=self.bootstrap,
+            seed=self.seed,
+            progress=self.progress,
+        )
+
+    @cached_property
+    def _sentence_model(self) -> tuple[str, ModelIdentity]:
+        """Where the MESS model loads from, and its identity (same weights as EMB)."""
+        from reg_eval.backends.identity import ModelIdentity
+        from reg_eval.models import resolve_emb
+
+        spec = self._model_spec
+        if spec.gguf_file is not None:
+            raise UsageError(
+                f"MESS needs a sentence-transformers or transformers model folder, not the GGUF "
+                f"file {spec.gguf_file}",
+                hint="give --emb-model a model folder or a hub name",
+            )
+        resolved = resolve_emb(
+            spec, precision=self.dtype, max_length=self.settings.emb_max_length,
+            cache_root=self.cache_root,
+        )
+        return resolved.load_path, ModelIdentity(
+            role="sent-emb",
+            name=resolved.identity.name,
+            revision=resolved.identity.revision,
+            sha256=resolved.identity.sha256,
+            options=(("normalize", "l2"),),
+        )
+
+    @cached_property
+    def _sentence(self) -> Any:
+        from reg_eval.backends.sentence import SentenceEmbeddingBackend
+
+        path, identity = self._sentence_model
+        return SentenceEmbeddingBackend(
+            path,
+            identity=identity,
+            device=self.device,
+            batch_size=self.batch_size,
+            cache=self._report_scorer.feature_cache,
+            progress=self.progress,
+        )
+
+    # -- scoring -----------------------------------------------------------------------------
+
+    def mess_scores(self, plans: Sequence[CasePlan]) -> np.ndarray:
+        """MESS per case: clamped dot products of normalised sentence vectors."""
+        gt_texts: list[str] = []
+        pred_texts: list[str] = []
+        for plan in plans:
+            for pair in plan.mess_pairs:
+                if pair.pred_answer is not None:
+                    gt_texts.append(pair.gt_answer)
+                    pred_texts.append(pair.pred_answer)
+        sims: list[float] = []
+        if gt_texts:
+            vectors = self._sentence.embed(gt_texts + pred_texts).astype(np.float64)
+            n = len(gt_texts)
+            sims = [float(v) for v in np.sum(vectors[:n] * vectors[n:], axis=1)]
+        out = np.empty(len(plans), dtype=np.float64)
+        position = 0
+        for i, plan in enumerate(plans):
+            case_sims: list[float | None] = []
+            for pair in plan.mess_pairs:
+                if pair.pred_answer is None:
+                    case_sims.append(None)
+                else:
+                    case_sims.append(clamp01(sims[position]))
+                    position += 1
+            out[i] = mess(case_sims)
+        return out
+
+    def score_plans(
+        self,
+        plans: Sequence[CasePlan],
+        *,
+        organs: Sequence[str] | None = None,
+        missing_ids: Sequence[str] = (),
+        extra_ids: Sequence[str] = (),
+    ) -> CotResult:
+        if not plans:
+            raise InvalidInputError("the ground truth holds no case to score")
+        from reg_eval.organs import organ_of
+        from reg_eval.scoring import summarise
+
+        n = len(plans)
+        stats = self._report_scorer.case_stats(
+            [plan.gt_report for plan in plans], [plan.pred_report for plan in plans]
+        )
+        columns: dict[str, np.ndarray] = {
+            name: np.empty(n) for name in (*SUMMARY_COLUMNS, *DETAIL_COLUMNS)
+        }
+        mess_column = self.mess_scores(plans)
+        for i, plan in enumerate(plans):
+            edges = plan.edges
+            report = final_report_score(stats.bleu[i], stats.rouge[i], stats.key[i], stats.emb[i])
+            values = {
+                "bpv": plan.bpv,
+                "edge_f1": edges.f1,
+                "mess": float(mess_column[i]),
+                "final_report": report.score,
+                "edge_precision": edges.precision,
+                "edge_recall": edges.recall,
+                "ordered_validity": plan.ordered_validity,
+                "report_bleu": report.bleu,
+                "report_rouge": report.rouge,
+                "report_key": report.key,
+                "report_emb": report.emb,
+            }
+            values["A"] = metric_a(
+                values["bpv"], values["edge_f1"], values["mess"], values["final_report"]
+            )
+            for name, value in values.items():
+                columns[name][i] = value
+        case_organs = list(organs) if organs is not None else [
+            organ_of(plan.gt_report) for plan in plans
+        ]
+        ci, by_organ = summarise(
+            columns, case_organs, n_resamples=self.bootstrap, seed=self.seed
+        )
+        cache = self._report_scorer.feature_cache
+        return CotResult(
+            signature=self.signature(n_cases=n),
+            plans=list(plans),
+            columns=columns,
+            organs=case_organs,
+            ci=ci,
+            by_organ=by_organ,
+            missing_ids=list(missing_ids),
+            extra_ids=list(extra_ids),
+            messages=list(cache.messages) if cache is not None else [],
+        )
+
+    def score_cases(
+        self, ground_truth: Sequence[ChainCase], predictions: Sequence[ChainCase]
+    ) -> CotResult:
+        """Every ground-truth case, in its order; a missing prediction is an empty chain."""
+        predicted = {case.id: case for case in predictions}
+        reference_ids = {case.id for case in ground_truth}
+        plans = [
+            plan_case(
+                case.id, case.steps, predicted[case.id].steps if case.id in predicted else None
+            )
+            for case in ground_truth
+        ]
+        from reg_eval.organs import organ_of
+
+        organs = [case.organ or organ_of(plan.gt_report) for case, plan in
+                  zip(ground_truth, plans, strict=True)]
+        return self.score_plans(
+            plans,
+            organs=organs,
+            missing_ids=[case.raw_id for case in ground_truth if case.id not in predicted],
+            extra_ids=[case.raw_id for case in predictions if case.id not in reference_ids],
+        )
+
+    def score_files(self, ground_truth: str | Path, submission: str | Path) -> CotResult:
+        reference = require_valid(load_ground_truth(ground_truth), role="ground truth")
+        predicted = require_valid(load_predictions(submission), role="submission")
+        return self.score_cases(reference, predicted)
+
+    def signature(self, *, n_cases: int) -> Signature:
+        from reg_eval.metrics.tokenize import TOKENISATION
+
+        report = self._report_scorer
+        return Signature.build(
+            COMPUTED,
+            {
+                "profile": self.settings.name,
+                "mess": self._sentence_model[1].describe() + "|dot|clamp01",
+                "emb": report._emb.identity.describe() + "|rescale0.5|clamp01",
+                "key": report._key.identity.describe()
+                + f"|min_chars={self.settings.key_min_chars}|clamp01",
+                "final_report": "0.15*(rouge+bleu)+0.4*key+0.3*emb|clamp01",
+                "tok": TOKENISATION,
+                "device": self.device,
+                "missing": "empty",
+                "n": n_cases,
+                "boot": self.bootstrap,
+                "seed": self.seed,
+            },
+            comparable_with_leaderboard=self.settings.comparable,
+        )
+
+
+def score_cot_files(
+    ground_truth: str | Path,
+    submission: str | Path,
+    *,
+    profile: str | Reg2026Settings = "reg2026",
+    **scorer_options: Any,
+) -> CotResult:
+    """What `reg-eval score-cot` computes, callable from Python with the same defaults."""
+    return CotScorer(profile, **scorer_options).score_files(ground_truth, submission)
+
+
+def _default_cache_root() -> Path:
+    env = os.environ.get("REG_EVAL_CACHE_DIR")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "reg-eval"
