@@ -31,7 +31,7 @@ MISSING_POLICIES = ("error", "empty", "skip")
 SUMMARY_COLUMNS = ("ranking", "bleu", "rouge", "key", "emb")
 DEFAULT_SEED = 12345
 DEFAULT_BOOTSTRAP = 1000
-DEFAULT_METRICS = OFFICIAL
+DEFAULT_METRICS = "official,clinical"
 
 
 @dataclass(frozen=True)
@@ -334,7 +334,7 @@ class Scorer:
         from reg_eval.metrics.tokenize import TOKENISATION
 
         group_fields = {
-            f"{name}.{key}": value
+            (name if key == name else f"{name}.{key}"): value
             for name, group in (groups or {}).items()
             for key, value in group.signature.items()
         }

@@ -1,0 +1,49 @@
+"""A clinical fact: one concept a report states, with its value and polarity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FactKey = tuple[str, str | None, bool]
+"""(concept id, value, negated): what two facts are compared on."""
+
+
+@dataclass(frozen=True)
+class Fact:
+    concept_id: str
+    category: str
+    value: str | None
+    negated: bool
+    text: str
+    """The words of the report the fact was read from (for explaining a miss)."""
+    start: int = 0
+    """Character offset in the report; orders facts, so "the first diagnosis" is defined."""
+
+    @property
+    def key(self) -> FactKey:
+        return (self.concept_id, self.value, self.negated)
+
+    @property
+    def label(self) -> str:
+        """Human-readable: "gleason_score=7 (3+4)", "not:tumor"."""
+        body = self.concept_id if self.value is None else f"{self.concept_id}={self.value}"
+        return f"not:{body}" if self.negated else body
+
+
+def parse_label(label: str, category: str) -> Fact:
+    """The inverse of `Fact.label` (for hand-written test data and examples)."""
+    negated = label.startswith("not:")
+    body = label[4:] if negated else label
+    concept_id, sep, value = body.partition("=")
+    return Fact(concept_id, category, value if sep else None, negated, label)
+
+
+def unique_facts(facts: list[Fact] | tuple[Fact, ...]) -> list[Fact]:
+    """One fact per key, the first mention kept: a repeated statement counts once."""
+    seen: set[FactKey] = set()
+    kept: list[Fact] = []
+    for fact in sorted(facts, key=lambda f: f.start):
+        if fact.key not in seen:
+            seen.add(fact.key)
+            kept.append(fact)
+    return kept
