@@ -20,6 +20,7 @@ demo: venv
 	bash scripts/demo.sh
 
 test: venv
+	bash scripts/install-browser.sh
 	$(BIN)/python -m ruff check reg_eval tests benchmarks baselines
 	$(BIN)/python -m pytest
 

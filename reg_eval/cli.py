@@ -46,7 +46,11 @@ def _register() -> None:
         baseline,
         compare,
         convert,
+        final,
+        leaderboard,
         models,
+        plot,
+        report,
         score,
         score_cot,
         synth,
@@ -58,6 +62,10 @@ def _register() -> None:
     app.command("score")(score.score_command)
     app.command("compare")(compare.compare_command)
     app.command("score-cot")(score_cot.score_cot_command)
+    app.command("leaderboard")(leaderboard.leaderboard_command)
+    app.command("final")(final.final_command)
+    app.command("report")(report.report_command)
+    app.command("plot")(plot.plot_command)
     app.add_typer(models.models_app, name="models")
     app.command("synth")(synth.synth_command)
     app.command("baseline")(baseline.baseline_command)

@@ -1,0 +1,56 @@
+"""`reg-eval final`: the REG 2025 final-ranking score, 0.2·phase 1 + 0.8·phase 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reg_eval.commands.guard import guarded
+from reg_eval.errors import UsageError
+
+
+@guarded
+def final_command(
+    phase1: Annotated[
+        Path | None, typer.Option("--phase1", help="Result JSON of the test phase 1 run.")
+    ] = None,
+    phase2: Annotated[
+        Path | None, typer.Option("--phase2", help="Result JSON of the test phase 2 run.")
+    ] = None,
+    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """Final score as the organisers ranked teams: 0.2·phase 1 + 0.8·phase 2.
+
+    A phase left out counts 0 (with a warning), as for teams that skipped it. Both
+    signatures are printed with the score.
+    """
+    from reg_eval.leaderboard import final_from_results, load_official, official_place
+    from reg_eval.report.inputs import load_result
+
+    if output_format not in ("text", "json"):
+        raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
+    first = load_result(phase1) if phase1 is not None else None
+    second = load_result(phase2) if phase2 is not None else None
+    final = final_from_results(first, second)
+    for warning in final.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if output_format == "json":
+        typer.echo(json.dumps(final.to_dict(), indent=2, ensure_ascii=False))
+        return
+    p1 = "0 (missing)" if first is None else f"{first.ranking:.4f}"
+    p2 = "0 (missing)" if second is None else f"{second.ranking:.4f}"
+    typer.echo(f"final score: {final.score:.4f}   = 0.2 × {p1} + 0.8 × {p2}")
+    try:
+        rows = load_official("reg2025-final")
+    except UsageError:
+        rows = []
+    if rows:
+        comparable = all(r is None or r.comparable for r in (first, second))
+        place = official_place(final.score, rows)
+        note = "" if comparable else " (not comparable: other models than the test phases)"
+        typer.echo(f"would rank {place} of {len(rows) + 1} in the REG 2025 final ranking{note}")
+    typer.echo(f"phase 1 signature: {first.signature_text if first else '-'}")
+    typer.echo(f"phase 2 signature: {second.signature_text if second else '-'}")

@@ -1,0 +1,83 @@
+"""`reg-eval leaderboard`: local runs ranked with CIs, tested against a baseline, and placed
+among the official REG 2025 rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reg_eval.commands.guard import guarded
+from reg_eval.commands.options import ForceOption, SeedOption
+from reg_eval.errors import UsageError
+
+FORMATS = ("md", "csv", "html")
+
+
+@guarded
+def leaderboard_command(
+    results: Annotated[
+        list[Path],
+        typer.Argument(help="Result files of `reg-eval score --output`.", show_default=False),
+    ],
+    official: Annotated[
+        str,
+        typer.Option(
+            "--official",
+            help="Place the runs among an official table: reg2025-phase1, reg2025-phase2, "
+            "reg2025-final or none.",
+        ),
+    ] = "none",
+    baseline: Annotated[
+        Path | None,
+        typer.Option("--baseline", help="The run the others are tested against (default: the "
+                     "first RESULT.json)."),
+    ] = None,
+    per_case: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--per-case",
+            help="The `--per-case` file of each run, in the same order, for the paired test.",
+        ),
+    ] = None,
+    output_format: Annotated[str, typer.Option("--format", help="md, csv or html.")] = "md",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write here instead of printing.")
+    ] = None,
+    n: Annotated[int, typer.Option("--n", help="Trials of the paired test.")] = 10_000,
+    seed: SeedOption = 12345,
+    force: ForceOption = False,
+) -> None:
+    """Rank local score runs, with CIs, a paired test and the official rows.
+
+    A run scored with a profile that is not the test-phase setup is marked not comparable.
+    Every output lists the signature of each run shown.
+    """
+    from reg_eval.io.writers import atomic_write_text
+    from reg_eval.leaderboard import build_leaderboard, official_choices
+    from reg_eval.report.inputs import load_per_case, load_result, run_names
+    from reg_eval.report.tables import RENDERERS
+
+    if output_format not in FORMATS:
+        raise UsageError(f"unknown --format {output_format!r}", hint="use md, csv or html")
+    if official not in official_choices():
+        raise UsageError(
+            f"unknown --official {official!r}", hint=f"use {', '.join(official_choices())}"
+        )
+    if n < 1:
+        raise UsageError("--n must be at least 1")
+    if out is not None and out.exists() and not force:
+        raise UsageError(f"{out} exists", hint="choose another path or pass --force")
+    names = run_names(results)
+    runs = [load_result(path, name=name) for path, name in zip(results, names, strict=True)]
+    cases = [load_per_case(path) for path in per_case] if per_case else None
+    board = build_leaderboard(
+        runs, official=official, baseline=baseline, per_case=cases, n_trials=n, seed=seed
+    )
+    text = RENDERERS[output_format](board)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    atomic_write_text(out, text, force=force)
+    typer.echo(f"leaderboard written to {out}")

@@ -1,0 +1,355 @@
+"""Local score runs ranked together and placed among the official REG 2025 rows.
+
+A local run is placed by its mean ranking score. A run whose signature says it is not
+comparable with the leaderboard (another profile, other models) keeps its place in the
+table but is marked, because its number measures something else.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.report.inputs import SavedCases, SavedResult, check_same_run
+
+OFFICIAL_TABLES: dict[str, tuple[str, int | None, str]] = {
+    "reg2025-phase1": ("reg2025_phase1.csv", 1, "REG 2025 test phase 1"),
+    "reg2025-phase2": ("reg2025_phase2.csv", 2, "REG 2025 test phase 2"),
+    "reg2025-final": (
+        "reg2025_final.csv",
+        None,
+        "REG 2025 final ranking (0.2·phase 1 + 0.8·phase 2)",
+    ),
+}
+COMPONENTS_FILE = "reg2025_components.csv"
+_CSV_COMPONENTS = {"bleu": "BLEU", "rouge": "ROUGE", "key": "KEY", "emb": "EMB"}
+AR_TEST = "paired approximate randomization"
+
+
+def leaderboards_dir() -> Path:
+    """The `leaderboards/` folder of the source tree, beside the package."""
+    return Path(__file__).resolve().parents[1] / "leaderboards"
+
+
+@dataclass(frozen=True)
+class OfficialRow:
+    rank: int
+    team: str
+    score: float
+    components: dict[str, float] | None
+    """Published ROUGE, BLEU, KEY and EMB means, where the organisers' paper gives them."""
+    source: str
+
+
+def official_choices() -> list[str]:
+    return [*OFFICIAL_TABLES, "none"]
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            return list(csv.DictReader(handle))
+    except FileNotFoundError:
+        raise UsageError(
+            f"the official table {path} is missing",
+            hint="run from a reg-eval source tree that has leaderboards/, or use --official none",
+        ) from None
+
+
+def load_official(name: str, *, folder: Path | None = None) -> list[OfficialRow]:
+    """Rows of one official table, best first; phase tables use each team's best score."""
+    if name not in OFFICIAL_TABLES:
+        raise UsageError(
+            f"unknown official table {name!r}", hint=f"use one of {', '.join(official_choices())}"
+        )
+    folder = folder or leaderboards_dir()
+    file_name, phase, _ = OFFICIAL_TABLES[name]
+    path = folder / file_name
+    components: dict[str, dict[str, float]] = {}
+    if phase is not None and (folder / COMPONENTS_FILE).exists():
+        for row in _read_csv(folder / COMPONENTS_FILE):
+            if row.get("phase") == str(phase):
+                components[row["team"]] = {
+                    key: float(row[column]) for key, column in _CSV_COMPONENTS.items()
+                }
+    score_column = "score" if phase is None else "score_best"
+    rows = []
+    for line, row in enumerate(_read_csv(path), start=2):
+        try:
+            rows.append(
+                OfficialRow(
+                    rank=int(row["rank"]),
+                    team=row["team"],
+                    score=float(row[score_column]),
+                    components=components.get(row["team"]),
+                    source=row.get("source", ""),
+                )
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidInputError(f"{path}: line {line} is malformed ({exc})") from None
+    return sorted(rows, key=lambda r: (r.rank, -r.score))
+
+
+def official_place(score: float, rows: Sequence[OfficialRow]) -> int:
+    """The rank a score would take: one more than the number of rows strictly above it."""
+    return 1 + sum(1 for row in rows if row.score > score)
+
+
+@dataclass(frozen=True)
+class PairedTest:
+    """A run against the baseline on the per-case ranking, cases matched by id."""
+
+    baseline: str
+    n_cases: int
+    delta: float
+    """mean(run) - mean(baseline) over the matched cases."""
+    p_value: float
+    n_trials: int
+    seed: int
+    test: str = AR_TEST
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "baseline": self.baseline,
+            "test": self.test,
+            "n_cases": self.n_cases,
+            "delta": self.delta,
+            "p_value": self.p_value,
+            "trials": self.n_trials,
+            "seed": self.seed,
+        }
+
+
+def matched_columns(
+    base: SavedCases, other: SavedCases, column: str, *, base_name: str, other_name: str
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Both runs' values of one per-case column, in the baseline's case order."""
+    base_ids = base.ids
+    missing = [case_id for case_id in base_ids if case_id not in other.by_id]
+    extra = [case_id for case_id in other.ids if case_id not in base.by_id]
+    if missing or extra:
+        first = (missing or extra)[0]
+        where = other_name if missing else base_name
+        raise InvalidInputError(
+            f"{other_name} and {base_name} were scored on other cases: case {first!r} is "
+            f"missing from {where} ({len(missing)} missing, {len(extra)} extra)",
+            hint="paired tests need the same cases in both runs; score both with "
+            "--missing error or --missing empty",
+        )
+    a = np.array([float(base.by_id[i][column]) for i in base_ids], dtype=np.float64)
+    b = np.array([float(other.by_id[i][column]) for i in base_ids], dtype=np.float64)
+    return base_ids, a, b
+
+
+def paired_ranking_test(
+    base: SavedCases,
+    other: SavedCases,
+    *,
+    base_name: str,
+    other_name: str,
+    n_trials: int = 10_000,
+    seed: int = 12345,
+) -> PairedTest:
+    from reg_eval.stats import approximate_randomization_test
+
+    ids, a, b = matched_columns(base, other, "ranking", base_name=base_name, other_name=other_name)
+    p_value = float(approximate_randomization_test(a, b, n_trials=n_trials, seed=seed))
+    return PairedTest(base_name, len(ids), float(b.mean() - a.mean()), p_value, n_trials, seed)
+
+
+@dataclass(frozen=True)
+class LocalEntry:
+    result: SavedResult
+    rank: int
+    """Rank among the local runs."""
+    place: int | None
+    """Rank the run would take among the official rows (None without an official table)."""
+    paired: PairedTest | None = None
+    is_baseline: bool = False
+
+    @property
+    def note(self) -> str:
+        notes = []
+        if self.is_baseline:
+            notes.append("baseline")
+        if not self.result.comparable:
+            notes.append(f"not comparable (profile {self.result.profile})")
+        return "; ".join(notes)
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    entries: list[LocalEntry]
+    official_name: str | None = None
+    official: list[OfficialRow] = field(default_factory=list)
+    baseline: str | None = None
+
+    @property
+    def official_title(self) -> str | None:
+        return OFFICIAL_TABLES[self.official_name][2] if self.official_name else None
+
+    def merged(self) -> list[LocalEntry | OfficialRow]:
+        """Official and local rows together, best score first; an official row wins ties."""
+        items: list[tuple[float, int, LocalEntry | OfficialRow]] = [
+            (row.score, 0, row) for row in self.official
+        ]
+        items += [(entry.result.ranking, 1, entry) for entry in self.entries]
+        items.sort(key=lambda item: (-item[0], item[1]))
+        return [item[2] for item in items]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "official": self.official_name,
+            "baseline": self.baseline,
+            "runs": [
+                {
+                    "name": e.result.name,
+                    "rank": e.rank,
+                    "official_place": e.place,
+                    "ranking": e.result.ranking,
+                    "components": e.result.components,
+                    "ci": {k: list(v) for k, v in e.result.ci.items()},
+                    "comparable_with_leaderboard": e.result.comparable,
+                    "paired_test": e.paired.to_dict() if e.paired else None,
+                    "signature": e.result.signature_text,
+                }
+                for e in self.entries
+            ],
+        }
+
+
+def _pick_baseline(results: Sequence[SavedResult], baseline: str | Path | None) -> int | None:
+    if baseline is None:
+        return None
+    wanted = Path(baseline)
+    for index, result in enumerate(results):
+        if result.name == str(baseline):
+            return index
+        try:
+            if result.path.resolve() == wanted.resolve():
+                return index
+        except OSError:
+            continue
+    raise UsageError(
+        f"--baseline {baseline} is not one of the runs given",
+        hint="name one of the RESULT.json files listed on the command line",
+    )
+
+
+def build_leaderboard(
+    results: Sequence[SavedResult],
+    *,
+    official: str | None = None,
+    baseline: str | Path | None = None,
+    per_case: Sequence[SavedCases] | None = None,
+    n_trials: int = 10_000,
+    seed: int = 12345,
+    official_dir: Path | None = None,
+) -> Leaderboard:
+    """Rank local runs, test each against the baseline when per-case rows are given."""
+    if not results:
+        raise UsageError("give at least one RESULT.json from `reg-eval score --output`")
+    official_rows = (
+        load_official(official, folder=official_dir) if official and official != "none" else []
+    )
+    base_index = _pick_baseline(results, baseline)
+    tests: list[PairedTest | None] = [None] * len(results)
+    if per_case:
+        if len(per_case) != len(results):
+            raise UsageError(
+                f"{len(per_case)} --per-case file(s) for {len(results)} run(s)",
+                hint="give one --per-case file per RESULT.json, in the same order",
+            )
+        for result, cases in zip(results, per_case, strict=True):
+            check_same_run(result, cases)
+        base_index = 0 if base_index is None else base_index
+        base = results[base_index]
+        for index, (result, cases) in enumerate(zip(results, per_case, strict=True)):
+            if index != base_index:
+                tests[index] = paired_ranking_test(
+                    per_case[base_index],
+                    cases,
+                    base_name=base.name,
+                    other_name=result.name,
+                    n_trials=n_trials,
+                    seed=seed,
+                )
+    order = sorted(range(len(results)), key=lambda i: (-results[i].ranking, results[i].name))
+    entries = [
+        LocalEntry(
+            result=results[i],
+            rank=position + 1,
+            place=official_place(results[i].ranking, official_rows) if official_rows else None,
+            paired=tests[i],
+            is_baseline=i == base_index,
+        )
+        for position, i in enumerate(order)
+    ]
+    return Leaderboard(
+        entries=entries,
+        official_name=official if official_rows else None,
+        official=official_rows,
+        baseline=results[base_index].name if base_index is not None else None,
+    )
+
+
+@dataclass(frozen=True)
+class FinalScore:
+    """0.2·phase 1 + 0.8·phase 2 of two local runs, as the organisers ranked teams."""
+
+    phase1: SavedResult | None
+    phase2: SavedResult | None
+    score: float
+    warnings: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        def phase(result: SavedResult | None) -> dict[str, Any] | None:
+            if result is None:
+                return None
+            return {
+                "file": str(result.path),
+                "ranking": result.ranking,
+                "signature": result.signature_text,
+            }
+
+        return {
+            "final": self.score,
+            "formula": "0.2*phase1 + 0.8*phase2 (a missing phase counts 0)",
+            "phase1": phase(self.phase1),
+            "phase2": phase(self.phase2),
+            "warnings": self.warnings,
+        }
+
+
+def final_from_results(phase1: SavedResult | None, phase2: SavedResult | None) -> FinalScore:
+    from reg_eval.metrics.ranking import final_score
+
+    if phase1 is None and phase2 is None:
+        raise UsageError("give --phase1, --phase2 or both", hint="each is a RESULT.json")
+    warnings = []
+    for label, result in (("phase 1", phase1), ("phase 2", phase2)):
+        if result is None:
+            warnings.append(f"no {label} result: it counts 0, as for teams that skipped it")
+        elif not result.comparable:
+            warnings.append(
+                f"the {label} run ({result.path}) used profile {result.profile}, which is not "
+                "comparable with the leaderboard"
+            )
+    if phase1 is not None and phase2 is not None and phase1.profile != phase2.profile:
+        warnings.append(
+            f"the two phases were scored with different profiles ({phase1.profile} and "
+            f"{phase2.profile})"
+        )
+    score = float(
+        final_score(
+            None if phase1 is None else phase1.ranking, None if phase2 is None else phase2.ranking
+        )
+    )
+    return FinalScore(phase1, phase2, score, warnings)
+

@@ -1,0 +1,1 @@
+"""Error-analysis report and plots built from saved or fresh score results."""

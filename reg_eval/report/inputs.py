@@ -1,0 +1,266 @@
+"""Read what `reg-eval score` saved (`--output` JSON, `--per-case` JSONL or CSV).
+
+Reports, plots and leaderboards are built from these files, so nothing is scored twice.
+Problems name the file and the place, and say how to get a good file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reg_eval.errors import InvalidInputError, UsageError
+
+COMPONENTS = ("bleu", "rouge", "key", "emb")
+SCORE_COLUMNS = ("ranking", *COMPONENTS)
+LIST_COLUMNS = ("ref_keywords", "hyp_keywords", "missed_keywords", "extra_keywords")
+"""Per-case columns that hold keyword lists (joined with "; " in the CSV form)."""
+_DETAIL_SUFFIXES = ("_missed", "_invented", "_extra", "_found")
+_SCORE_HINT = "write it with `reg-eval score ... --output RESULT.json --per-case CASES.jsonl`"
+
+
+@dataclass(frozen=True)
+class SavedResult:
+    """One score run as saved by `reg-eval score --output`."""
+
+    name: str
+    path: Path
+    data: dict[str, Any]
+
+    @property
+    def signature(self) -> dict[str, Any]:
+        return dict(self.data["signature"])
+
+    @property
+    def signature_text(self) -> str:
+        return str(self.data["signature"].get("text", ""))
+
+    @property
+    def comparable(self) -> bool:
+        return bool(self.data["signature"].get("comparable_with_leaderboard", False))
+
+    @property
+    def profile(self) -> str:
+        return str(self.data["signature"].get("profile", "?"))
+
+    @property
+    def ranking(self) -> float:
+        return float(self.data["ranking"])
+
+    @property
+    def components(self) -> dict[str, float]:
+        return {name: float(self.data["components"][name]) for name in COMPONENTS}
+
+    @property
+    def ci(self) -> dict[str, tuple[float, float]]:
+        ci = self.data.get("ci", {})
+        return {name: (float(ci[name][0]), float(ci[name][1])) for name in SCORE_COLUMNS}
+
+    @property
+    def confidence(self) -> float:
+        return float(self.data.get("ci", {}).get("confidence", 0.95))
+
+    @property
+    def n_cases(self) -> int:
+        return int(self.data["n_cases"])
+
+    @property
+    def by_organ(self) -> dict[str, dict[str, Any]]:
+        return dict(self.data.get("by_organ", {}))
+
+
+@dataclass(frozen=True)
+class SavedCases:
+    """Per-case rows of one run, in file order, with unique ids."""
+
+    path: Path | None
+    rows: list[dict[str, Any]]
+    signature_text: str = ""
+    by_id: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
+
+    @property
+    def ids(self) -> list[str]:
+        return [str(row["id"]) for row in self.rows]
+
+
+def _read_text(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{what} {path} does not exist", hint=_SCORE_HINT) from None
+    except IsADirectoryError:
+        raise UsageError(f"{what} {path} is a folder", hint="give the file itself") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the {what} {path} ({exc})") from None
+
+
+def result_from_dict(data: dict[str, Any], *, name: str, path: Path) -> SavedResult:
+    """Check the keys every consumer needs, so a wrong file fails here, with its name."""
+    where = f"{path}"
+    if not isinstance(data, dict):
+        raise InvalidInputError(f"{where}: expected a JSON object", hint=_SCORE_HINT)
+    for key in ("signature", "n_cases", "ranking", "components"):
+        if key not in data:
+            raise InvalidInputError(
+                f"{where}: key {key!r} is missing; this is not a `reg-eval score` result",
+                hint=_SCORE_HINT,
+            )
+    if not isinstance(data["signature"], dict):
+        raise InvalidInputError(f"{where}: 'signature' must be an object", hint=_SCORE_HINT)
+    for column in COMPONENTS:
+        if not _is_number(data["components"].get(column)):
+            raise InvalidInputError(
+                f"{where}: components.{column} is missing or not a number", hint=_SCORE_HINT
+            )
+    if not _is_number(data["ranking"]):
+        raise InvalidInputError(f"{where}: 'ranking' is not a number", hint=_SCORE_HINT)
+    ci = data.get("ci")
+    if not isinstance(ci, dict) or any(
+        not (isinstance(ci.get(c), list) and len(ci[c]) == 2 and all(map(_is_number, ci[c])))
+        for c in SCORE_COLUMNS
+    ):
+        raise InvalidInputError(
+            f"{where}: 'ci' must give [low, high] for {', '.join(SCORE_COLUMNS)}",
+            hint=_SCORE_HINT,
+        )
+    return SavedResult(name, path, data)
+
+
+def load_result(path: str | Path, *, name: str | None = None) -> SavedResult:
+    """A `reg-eval score --output` file; `name` defaults to the file name without suffix."""
+    path = Path(path)
+    text = _read_text(path, "result file")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(
+            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
+            hint=_SCORE_HINT,
+        ) from None
+    return result_from_dict(data, name=name or path.stem, path=path)
+
+
+def run_names(paths: list[Path]) -> list[str]:
+    """Short, distinct labels: file stems, with the parent folder where stems collide."""
+    stems = [p.stem for p in paths]
+    names = [
+        f"{p.parent.name}/{p.stem}" if stems.count(p.stem) > 1 else p.stem for p in paths
+    ]
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return unique
+
+
+def _is_number(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
+    )
+
+
+def is_detail_column(name: str) -> bool:
+    """Per-case fact lists such as `clinical_missed` or `clinical_invented`."""
+    return name in LIST_COLUMNS or name.endswith(_DETAIL_SUFFIXES)
+
+
+def cases_from_rows(
+    rows: list[dict[str, Any]], *, path: Path | None, signature_text: str = ""
+) -> SavedCases:
+    by_id: dict[str, dict[str, Any]] = {}
+    where = str(path) if path else "per-case rows"
+    for index, row in enumerate(rows):
+        line = index + 1
+        if "id" not in row or row["id"] in (None, ""):
+            raise InvalidInputError(f"{where}: row {line} has no 'id'", hint=_SCORE_HINT)
+        case_id = str(row["id"])
+        if case_id in by_id:
+            raise InvalidInputError(
+                f"{where}: case id {case_id!r} appears twice (row {line})", hint=_SCORE_HINT
+            )
+        for column in SCORE_COLUMNS:
+            if not _is_number(row.get(column)):
+                raise InvalidInputError(
+                    f"{where}: row {line} (case {case_id!r}): {column!r} is missing or not a "
+                    "number",
+                    hint=_SCORE_HINT,
+                )
+        by_id[case_id] = row
+    if not rows:
+        raise InvalidInputError(f"{where}: there are no cases", hint=_SCORE_HINT)
+    return SavedCases(path, rows, signature_text, by_id)
+
+
+def load_per_case(path: str | Path) -> SavedCases:
+    """A `reg-eval score --per-case` file, .jsonl or .csv."""
+    path = Path(path)
+    text = _read_text(path, "per-case file")
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        rows = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InvalidInputError(
+                    f"{path}: line {number}, column {exc.colno}: not valid JSON ({exc.msg})",
+                    hint=_SCORE_HINT,
+                ) from None
+            if not isinstance(row, dict):
+                raise InvalidInputError(f"{path}: line {number} is not a JSON object")
+            rows.append(row)
+    elif suffix == ".csv":
+        rows = [_typed_csv_row(row) for row in csv.DictReader(text.splitlines())]
+    else:
+        raise UsageError(f"per-case file {path}: use a .jsonl or .csv file", hint=_SCORE_HINT)
+    signatures = {str(row.get("signature", "")) for row in rows} - {""}
+    signature_text = signatures.pop() if len(signatures) == 1 else ""
+    return cases_from_rows(rows, path=path, signature_text=signature_text)
+
+
+def _typed_csv_row(row: dict[str, str]) -> dict[str, Any]:
+    typed: dict[str, Any] = {}
+    for key, value in row.items():
+        if key is None:
+            continue
+        if is_detail_column(key):
+            typed[key] = [part for part in (value or "").split("; ") if part]
+        elif key in ("id", "organ", "signature"):
+            typed[key] = value
+        else:
+            try:
+                typed[key] = float(value)
+            except (TypeError, ValueError):
+                typed[key] = value
+    return typed
+
+
+def check_same_run(result: SavedResult, cases: SavedCases) -> None:
+    """The per-case file must come from the same score run as the result file.
+
+    Two runs of one profile share a signature, so the per-case means are compared too.
+    """
+    where = cases.path or "the per-case rows"
+    if cases.signature_text and cases.signature_text != result.signature_text:
+        raise InvalidInputError(
+            f"{where} and {result.path} come from different score runs (their signatures "
+            "differ)",
+            hint="give the --output and --per-case files of the same `reg-eval score` run",
+        )
+    mean = math.fsum(float(row["ranking"]) for row in cases.rows) / len(cases.rows)
+    if len(cases.rows) != result.n_cases or abs(mean - result.ranking) > 1e-9:
+        raise InvalidInputError(
+            f"{where} does not belong to {result.path}: {len(cases.rows)} cases with mean "
+            f"ranking {mean:.6f}, against {result.n_cases} cases and {result.ranking:.6f}",
+            hint="give the --output and --per-case files of the same `reg-eval score` run, "
+            "in the same order",
+        )

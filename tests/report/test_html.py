@@ -1,0 +1,108 @@
+"""The page as text: escaping, inline data, no external resources, determinism."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from report.report_fixtures import make_result
+
+from reg_eval.errors import InvalidInputError
+from reg_eval.report.analysis import ReportRun, head_to_head
+from reg_eval.report.html import build_report, json_for_script
+from reg_eval.report.inputs import cases_from_rows, result_from_dict
+
+HOSTILE = '</script><script>alert("x")</script><!-- <img src=x onerror=alert(1)> & \u2028'
+
+
+def _run(name: str, result, hyps=None) -> ReportRun:  # type: ignore[no-untyped-def]
+    sig = result.signature.format()
+    rows = [{**row, "signature": sig} for row in result.per_case_rows()]
+    texts = dict(zip(result.alignment.ids, hyps or result.alignment.hyps, strict=True))
+    saved = result_from_dict(result.to_dict(), name=name, path=Path(f"{name}.json"))
+    return ReportRun(name, saved, cases_from_rows(rows, path=None, signature_text=sig), texts)
+
+
+def _data(page: str) -> dict:  # type: ignore[type-arg]
+    match = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page,
+                      re.S)
+    assert match is not None
+    return json.loads(match.group(1))
+
+
+def test_json_for_script_cannot_close_the_element_and_parses_back() -> None:
+    text = json_for_script({"t": HOSTILE})
+    assert "</" not in text and "<" not in text and "\u2028" not in text
+    assert json.loads(text) == {"t": HOSTILE}
+
+
+def test_hostile_texts_and_names_stay_text() -> None:
+    ids = ["c0", "c1", "c2", "c3"]
+    refs = ["Breast, biopsy; carcinoma"] * 4
+    hyps = [HOSTILE, "Breast, biopsy; carcinoma", "b", "c"]
+    result = make_result(ids, bleu=[0.1, 0.2, 0.3, 0.4], refs=refs, hyps=hyps,
+                         organs=["Breast", "<b>Organ</b>", "Breast", "Lung"])
+    page = build_report(_run('<script>name</script>', result, hyps),
+                        references=dict(zip(ids, refs, strict=True)))
+    assert page.count("<script") == 2  # the data block and the page script
+    assert "<b>Organ</b>" not in page and "&lt;b&gt;Organ&lt;/b&gt;" in page
+    assert "<img" not in page
+    data = _data(page)
+    assert [c["id"] for c in data["cases"]] == ids
+    rebuilt = "".join(t for op, t in data["cases"][0]["d"] if op in "=+")
+    assert rebuilt == HOSTILE
+
+
+def test_the_page_loads_nothing_from_elsewhere() -> None:
+    ids = [f"c{i}" for i in range(12)]
+    result = make_result(ids, bleu=np.linspace(0, 0.9, 12), clinical=True)
+    page = build_report(_run("a", result), references=None)
+    for attribute in re.findall(r'\b(?:src|href|action|poster|data)\s*=\s*"([^"]*)"', page):
+        assert attribute.startswith("#"), attribute
+    assert "@import" not in page
+    assert all(target.startswith("#") for target in re.findall(r"url\(\s*['\"]?([^)'\"]*)", page))
+    assert "default-src 'none'" in page
+    # Same inputs, same bytes.
+    assert build_report(_run("a", result), references=None) == page
+
+
+def test_clinical_facts_and_keywords_reach_the_page_when_present() -> None:
+    ids = ["c0", "c1", "c2"]
+    with_facts = build_report(_run("a", make_result(ids, bleu=[0.1, 0.2, 0.3], clinical=True)),
+                              references=None)
+    case = _data(with_facts)["cases"][1]
+    assert case["f"] == [["clinical missed", ["margin involved 1"]],
+                         ["clinical invented", ["lymphovascular (category: invasion)"]]]
+    assert case["mk"] == ["kw1"] and case["xk"] == ["invasive"]
+    assert "clinical_f1" in _data(with_facts)["columns"]
+    without = build_report(_run("a", make_result(ids, bleu=[0.1, 0.2, 0.3])), references=None)
+    assert _data(without)["cases"][1]["f"] == []
+    assert "Clinical facts were not computed" in without
+    assert _data(without)["cases"][0]["d"] is None or isinstance(_data(without)["cases"][0]["d"],
+                                                                  list)
+
+
+def test_head_to_head_counts_wins_and_organ_deltas_by_hand() -> None:
+    ids = ["c0", "c1", "c2", "c3"]
+    organs = ["Breast", "Breast", "Lung", "Lung"]
+    a = make_result(ids, bleu=[0.2, 0.4, 0.6, 0.8], organs=organs)
+    b = make_result(ids, bleu=[0.4, 0.4, 0.2, 0.8], organs=organs)
+    h2h = head_to_head(_run("a", a), _run("b", b), n_trials=100, seed=1)
+    # ranking moves by 0.3 * Δbleu (BLEU and ROUGE both change): +0.06, 0, -0.12, 0
+    assert h2h.wins == (1, 1, 2)
+    deltas = {o["organ"]: o["delta"] for o in h2h.by_organ}
+    assert deltas["Breast"] == pytest.approx(0.03)
+    assert deltas["Lung"] == pytest.approx(-0.06)
+    assert [c["id"] for c in h2h.largest[0]] == ["c2"]
+    assert [c["id"] for c in h2h.largest[1]] == ["c0"]
+    assert h2h.p_values["key"] == 1.0
+
+
+def test_head_to_head_refuses_runs_on_other_cases() -> None:
+    a = make_result(["c0", "c1"], bleu=[0.1, 0.2])
+    b = make_result(["c0", "c9"], bleu=[0.1, 0.2])
+    with pytest.raises(InvalidInputError, match="c1"):
+        head_to_head(_run("a", a), _run("b", b))
