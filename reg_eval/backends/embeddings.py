@@ -157,7 +157,7 @@ class TransformersEmbeddingBackend:
         on_gpu_directly = device.startswith("cuda") and importlib.util.find_spec("accelerate")
         if on_gpu_directly:  # skips a full copy of the weights in CPU memory
             model_kwargs["device_map"] = {"": device}
-        with _quiet_transformers(show_progress=self.progress):
+        with quiet_transformers(show_progress=self.progress):
             try:
                 tokenizer = AutoTokenizer.from_pretrained(self.model, **common)
                 model = AutoModel.from_pretrained(self.model, **common, **model_kwargs)
@@ -335,7 +335,7 @@ def _dtype_keyword(version: str) -> str:
 
 
 @contextmanager
-def _quiet_transformers(*, show_progress: bool) -> Iterator[None]:
+def quiet_transformers(*, show_progress: bool) -> Iterator[None]:
     """Hide load reports (such as the unused lm_head of a causal checkpoint) while loading."""
     from transformers.utils import logging as hf_logging
 

@@ -11,6 +11,9 @@ import typer
 from reg_eval.commands.guard import guarded
 from reg_eval.commands.options import (
     BatchSizeOption,
+    BertScoreLayerOption,
+    BertScoreModelOption,
+    BertScoreRescaleOption,
     CacheDirOption,
     DeviceOption,
     DtypeOption,
@@ -22,7 +25,10 @@ from reg_eval.commands.options import (
     NoCacheOption,
     ProfileOption,
     QuietOption,
+    RougeStemmerOption,
     SeedOption,
+    SemanticModelOption,
+    group_options,
 )
 from reg_eval.errors import UsageError
 from reg_eval.scoring import DEFAULT_METRICS, DEFAULT_SEED, Scorer
@@ -45,6 +51,11 @@ def compare_command(
     seed: SeedOption = DEFAULT_SEED,
     profile: ProfileOption = "offline",
     metrics: MetricsOption = DEFAULT_METRICS,
+    semantic_model: SemanticModelOption = None,
+    bertscore_model: BertScoreModelOption = None,
+    bertscore_layer: BertScoreLayerOption = None,
+    bertscore_rescale: BertScoreRescaleOption = False,
+    rouge_stemmer: RougeStemmerOption = False,
     missing: MissingOption = "error",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the comparison as JSON.")
@@ -78,6 +89,13 @@ def compare_command(
     scorer = Scorer(
         profile,
         metrics=metrics,
+        group_options=group_options(
+            semantic_model=semantic_model,
+            bertscore_model=bertscore_model,
+            bertscore_layer=bertscore_layer,
+            bertscore_rescale=bertscore_rescale,
+            rouge_stemmer=rouge_stemmer,
+        ),
         emb_model=emb_model,
         key_model=key_model,
         device=device,

@@ -72,3 +72,47 @@ MetricsOption = Annotated[
         "bertscore.",
     ),
 ]
+SemanticModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--semantic-model",
+        help="Sentence-transformers model for the semantic group (default: all-MiniLM-L6-v2 "
+        "from its pinned wheel; recommended online: NeuML/pubmedbert-base-embeddings).",
+    ),
+]
+BertScoreModelOption = Annotated[
+    str | None,
+    typer.Option("--bertscore-model", help="Model for bertscore (default: all-MiniLM-L6-v2)."),
+]
+BertScoreLayerOption = Annotated[
+    int | None, typer.Option("--bertscore-layer", help="Hidden layer bertscore uses.")
+]
+BertScoreRescaleOption = Annotated[
+    bool,
+    typer.Option(
+        "--bertscore-rescale", help="Rescale bertscore with a baseline file (needs one)."
+    ),
+]
+RougeStemmerOption = Annotated[
+    bool, typer.Option("--rouge-stemmer", help="Porter stemmer in the lexical group's ROUGE.")
+]
+
+
+def group_options(
+    *,
+    semantic_model: str | None,
+    bertscore_model: str | None,
+    bertscore_layer: int | None,
+    bertscore_rescale: bool,
+    rouge_stemmer: bool,
+) -> dict[str, dict[str, object]]:
+    """The metric-group options of the command line, keyed by group name."""
+    return {
+        "semantic": {"model": semantic_model},
+        "bertscore": {
+            "model_type": bertscore_model,
+            "num_layers": bertscore_layer,
+            "rescale_with_baseline": bertscore_rescale,
+        },
+        "lexical": {"rouge_stemmer": rouge_stemmer},
+    }
