@@ -41,4 +41,21 @@ $REG compare examples/submission-a.json examples/submission-b.json \
   --ground-truth examples/ground-truth.json --profile offline --output "$OUT/compare.json" \
   --force --quiet
 
+step "Error-analysis report of B against A (one self-contained HTML file, nothing re-scored)"
+$REG report --results "$OUT/score-b.json" --per-case "$OUT/cases-b.jsonl" \
+  --ground-truth examples/ground-truth.json --submission examples/submission-b.json \
+  --against examples/submission-a.json --against-results "$OUT/score-a.json" \
+  --against-per-case "$OUT/cases-a.csv" --out "$OUT/report-b-vs-a.html" --force
+
+step "Leaderboard: both runs beside the official phase-2 rows"
+$REG leaderboard "$OUT/score-a.json" "$OUT/score-b.json" \
+  --per-case "$OUT/cases-a.csv" --per-case "$OUT/cases-b.jsonl" --official reg2025-phase2 \
+  --out "$OUT/leaderboard.md" --force
+cat "$OUT/leaderboard.md"
+
+if [ -x scripts/demo_baselines.sh ]; then
+  step "Reference baselines end to end on a synthetic benchmark"
+  bash scripts/demo_baselines.sh
+fi
+
 printf '\nOutputs are in %s\n' "$OUT"
