@@ -14,11 +14,16 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 from reg_eval.metrics.official import official_case_stats
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from literal_reference import bleu4_literal, rouge_literal
 
 ORGANS = ["Stomach", "Colon", "Rectum", "Prostate", "Breast", "Lung", "Urinary bladder", "Cervix"]
 PROCEDURES = ["biopsy;", "endoscopic biopsy;", "core-needle biopsy;", "transurethral resection;"]
@@ -33,37 +38,6 @@ FINDINGS = [
     "No tumor present",
     "Chronic nonspecific cervicitis",
 ]
-
-
-def literal_bleu(reference: str, hypothesis: str) -> float:
-    ref = reference.split()
-    hyp = hypothesis.split()
-    ref_grams = [tuple(ref[i : i + 4]) for i in range(len(ref) - 3)]
-    hyp_grams = [tuple(hyp[i : i + 4]) for i in range(len(hyp) - 3)]
-    if not hyp_grams:
-        return 0.0
-    total = 0
-    for gram in hyp_grams:
-        total += min(hyp_grams.count(gram), ref_grams.count(gram))
-    return total / len(hyp_grams)
-
-
-def literal_rouge(reference: str, hypothesis: str) -> float:
-    ref = reference.lower().split()
-    hyp = hypothesis.lower().split()
-    table = [[0] * (len(hyp) + 1) for _ in range(len(ref) + 1)]
-    for i in range(1, len(ref) + 1):
-        for j in range(1, len(hyp) + 1):
-            if ref[i - 1] == hyp[j - 1]:
-                table[i][j] = table[i - 1][j - 1] + 1
-            else:
-                table[i][j] = max(table[i - 1][j], table[i][j - 1])
-    lcs = table[len(ref)][len(hyp)]
-    p = lcs / len(hyp) if hyp else 0.0
-    r = lcs / len(ref) if ref else 0.0
-    if p + r == 0:
-        return 0.0
-    return 2 * p * r / (p + r)
 
 
 def report(rng: random.Random) -> str:
@@ -108,7 +82,7 @@ def main() -> None:
 
     start = time.perf_counter()
     literal = np.array(
-        [[literal_bleu(r, h), literal_rouge(r, h)] for r, h in zip(refs, hyps, strict=True)]
+        [[bleu4_literal(r, h), rouge_literal(r, h)] for r, h in zip(refs, hyps, strict=True)]
     )
     literal_seconds = time.perf_counter() - start
 

@@ -7,6 +7,7 @@ BOS token and has no pad token, as Llama-3 does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -29,15 +30,26 @@ BERT_MAX_POSITIONS = 520
 LLAMA_MAX_POSITIONS = 1024
 
 
-def _training_corpus() -> list[str]:
-    lines = list(REPORT_CORPUS)
-    lines += [line.lower() for line in REPORT_CORPUS]
-    lines += ["0 1 2 3 4 5 6 7 8 9 . , ; : ( ) - / % µm é ü"]
+def _training_corpus(texts: Sequence[str] = REPORT_CORPUS) -> list[str]:
+    lines = list(texts)
+    lines += [line.lower() for line in texts]
+    lines += ["0 1 2 3 4 5 6 7 8 9 . , ; : ( ) - / % + ' \\ µm é ü"]
     return lines * 4
 
 
-def build_tiny_bert(folder: Path, *, seed: int = 0) -> Path:
-    """BERT (hidden 32, 2 layers) with a WordPiece vocabulary, saved with a BertTokenizer."""
+def build_tiny_bert(
+    folder: Path,
+    *,
+    seed: int = 0,
+    corpus: Sequence[str] = REPORT_CORPUS,
+    max_positions: int = BERT_MAX_POSITIONS,
+    vocab_size: int = 220,
+) -> Path:
+    """BERT (hidden 32, 2 layers) with a WordPiece vocabulary, saved with a BertTokenizer.
+
+    `corpus` is what the vocabulary is trained on; the tokenizer's `model_max_length` is the
+    model's `max_positions`.
+    """
     import torch
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from tokenizers.trainers import WordPieceTrainer
@@ -49,7 +61,7 @@ def build_tiny_bert(folder: Path, *, seed: int = 0) -> Path:
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tokenizer.decoder = decoders.WordPiece()
     tokenizer.train_from_iterator(
-        _training_corpus(), WordPieceTrainer(vocab_size=220, special_tokens=specials)
+        _training_corpus(corpus), WordPieceTrainer(vocab_size=vocab_size, special_tokens=specials)
     )
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     tokenizer.post_processor = processors.TemplateProcessing(
@@ -64,6 +76,7 @@ def build_tiny_bert(folder: Path, *, seed: int = 0) -> Path:
         cls_token="[CLS]",
         sep_token="[SEP]",
         mask_token="[MASK]",
+        model_max_length=max_positions,
     )
     wrapped.save_pretrained(folder)
     config = BertConfig(
@@ -72,7 +85,7 @@ def build_tiny_bert(folder: Path, *, seed: int = 0) -> Path:
         num_hidden_layers=2,
         num_attention_heads=4,
         intermediate_size=64,
-        max_position_embeddings=BERT_MAX_POSITIONS,
+        max_position_embeddings=max_positions,
         pad_token_id=tokenizer.token_to_id("[PAD]"),
     )
     torch.manual_seed(seed)

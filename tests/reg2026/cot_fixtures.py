@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import tiny_models
+
 FINAL = "What is the final pathology report?"
 
 GT_BREAST: list[dict[str, Any]] = [
@@ -86,36 +88,7 @@ def write_json(path: Path, value: Any) -> Path:
 
 
 def build_tiny_bert(folder: Path, *, seed: int = 0) -> Path:
-    """BERT (hidden 32, 2 layers), random weights, a WordPiece vocabulary trained here."""
-    import torch
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-    from tokenizers.trainers import WordPieceTrainer
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
+    """The shared tiny BERT, its vocabulary trained on these chains' answers."""
     corpus = [step["answer"] for chain in (GT_BREAST, PRED_BREAST, GT_LUNG) for step in chain]
     corpus += ["prostate biopsy no tumor present solid acinar lung colon 0 1 2 3 ; , . \\ n"]
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tokenizer.decoder = decoders.WordPiece()
-    tokenizer.train_from_iterator(corpus * 4, WordPieceTrainer(vocab_size=160,
-                                                               special_tokens=specials))
-    tokenizer.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-        special_tokens=[("[CLS]", tokenizer.token_to_id("[CLS]")),
-                        ("[SEP]", tokenizer.token_to_id("[SEP]"))],
-    )
-    BertTokenizerFast(
-        tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-        sep_token="[SEP]", mask_token="[MASK]",
-    ).save_pretrained(folder)
-    config = BertConfig(
-        vocab_size=tokenizer.get_vocab_size(), hidden_size=32, num_hidden_layers=2,
-        num_attention_heads=4, intermediate_size=64, max_position_embeddings=520,
-        pad_token_id=tokenizer.token_to_id("[PAD]"),
-    )
-    torch.manual_seed(seed)
-    BertModel(config).save_pretrained(folder)
-    return folder
+    return tiny_models.build_tiny_bert(folder, seed=seed, corpus=corpus, vocab_size=160)
