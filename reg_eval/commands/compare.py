@@ -31,6 +31,7 @@ from reg_eval.commands.options import (
     group_options,
 )
 from reg_eval.errors import UsageError
+from reg_eval.io.writers import refuse_existing
 from reg_eval.scoring import DEFAULT_METRICS, DEFAULT_SEED, Scorer
 
 
@@ -84,8 +85,7 @@ def compare_command(
         raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
     if len(submissions) < 2:
         raise UsageError("compare needs at least two submissions: the baseline first")
-    if output is not None and output.exists() and not force:
-        raise UsageError(f"{output} exists", hint="choose another path or pass --force")
+    refuse_existing(output, force=force)
     scorer = Scorer(
         profile,
         metrics=metrics,

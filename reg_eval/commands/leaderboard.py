@@ -11,6 +11,7 @@ import typer
 from reg_eval.commands.guard import guarded
 from reg_eval.commands.options import ForceOption, SeedOption
 from reg_eval.errors import UsageError
+from reg_eval.io.writers import refuse_existing
 
 FORMATS = ("md", "csv", "html")
 
@@ -67,8 +68,7 @@ def leaderboard_command(
         )
     if n < 1:
         raise UsageError("--n must be at least 1")
-    if out is not None and out.exists() and not force:
-        raise UsageError(f"{out} exists", hint="choose another path or pass --force")
+    refuse_existing(out, force=force)
     names = run_names(results)
     runs = [load_result(path, name=name) for path, name in zip(results, names, strict=True)]
     cases = [load_per_case(path) for path in per_case] if per_case else None

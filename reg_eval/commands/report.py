@@ -28,6 +28,7 @@ from reg_eval.commands.options import (
     SeedOption,
 )
 from reg_eval.errors import UsageError
+from reg_eval.io.writers import refuse_existing
 from reg_eval.scoring import DEFAULT_BOOTSTRAP, DEFAULT_METRICS, DEFAULT_SEED
 
 if TYPE_CHECKING:
@@ -98,8 +99,7 @@ def report_command(
 
     if out.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"--out {out}: use a .html file name")
-    if out.exists() and not force:
-        raise UsageError(f"{out} exists", hint="choose another path or pass --force")
+    refuse_existing(out, force=force)
     if n < 1:
         raise UsageError("--n must be at least 1")
     if results is not None or per_case is not None:

@@ -32,7 +32,8 @@ from reg_eval.commands.options import (
     group_options,
 )
 from reg_eval.errors import UsageError
-from reg_eval.scoring import DEFAULT_BOOTSTRAP, DEFAULT_METRICS, DEFAULT_SEED, Scorer, ScoreResult
+from reg_eval.io.writers import refuse_existing, write_result_files
+from reg_eval.scoring import DEFAULT_BOOTSTRAP, DEFAULT_METRICS, DEFAULT_SEED, Scorer
 
 
 @guarded
@@ -85,9 +86,7 @@ def score_command(
         raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
     if per_case is not None and per_case.suffix.lower() not in (".jsonl", ".csv"):
         raise UsageError(f"--per-case {per_case}: use a .jsonl or .csv file name")
-    for target in (output, per_case):
-        if target is not None and target.exists() and not force:
-            raise UsageError(f"{target} exists", hint="choose another path or pass --force")
+    refuse_existing(output, per_case, force=force)
     scorer = Scorer(
         profile,
         metrics=metrics,
@@ -110,7 +109,7 @@ def score_command(
         progress=not quiet,
     )
     result = scorer.score_files(ground_truth, submission, missing=missing)
-    write_score_outputs(result, output=output, per_case=per_case, force=force)
+    write_result_files(result, output=output, per_case=per_case, force=force)
     err = Console(stderr=True)
     for message in result.messages:
         err.print(f"[yellow]warning:[/] {message}")
@@ -121,23 +120,3 @@ def score_command(
 
         print_score(make_console(), result, label=submission.name)
 
-
-def write_score_outputs(
-    result: ScoreResult, *, output: Path | None, per_case: Path | None, force: bool
-) -> None:
-    from reg_eval.io.writers import write_csv, write_json, write_jsonl
-
-    if output is not None:
-        write_json(output, result.to_dict(), force=force)
-    if per_case is not None:
-        # Every row carries the signature, so a row copied elsewhere still says what it is.
-        signature = result.signature.format()
-        rows = [{**row, "signature": signature} for row in result.per_case_rows()]
-        if per_case.suffix.lower() == ".jsonl":
-            write_jsonl(per_case, rows, force=force)
-        else:
-            flat = [
-                {k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()}
-                for row in rows
-            ]
-            write_csv(per_case, flat, list(flat[0]), force=force)

@@ -23,6 +23,7 @@ from reg_eval.commands.options import (
     SeedOption,
 )
 from reg_eval.errors import UsageError
+from reg_eval.io.writers import refuse_existing, write_result_files
 from reg_eval.reg2026.scoring import (
     DEFAULT_BOOTSTRAP,
     DEFAULT_SEED,
@@ -116,9 +117,7 @@ def score_cot_command(
         raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
     if per_case is not None and per_case.suffix.lower() not in (".jsonl", ".csv"):
         raise UsageError(f"--per-case {per_case}: use a .jsonl or .csv file name")
-    for target in (output, per_case):
-        if target is not None and target.exists() and not force:
-            raise UsageError(f"{target} exists", hint="choose another path or pass --force")
+    refuse_existing(output, per_case, force=force)
     scorer = CotScorer(
         profile,
         emb_model=emb_model,
@@ -133,7 +132,7 @@ def score_cot_command(
         progress=not quiet,
     )
     result = scorer.score_files(ground_truth, submission)
-    write_cot_outputs(result, output=output, per_case=per_case, force=force)
+    write_result_files(result, output=output, per_case=per_case, force=force)
     err = Console(stderr=True)
     for message in result.messages:
         err.print(f"[yellow]warning:[/] {message}")
@@ -141,22 +140,6 @@ def score_cot_command(
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
         print_cot_score(Console(), result, label=submission.name)
-
-
-def write_cot_outputs(
-    result: CotResult, *, output: Path | None, per_case: Path | None, force: bool
-) -> None:
-    from reg_eval.io.writers import write_csv, write_json, write_jsonl
-
-    if output is not None:
-        write_json(output, result.to_dict(), force=force)
-    if per_case is not None:
-        signature = result.signature.format()
-        rows = [{**row, "signature": signature} for row in result.per_case_rows()]
-        if per_case.suffix.lower() == ".jsonl":
-            write_jsonl(per_case, rows, force=force)
-        else:
-            write_csv(per_case, rows, list(rows[0]), force=force)
 
 
 def print_cot_score(console: Console, result: CotResult, *, label: str = "") -> None:

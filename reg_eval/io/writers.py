@@ -14,7 +14,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from reg_eval.errors import UsageError
 
@@ -104,3 +104,42 @@ def write_csv(
     writer.writeheader()
     writer.writerows(rows)
     return atomic_write_text(path, buffer.getvalue(), force=force)
+
+
+class ScoredResult(Protocol):
+    """What `write_result_files` needs: a signature, a JSON form and per-case rows."""
+
+    @property
+    def signature(self) -> Any: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+    def per_case_rows(self) -> list[dict[str, Any]]: ...
+
+
+def refuse_existing(*paths: Path | None, force: bool) -> None:
+    """Fail before any work is done when an output would replace a file without --force."""
+    for path in paths:
+        if path is not None and Path(path).exists() and not force:
+            raise UsageError(f"{path} exists", hint="choose another path or pass --force")
+
+
+def write_result_files(
+    result: ScoredResult, *, output: Path | None, per_case: Path | None, force: bool
+) -> None:
+    """`--output` as JSON and `--per-case` as .jsonl or .csv; every row carries the signature,
+    so a row copied elsewhere still says what it is."""
+    if output is not None:
+        write_json(output, result.to_dict(), force=force)
+    if per_case is None:
+        return
+    signature = result.signature.format()
+    rows = [{**row, "signature": signature} for row in result.per_case_rows()]
+    if Path(per_case).suffix.lower() == ".jsonl":
+        write_jsonl(per_case, rows, force=force)
+    else:
+        flat = [
+            {k: "; ".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()}
+            for row in rows
+        ]
+        write_csv(per_case, flat, list(flat[0]) if flat else ["signature"], force=force)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from reg_eval.commands.score import write_score_outputs
 from reg_eval.groups import GroupResult
+from reg_eval.io.writers import write_result_files
 from reg_eval.metrics.official import OfficialCaseStats
 from reg_eval.scoring import Alignment, ScoreResult, case_columns, summarise
 from reg_eval.signature import Signature
@@ -75,7 +75,7 @@ def write_run(folder: Path, name: str, result: ScoreResult) -> tuple[Path, Path]
     """The --output JSON and --per-case JSONL of a run, as `reg-eval score` writes them."""
     output = folder / f"{name}.json"
     per_case = folder / f"{name}.cases.jsonl"
-    write_score_outputs(result, output=output, per_case=per_case, force=False)
+    write_result_files(result, output=output, per_case=per_case, force=False)
     return output, per_case
 
 
