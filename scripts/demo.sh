@@ -58,4 +58,8 @@ if [ -x scripts/demo_baselines.sh ]; then
   bash scripts/demo_baselines.sh
 fi
 
-printf '\nOutputs are in %s\n' "$OUT"
+printf '\nOutputs are in %s:\n' "$OUT"
+printf '  report:      %s\n' "$OUT/report-b-vs-a.html"
+printf '  leaderboard: %s\n' "$OUT/leaderboard.md"
+printf '  scores:      %s %s (per case: %s %s)\n' "$OUT/score-a.json" "$OUT/score-b.json" \
+  "$OUT/cases-a.csv" "$OUT/cases-b.jsonl"
