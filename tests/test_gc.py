@@ -1,0 +1,324 @@
+"""grand-challenge evaluation: both phase layouts, zip uploads, refusals and metrics.json."""
+
+from __future__ import annotations
+
+import json
+import math
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reg_eval.errors import UsageError
+from reg_eval.gc import (
+    SubmissionRejected,
+    find_ground_truth,
+    is_job_list,
+    run_gc_evaluation,
+)
+
+GROUND_TRUTH = [
+    {"id": "PIT_01_00001_01.tiff", "report": "Prostate, biopsy;\n  Adenocarcinoma, grade ii"},
+    {"id": "PIT_01_00002_01.tiff", "report": "Lung, biopsy;\n  Adenocarcinoma"},
+    {"id": "PIT_01_00003_01.tiff", "report": "Stomach, endoscopic biopsy;\n  Chronic gastritis"},
+]
+PREDICTIONS = {
+    "PIT_01_00001_01.tiff": "Prostate, biopsy;\n  Adenocarcinoma, grade ii",
+    "PIT_01_00002_01.tiff": "Lung, biopsy; no tumor",
+    "PIT_01_00003_01.tiff": "Stomach, biopsy;\n  Chronic gastritis with intestinal metaplasia",
+}
+COLUMNS = ("ranking", "bleu", "rouge", "key", "emb")
+
+
+@pytest.fixture
+def options(tiny_bert_dir: Path, tiny_ruler_dir: Path, tmp_path: Path) -> dict[str, Any]:
+    return {
+        "profile": "offline",
+        "emb_model": str(tiny_bert_dir),
+        "key_model": str(tiny_ruler_dir),
+        "cache_dir": tmp_path / "cache",
+        "device": "cpu",
+        "bootstrap": 50,
+    }
+
+
+@pytest.fixture
+def ground_truth_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "opt" / "ml" / "input" / "data" / "ground_truth"
+    folder.mkdir(parents=True)
+    (folder / "reg-test-reports.json").write_text(json.dumps(GROUND_TRUTH), encoding="utf-8")
+    return folder
+
+
+def submission_items() -> list[dict[str, str]]:
+    return [{"id": case_id, "report": report} for case_id, report in PREDICTIONS.items()]
+
+
+def literal_cases(tiny_bert_dir: Path, tiny_ruler_dir: Path) -> dict[str, dict[str, float]]:
+    """Per-case values from the literal per-text computation of the scoring notes."""
+    import spacy
+    from transformers import AutoModel, AutoTokenizer
+
+    from literal_reference import case_literal
+
+    nlp = spacy.load(tiny_ruler_dir)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bert_dir)
+    model = AutoModel.from_pretrained(tiny_bert_dir).eval()
+    refs = {item["id"]: item["report"] for item in GROUND_TRUTH}
+    return {
+        case_id: case_literal(nlp, model, tokenizer, refs[case_id], hyp)
+        for case_id, hyp in PREDICTIONS.items()
+    }
+
+
+def assert_numbers_only(value: Any, where: str = "") -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            assert isinstance(key, str)
+            assert_numbers_only(item, f"{where}.{key}")
+    else:
+        assert isinstance(value, int | float) and not isinstance(value, bool), where
+        assert math.isfinite(value), where
+
+
+def assert_metrics_shape(path: Path, ids: list[str]) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    assert "NaN" not in text and "Infinity" not in text
+    document = json.loads(text)
+    assert set(document) == {"case", "aggregates"}
+    assert_numbers_only(document)
+    assert list(document["case"]) == ids
+    for values in document["case"].values():
+        assert set(COLUMNS) <= set(values)
+    aggregates = document["aggregates"]
+    for name in COLUMNS:
+        assert name in aggregates
+        interval = aggregates["ci"][name]
+        assert interval["lower"] <= aggregates[name] <= interval["upper"]
+    assert aggregates["n_cases"] == len(ids)
+    return document
+
+
+def test_prediction_file_phase_scores_like_the_literal_computation(
+    tmp_path: Path, ground_truth_dir: Path, options: dict[str, Any],
+    tiny_bert_dir: Path, tiny_ruler_dir: Path,
+) -> None:
+    input_dir = tmp_path / "input"
+    input_dir.mkdir()
+    (input_dir / "predictions.json").write_text(json.dumps(submission_items()))
+    output = tmp_path / "output" / "metrics.json"
+    outcome = run_gc_evaluation(
+        input_dir=input_dir, ground_truth=ground_truth_dir, output=output, **options
+    )
+    assert outcome.phase == "prediction-file"
+    ids = [item["id"] for item in GROUND_TRUTH]
+    document = assert_metrics_shape(output, ids)
+    expected = literal_cases(tiny_bert_dir, tiny_ruler_dir)
+    for case_id in ids:
+        for name in COLUMNS:
+            got = document["case"][case_id][name]
+            assert got == pytest.approx(expected[case_id][name], abs=1e-5), (case_id, name)
+    for name in COLUMNS:
+        mean = sum(expected[i][name] for i in ids) / len(ids)
+        assert document["aggregates"][name] == pytest.approx(mean, abs=1e-5)
+    assert document["aggregates"]["comparable_with_leaderboard"] == 0
+    signature = (output.parent / "signature.txt").read_text()
+    assert signature.startswith("reg-eval:") and "profile:offline" in signature
+
+
+def test_csv_named_upload_holding_json_and_a_zipped_upload_give_the_same_metrics(
+    tmp_path: Path, ground_truth_dir: Path, options: dict[str, Any]
+) -> None:
+    payload = json.dumps(submission_items())
+    as_csv = tmp_path / "csv-input"
+    as_csv.mkdir()
+    (as_csv / "predictions.csv").write_text(payload)
+    zipped = tmp_path / "zip-input"
+    zipped.mkdir()
+    with zipfile.ZipFile(zipped / "predictions.json", "w") as archive:
+        archive.writestr("my-team/predictions.json", payload)
+        archive.writestr("__MACOSX/my-team/._predictions.json", b"\x00\x01")
+    first = run_gc_evaluation(
+        input_dir=as_csv, ground_truth=ground_truth_dir, output=tmp_path / "a" / "m.json",
+        **options,
+    )
+    second = run_gc_evaluation(
+        input_dir=zipped, ground_truth=ground_truth_dir, output=tmp_path / "b" / "m.json",
+        **options,
+    )
+    assert first.phase == second.phase == "prediction-file"
+    assert (tmp_path / "a" / "m.json").read_bytes() == (tmp_path / "b" / "m.json").read_bytes()
+    assert any("zip" in note for note in second.notes)
+
+
+def make_job(pk: str, image_name: str, *, report: str | None, inline: bool = False,
+             status: str = "Succeeded") -> dict[str, Any]:
+    output: dict[str, Any] = {
+        "interface": {"slug": "pathology-report", "relative_path": "pathology-report.json",
+                      "kind": "Anything"},
+        "value": report if inline else None,
+        "file": None,
+    }
+    return {
+        "pk": pk,
+        "status": status,
+        "inputs": [
+            {"interface": {"slug": "whole-slide-image", "relative_path": "images/whole-slide-image",
+                           "kind": "Image"},
+             "image": {"pk": f"img-{pk}", "name": image_name}, "file": None, "value": None},
+        ],
+        "outputs": [output],
+    }
+
+
+def algorithm_input(tmp_path: Path, reports: dict[str, str]) -> Path:
+    """A job list; one report inline in the list, one image converted to .tif."""
+    input_dir = tmp_path / "algorithm-input"
+    input_dir.mkdir()
+    jobs = []
+    for n, (case_id, report) in enumerate(reports.items()):
+        pk = f"7f1c0c2e-0000-0000-0000-00000000000{n}"
+        image_name = case_id.replace(".tiff", ".tif") if n == 1 else case_id
+        inline = n == 2
+        jobs.append(make_job(pk, image_name, report=report, inline=inline))
+        if not inline:
+            folder = input_dir / pk / "output"
+            folder.mkdir(parents=True)
+            (folder / "pathology-report.json").write_text(json.dumps(report))
+    jobs.append(make_job("failed-job", "PIT_01_00009_01.tiff", report=None, status="Failed"))
+    (input_dir / "predictions.json").write_text(json.dumps(jobs))
+    return input_dir
+
+
+def test_algorithm_phase_reads_each_job_output_and_matches_the_prediction_file_phase(
+    tmp_path: Path, ground_truth_dir: Path, options: dict[str, Any]
+) -> None:
+    input_dir = algorithm_input(tmp_path, PREDICTIONS)
+    assert is_job_list(json.loads((input_dir / "predictions.json").read_text()))
+    output = tmp_path / "out" / "metrics.json"
+    outcome = run_gc_evaluation(
+        input_dir=input_dir, ground_truth=ground_truth_dir, output=output, **options
+    )
+    assert outcome.phase == "algorithm"
+    ids = [item["id"] for item in GROUND_TRUTH]
+    assert_metrics_shape(output, ids)
+    assert any("failed-job" in note for note in outcome.notes)
+    assert any("PIT_01_00002_01.tif " in note for note in outcome.notes)
+
+    file_input = tmp_path / "file-input"
+    file_input.mkdir()
+    (file_input / "predictions.json").write_text(json.dumps(submission_items()))
+    run_gc_evaluation(
+        input_dir=file_input, ground_truth=ground_truth_dir, output=tmp_path / "f" / "m.json",
+        **options,
+    )
+    assert output.read_bytes() == (tmp_path / "f" / "m.json").read_bytes()
+
+
+def test_algorithm_phase_with_custom_slugs_and_plain_text_outputs(
+    tmp_path: Path, ground_truth_dir: Path, options: dict[str, Any]
+) -> None:
+    input_dir = tmp_path / "input"
+    input_dir.mkdir()
+    jobs = []
+    for n, (case_id, report) in enumerate(PREDICTIONS.items()):
+        pk = f"job-{n}"
+        jobs.append({
+            "pk": pk,
+            "inputs": [{"interface": {"slug": "slide"}, "image": {"name": case_id}}],
+            "outputs": [{"interface": {"slug": "report-text", "relative_path": "report.txt"}}],
+        })
+        (input_dir / pk / "output").mkdir(parents=True)
+        (input_dir / pk / "output" / "report.txt").write_text(report)
+    (input_dir / "predictions.json").write_text(json.dumps(jobs))
+    with pytest.raises(UsageError, match="--report-slug"):
+        run_gc_evaluation(input_dir=input_dir, ground_truth=ground_truth_dir,
+                          output=tmp_path / "x.json", **options)
+    outcome = run_gc_evaluation(
+        input_dir=input_dir, ground_truth=ground_truth_dir, output=tmp_path / "o" / "m.json",
+        report_slug="report-text", image_slug="slide", **options,
+    )
+    assert outcome.phase == "algorithm"
+    assert outcome.result.alignment.hyps == list(PREDICTIONS.values())
+
+
+def test_a_missing_case_is_refused_with_the_first_error_last(
+    tmp_path: Path, ground_truth_dir: Path, options: dict[str, Any]
+) -> None:
+    input_dir = tmp_path / "input"
+    input_dir.mkdir()
+    items = submission_items()[1:]  # PIT_01_00001_01.tiff is missing
+    items.append({"id": "PIT_01_00002_01.tiff", "report": "again"})  # and one duplicated
+    (input_dir / "predictions.json").write_text(json.dumps(items))
+    output = tmp_path / "output" / "metrics.json"
+    with pytest.raises(SubmissionRejected) as caught:
+        run_gc_evaluation(input_dir=input_dir, ground_truth=ground_truth_dir, output=output,
+                          **options)
+    error = caught.value
+    assert error.exit_code == 1
+    assert error.message.startswith("submission not valid (2 errors): E009")
+    assert any("E010" in line for line in error.details)
+    assert any("PIT_01_00001_01.tiff" in line for line in error.details)
+    assert not output.exists()
+
+
+def test_missing_empty_scores_the_missing_case_as_an_empty_report(
+    tmp_path: Path, ground_truth_dir: Path, options: dict[str, Any]
+) -> None:
+    input_dir = tmp_path / "input"
+    input_dir.mkdir()
+    (input_dir / "predictions.json").write_text(json.dumps(submission_items()[1:]))
+    output = tmp_path / "output" / "metrics.json"
+    outcome = run_gc_evaluation(input_dir=input_dir, ground_truth=ground_truth_dir,
+                                output=output, missing="empty", **options)
+    document = assert_metrics_shape(output, [item["id"] for item in GROUND_TRUTH])
+    assert document["aggregates"]["n_missing"] == 1
+    assert outcome.result.alignment.hyps[0] == ""
+    assert document["case"]["PIT_01_00001_01.tiff"]["bleu"] == 0.0
+
+
+def test_zip_with_two_json_files_is_refused(
+    tmp_path: Path, ground_truth_dir: Path, options: dict[str, Any]
+) -> None:
+    input_dir = tmp_path / "input"
+    input_dir.mkdir()
+    with zipfile.ZipFile(input_dir / "predictions.csv", "w") as archive:
+        archive.writestr("a.json", "[]")
+        archive.writestr("b.json", "[]")
+    with pytest.raises(SubmissionRejected, match="exactly one JSON file"):
+        run_gc_evaluation(input_dir=input_dir, ground_truth=ground_truth_dir,
+                          output=tmp_path / "m.json", **options)
+
+
+def test_ground_truth_folder_rules(tmp_path: Path) -> None:
+    folder = tmp_path / "gt"
+    folder.mkdir()
+    with pytest.raises(UsageError, match="no JSON file"):
+        find_ground_truth(folder)
+    (folder / "a.json").write_text("[]")
+    assert find_ground_truth(folder) == folder / "a.json"
+    (folder / "b.json").write_text("[]")
+    with pytest.raises(UsageError, match="2 JSON files"):
+        find_ground_truth(folder)
+    (folder / "ground_truth.json").write_text("[]")
+    assert find_ground_truth(folder) == folder / "ground_truth.json"
+    with pytest.raises(UsageError, match="not found"):
+        find_ground_truth(tmp_path / "nowhere")
+
+
+def test_existing_metrics_file_is_kept_without_force(
+    tmp_path: Path, ground_truth_dir: Path, options: dict[str, Any]
+) -> None:
+    input_dir = tmp_path / "input"
+    input_dir.mkdir()
+    (input_dir / "predictions.json").write_text(json.dumps(submission_items()))
+    output = tmp_path / "metrics.json"
+    output.write_text("mine")
+    with pytest.raises(UsageError, match="--force"):
+        run_gc_evaluation(input_dir=input_dir, ground_truth=ground_truth_dir, output=output,
+                          **options)
+    assert output.read_text() == "mine"
+    run_gc_evaluation(input_dir=input_dir, ground_truth=ground_truth_dir, output=output,
+                      force=True, **options)
+    assert json.loads(output.read_text())["aggregates"]["n_cases"] == 3
