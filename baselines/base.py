@@ -1,10 +1,12 @@
-"""The one interface every baseline offers: fit on training slides, generate for test slides."""
+"""The one interface every baseline offers: fit on training slides, generate for test slides,
+and keep the fitted state in a run directory."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -23,6 +25,16 @@ class Baseline(ABC):
     @abstractmethod
     def generate(self, ids: Sequence[str], features: np.ndarray) -> list[str]:
         """One report per id, in the order given."""
+
+    @abstractmethod
+    def save(self, run_dir: Path) -> list[Path]:
+        """Write the fitted state into `run_dir` (atomically, file by file); the files."""
+
+    @classmethod
+    @abstractmethod
+    def load(cls, run_dir: Path, options: dict[str, Any]) -> Baseline:
+        """The fitted baseline back from `run_dir`; `options` are those it was made with,
+        plus generation-time settings."""
 
 
 def check_rows(ids: Sequence[str], features: np.ndarray, reports: Sequence[str] | None) -> None:

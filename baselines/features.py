@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -341,17 +341,24 @@ def pool_slides(
     dim_source: str = "",
     skip_bad: bool = False,
     chunk_rows: int | None = None,
+    progress: bool = False,
 ) -> PooledFeatures:
     """Mean-pool every slide; a bad slide raises, or under `skip_bad` is listed and left out.
 
     Without `expected_dim`, the first slide read fixes the dimension for the others.
+    `progress` shows a bar on stderr (slides/s, ETA).
     """
     paths = resolve_feature_paths(ids, features_dir, manifest)
     kept: list[str] = []
     rows: list[np.ndarray] = []
     counts: list[int] = []
     skipped: list[SkippedSlide] = []
-    for slide_id in ids:
+    order: Iterable[str] = ids
+    if progress:
+        from tqdm import tqdm
+
+        order = tqdm(ids, unit="slide", desc="pooling features", dynamic_ncols=True)
+    for slide_id in order:
         path = paths[slide_id]
         try:
             if path is None:

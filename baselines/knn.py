@@ -9,14 +9,19 @@ training case, so the output never depends on sort stability.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from baselines.base import Baseline, check_rows
+from baselines.state_files import read_arrays, read_state_json, write_arrays, write_state_json
 from reg_eval.errors import InvalidInputError, UsageError
 
 BLOCK_ROWS = 1024  # test rows per similarity block, to bound memory on large sets
 STD_FLOOR = 1e-12
+ARRAYS_FILE = "knn.npz"  # pooled training features and standardisation statistics
+TABLE_FILE = "knn.json"  # training ids, reports and the options
 
 
 class KnnBaseline(Baseline):
@@ -30,7 +35,9 @@ class KnnBaseline(Baseline):
         self.vote = vote
         self.mean: np.ndarray | None = None
         self.scale: np.ndarray | None = None
+        self.train_features: np.ndarray | None = None
         self.train_unit: np.ndarray | None = None
+        self.ids: list[str] = []
         self.reports: list[str] = []
 
     def _project(self, features: np.ndarray) -> np.ndarray:
@@ -48,7 +55,9 @@ class KnnBaseline(Baseline):
         self.mean = train.mean(axis=0)
         std = train.std(axis=0)
         self.scale = np.where(std > STD_FLOOR, std, 1.0)
+        self.train_features = train
         self.train_unit = self._project(train)
+        self.ids = list(ids)
         self.reports = list(reports)
 
     def neighbours(self, features: np.ndarray) -> np.ndarray:
@@ -87,3 +96,32 @@ class KnnBaseline(Baseline):
         if self.vote:
             return [self._voted(row) for row in nearest]
         return [self.reports[int(row[0])] for row in nearest]
+
+    def save(self, run_dir: Path) -> list[Path]:
+        if self.train_features is None or self.mean is None or self.scale is None:
+            raise UsageError("the knn baseline was not fitted", hint="call fit first")
+        arrays = {"features": self.train_features, "mean": self.mean, "scale": self.scale}
+        table = {"k": self.k, "standardise": self.standardise, "vote": self.vote,
+                 "ids": self.ids, "reports": self.reports}
+        return [write_arrays(run_dir / ARRAYS_FILE, arrays),
+                write_state_json(run_dir / TABLE_FILE, table)]
+
+    @classmethod
+    def load(cls, run_dir: Path, options: dict[str, Any]) -> KnnBaseline:
+        table = read_state_json(run_dir / TABLE_FILE)
+        arrays = read_arrays(run_dir / ARRAYS_FILE)
+        missing = [k for k in ("features", "mean", "scale") if k not in arrays]
+        if not isinstance(table, dict) or missing or len(table.get("reports", [])) != len(
+            arrays.get("features", [])
+        ):
+            raise InvalidInputError(
+                f"{run_dir}: {ARRAYS_FILE} and {TABLE_FILE} do not belong together",
+                hint="train the run again with --force",
+            )
+        model = cls(int(table["k"]), standardise=bool(table["standardise"]),
+                    vote=bool(table["vote"]))
+        model.mean, model.scale = arrays["mean"], arrays["scale"]
+        model.train_features = arrays["features"]
+        model.train_unit = model._project(model.train_features)
+        model.ids, model.reports = list(table["ids"]), list(table["reports"])
+        return model

@@ -2,45 +2,63 @@
 
 An MLP maps the (standardised) pooled feature to `n_prefix` vectors in the LM's input
 embedding space; the LM reads them as a prefix and is fine-tuned with teacher forcing on
-the report tokens only (labels -100 on the prefix and on padding). Training is seeded and
-resumable: the data order of each epoch is a function of (seed, epoch), and a checkpoint
-holds model, optimiser, schedule and random states at an optimiser-step boundary, so a
-resumed run takes exactly the steps an uninterrupted one would.
+the report tokens only (labels -100 on the prefix and on padding).
 
-torch and transformers are imported inside functions: the rest of the package never
-needs them.
+The loop runs under Hugging Face Accelerate: `accelerate launch` spreads it over several
+GPUs or machines (each process takes every N-th micro-batch; DDP averages the gradients),
+bf16 autocast is on on CUDA, and gradient accumulation uses `accelerator.accumulate`.
+Training is seeded and resumable: the data order of each epoch is a function of
+(seed, epoch), and a checkpoint holds model, optimiser, schedule and random states at an
+optimiser-step boundary, so a resumed run takes exactly the steps an uninterrupted one
+would.
+
+torch, transformers and accelerate are imported inside functions: the rest of the package
+never needs them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from baselines.base import Baseline, check_rows
+from baselines.lm_source import (
+    DEFAULT_LM,
+    LMReference,
+    check_same_lm,
+    keep_first_layers,
+    load_lm,
+    resolve_lm,
+)
+from baselines.state_files import read_state_json, write_state_json
 from reg_eval.errors import InvalidInputError, UsageError
 
-DEFAULT_LM = "HuggingFaceTB/SmolLM2-135M"
 CHECKPOINT_NAME = "checkpoint.pt"
+LM_REFERENCE_FILE = "lm.json"
 STD_FLOOR = 1e-6
+TRAJECTORY_FIELDS = (
+    "lm", "lm_layers", "n_prefix", "mlp_hidden", "epochs", "batch_size", "grad_accum", "lr",
+    "lm_lr", "weight_decay", "warmup_steps", "max_grad_norm", "max_report_tokens", "seed",
+)
 
 
 @dataclass(frozen=True)
 class PrefixLMConfig:
-    lm: str = DEFAULT_LM  # any transformers causal LM, by hub name or local path
+    lm: str = DEFAULT_LM  # "offline" (SmolLM2-135M), a model folder, or a cached hub name
+    lm_layers: int | None = None  # keep only the first N decoder blocks (small CPU runs)
     n_prefix: int = 8
     mlp_hidden: int = 1024
     epochs: int = 1
     max_steps: int | None = None  # stop after this many optimiser steps (all epochs)
-    batch_size: int = 8
+    batch_size: int = 8  # per process and micro-batch
     grad_accum: int = 1
     lr: float = 1e-3  # the feature-to-prefix MLP
     lm_lr: float = 5e-5  # the language model; 0 freezes it
@@ -56,7 +74,7 @@ class PrefixLMConfig:
     checkpoint_every: int = 0  # optimiser steps between checkpoints; 0: only at the end
     resume: bool = True  # continue from checkpoint_dir/checkpoint.pt when it exists
     device: str = "auto"
-    progress: bool = False  # a progress bar on stderr: loss, tokens/s, ETA
+    progress: bool = False  # progress bars on stderr: loss, tokens/s, ETA
 
     def check(self) -> None:
         positive = ("n_prefix", "mlp_hidden", "epochs", "batch_size", "grad_accum",
@@ -64,13 +82,28 @@ class PrefixLMConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise UsageError(f"prefix-lm option {name} = {getattr(self, name)}: must be >= 1")
+        if self.lm_layers is not None and self.lm_layers < 1:
+            raise UsageError(f"--lm-layers {self.lm_layers}: must be >= 1")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise UsageError(f"--max-steps {self.max_steps}: must be >= 1")
         if self.lr <= 0 or self.lm_lr < 0:
             raise UsageError("prefix-lm learning rates: lr must be > 0 and lm_lr >= 0")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> PrefixLMConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def _check_device_name(name: str) -> None:
+    if name != "auto" and name != "cpu" and not name.startswith("cuda"):
+        raise UsageError(f"--device {name!r}: unknown device", hint="use auto, cpu or cuda")
 
 
 def resolve_device(name: str) -> Any:
     import torch
 
+    _check_device_name(name)
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -82,19 +115,15 @@ def resolve_device(name: str) -> Any:
     return device
 
 
-def load_lm(name: str) -> tuple[Any, Any]:
-    """A causal LM and its tokenizer, from a local path or the offline cache."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+def make_accelerator(device: str, grad_accum: int) -> Any:
+    """bf16 mixed precision on CUDA, float32 on CPU; `accelerate launch` sets the processes."""
+    from accelerate import Accelerator
 
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(name)
-        model = AutoModelForCausalLM.from_pretrained(name, dtype="float32")
-    except (OSError, ValueError) as exc:
-        raise UsageError(
-            f"cannot load the language model {name!r}: {exc}",
-            hint="give a local folder with --lm, or place the model in the Hugging Face cache",
-        ) from None
-    return model, tokenizer
+    on_cpu = resolve_device(device).type == "cpu"
+    return Accelerator(
+        cpu=on_cpu, mixed_precision="no" if on_cpu else "bf16",
+        gradient_accumulation_steps=grad_accum,
+    )
 
 
 def warmup_linear(step: int, warmup: int, total: int) -> float:
@@ -104,14 +133,12 @@ def warmup_linear(step: int, warmup: int, total: int) -> float:
     return max(0.0, (total - step) / max(1, total - warmup))
 
 
-def _build_mlp(dim: int, hidden: int, n_prefix: int, width: int) -> Any:
+def epoch_order(n: int, seed: int, epoch: int) -> list[int]:
+    """The order of the training cases in one epoch: a function of (seed, epoch) only."""
     import torch
 
-    return torch.nn.Sequential(
-        torch.nn.Linear(dim, hidden),
-        torch.nn.GELU(),
-        torch.nn.Linear(hidden, n_prefix * width),
-    )
+    generator = torch.Generator().manual_seed(seed * 100_003 + epoch)
+    return torch.randperm(n, generator=generator).tolist()
 
 
 class PrefixLMBaseline(Baseline):
@@ -122,21 +149,29 @@ class PrefixLMBaseline(Baseline):
     ) -> None:
         self.config = config or PrefixLMConfig()
         self.config.check()
+        _check_device_name(self.config.device)
         if (lm is None) != (tokenizer is None):
             raise UsageError("pass both lm and tokenizer, or neither")
         self.lm = lm
         self.tokenizer = tokenizer
-        self.mlp: Any = None
+        self.lm_reference: LMReference | None = None
+        self.module: Any = None  # baselines.prefix_model.PrefixModel
         self.mean: np.ndarray | None = None
         self.scale: np.ndarray | None = None
-        self.loss_history: list[float] = []  # one token-weighted loss per optimiser step
+        self.loss_history: list[float] = []  # mean loss per report token, per optimiser step
+        self.metrics: list[dict[str, Any]] = []  # one row per step and per finished epoch
         self.tokens_seen = 0
+        self.start_step = 0  # where the last fit began: > 0 after a resume
+        self.generated_tokens = 0  # by the last generate call, end-of-sequence included
 
     # -- set-up --------------------------------------------------------------------------
 
     def _ensure_lm(self) -> None:
         if self.lm is None:
-            self.lm, self.tokenizer = load_lm(self.config.lm)
+            self.lm_reference = resolve_lm(self.config.lm)
+            self.lm, self.tokenizer = load_lm(self.lm_reference)
+            if self.config.lm_layers is not None:
+                keep_first_layers(self.lm, self.config.lm_layers)
         if self.tokenizer.eos_token_id is None:
             raise UsageError(
                 f"the tokenizer of {self.config.lm} has no end-of-sequence token",
@@ -144,8 +179,8 @@ class PrefixLMBaseline(Baseline):
             )
 
     @property
-    def _width(self) -> int:
-        return int(self.lm.get_input_embeddings().weight.shape[1])
+    def mlp(self) -> Any:
+        return None if self.module is None else self.module.mlp
 
     def _pad_id(self) -> int:
         pad = self.tokenizer.pad_token_id
@@ -163,122 +198,147 @@ class PrefixLMBaseline(Baseline):
         encoded = self.tokenizer(list(reports), add_special_tokens=False)["input_ids"]
         return [[*ids[: self.config.max_report_tokens - 1], eos] for ids in encoded]
 
-    def _autocast(self, device: Any) -> Any:
-        import torch
+    def _build_module(self, dim: int) -> Any:
+        from baselines.prefix_model import PrefixModel
 
-        if device.type == "cuda":
-            return torch.autocast("cuda", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
-
-    def _prefix(self, rows: Any) -> Any:
-        return self.mlp(rows).view(rows.shape[0], self.config.n_prefix, self._width)
+        return PrefixModel(self.lm, dim, self.config.mlp_hidden, self.config.n_prefix)
 
     # -- training ------------------------------------------------------------------------
 
-    def _micro_batches(self, n: int, epoch: int) -> list[list[int]]:
+    def _collate(self, rows: Any, tokens: list[list[int]]) -> Any:
+        """Batch builder for the DataLoader: items are case indices."""
         import torch
 
-        generator = torch.Generator().manual_seed(self.config.seed * 100_003 + epoch)
-        order = torch.randperm(n, generator=generator).tolist()
-        size = self.config.batch_size
-        return [order[i : i + size] for i in range(0, n, size)]
+        k, pad = self.config.n_prefix, self._pad_id()
 
-    def _batch(self, rows: Any, tokens: list[list[int]], device: Any) -> dict[str, Any]:
-        import torch
+        def collate(indices: list[int]) -> dict[str, Any]:
+            seqs = [tokens[i] for i in indices]
+            longest = max(len(t) for t in seqs)
+            ids = torch.full((len(seqs), longest), pad, dtype=torch.long)
+            labels = torch.full((len(seqs), k + longest), -100, dtype=torch.long)
+            mask = torch.zeros((len(seqs), k + longest), dtype=torch.long)
+            for i, seq in enumerate(seqs):
+                ids[i, : len(seq)] = torch.tensor(seq)
+                labels[i, k : k + len(seq)] = torch.tensor(seq)
+                mask[i, : k + len(seq)] = 1
+            return {"rows": rows[indices], "ids": ids, "labels": labels, "mask": mask}
 
-        k = self.config.n_prefix
-        longest = max(len(t) for t in tokens)
-        ids = torch.full((len(tokens), longest), self._pad_id(), dtype=torch.long)
-        labels = torch.full((len(tokens), k + longest), -100, dtype=torch.long)
-        mask = torch.zeros((len(tokens), k + longest), dtype=torch.long)
-        for i, seq in enumerate(tokens):
-            ids[i, : len(seq)] = torch.tensor(seq)
-            labels[i, k : k + len(seq)] = torch.tensor(seq)
-            mask[i, : k + len(seq)] = 1
-        return {"rows": rows.to(device), "ids": ids.to(device), "labels": labels.to(device),
-                "mask": mask.to(device)}
-
-    def _loss(self, batch: dict[str, Any], device: Any) -> Any:
-        import torch
-
-        with self._autocast(device):
-            tokens = self.lm.get_input_embeddings()(batch["ids"])
-            embeds = torch.cat([self._prefix(batch["rows"]).to(tokens.dtype), tokens], dim=1)
-            out = self.lm(inputs_embeds=embeds, attention_mask=batch["mask"],
-                          labels=batch["labels"])
-        return out.loss.float()
+        return collate
 
     def fit(self, ids: Sequence[str], features: np.ndarray, reports: Sequence[str]) -> None:
         import torch
+        from accelerate.utils import set_seed
+        from torch.utils.data import DataLoader
 
         check_rows(ids, features, reports)
         cfg = self.config
         self._ensure_lm()
-        device = resolve_device(cfg.device)
-        torch.manual_seed(cfg.seed)
+        accelerator = make_accelerator(cfg.device, cfg.grad_accum)
+        set_seed(cfg.seed)
         train = np.asarray(features, dtype=np.float64)
         self.mean = train.mean(axis=0)
         std = train.std(axis=0)
         self.scale = np.where(std > STD_FLOOR, std, 1.0)
         rows = self._standardised(train)
         tokens = self._tokenise(reports)
-        self.mlp = _build_mlp(train.shape[1], cfg.mlp_hidden, cfg.n_prefix, self._width)
-        self.mlp.to(device)
-        self.lm.to(device)
+        # one normaliser for the whole run: every report token weighs the same
+        norm = cfg.batch_size * float(np.mean([len(t) for t in tokens]))
+        self.module = self._build_module(train.shape[1])
         for param in self.lm.parameters():
             param.requires_grad_(cfg.lm_lr > 0)
-        groups = [{"params": list(self.mlp.parameters()), "lr": cfg.lr}]
+        groups = [{"params": list(self.module.mlp.parameters()), "lr": cfg.lr}]
         if cfg.lm_lr > 0:
             groups.append({"params": list(self.lm.parameters()), "lr": cfg.lm_lr})
         optimiser = torch.optim.AdamW(groups, weight_decay=cfg.weight_decay)
-        n_micro = math.ceil(len(tokens) / cfg.batch_size)
-        steps_per_epoch = math.ceil(n_micro / cfg.grad_accum)
+        n_proc = accelerator.num_processes
+        micro_per_process = math.ceil(math.ceil(len(tokens) / cfg.batch_size) / n_proc)
+        steps_per_epoch = math.ceil(micro_per_process / cfg.grad_accum)
         total = steps_per_epoch * cfg.epochs
         schedule = torch.optim.lr_scheduler.LambdaLR(
             optimiser, lambda step: warmup_linear(step, cfg.warmup_steps, total)
         )
         start = self._maybe_resume(optimiser, schedule)
+        self.start_step = start
         stop = total if cfg.max_steps is None else min(total, cfg.max_steps)
-        self.mlp.train()
-        self.lm.train()
-        for step in self._progress(range(start, stop), total=stop, initial=start):
-            epoch, local = divmod(step, steps_per_epoch)
-            micro = self._micro_batches(len(tokens), epoch)
-            group = micro[local * cfg.grad_accum : (local + 1) * cfg.grad_accum]
-            n_tokens = sum(len(tokens[i]) for batch in group for i in batch)
-            optimiser.zero_grad(set_to_none=True)
-            step_loss = 0.0
-            for batch_index in group:
-                batch = self._batch(rows[batch_index], [tokens[i] for i in batch_index], device)
-                share = sum(len(tokens[i]) for i in batch_index) / n_tokens
-                loss = self._loss(batch, device) * share
-                loss.backward()
-                step_loss += float(loss.detach())
-            params = [p for g in groups for p in g["params"]]
-            torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
-            optimiser.step()
-            schedule.step()
-            self.loss_history.append(step_loss)
-            self.tokens_seen += n_tokens
-            done = step + 1
-            if cfg.checkpoint_every and done % cfg.checkpoint_every == 0 and done < stop:
-                self.save_checkpoint(optimiser, schedule, done)
+        # the schedule stays unprepared: it counts optimiser steps, whatever the processes
+        module, optimiser = accelerator.prepare(self.module, optimiser)
+        module.train()
+        bar = self._bar(accelerator, total=stop, initial=start, unit="step",
+                        desc="prefix-lm train")
+        collate = self._collate(rows, tokens)
+        step, started = start, time.perf_counter()
+        per_micro = cfg.grad_accum * n_proc
+        for epoch in range(start // steps_per_epoch, math.ceil(stop / steps_per_epoch)):
+            first = step - epoch * steps_per_epoch
+            last = min(stop - epoch * steps_per_epoch, steps_per_epoch)
+            order = epoch_order(len(tokens), cfg.seed, epoch)
+            micro = [order[i : i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
+            loader = accelerator.prepare_data_loader(DataLoader(
+                range(len(tokens)), batch_sampler=micro[first * per_micro : last * per_micro],
+                collate_fn=collate,
+            ))
+            epoch_started, epoch_tokens, epoch_loss = time.perf_counter(), 0, 0.0
+            group_loss = torch.zeros((), device=accelerator.device)
+            group_tokens = torch.zeros((), device=accelerator.device)
+            step_started = time.perf_counter()
+            for batch in loader:
+                with accelerator.accumulate(module):
+                    loss_sum, n_tokens = module(**batch)
+                    accelerator.backward(loss_sum / norm)
+                    group_loss += loss_sum.detach()
+                    group_tokens += n_tokens
+                    if not accelerator.sync_gradients:
+                        continue
+                    accelerator.clip_grad_norm_(module.parameters(), cfg.max_grad_norm)
+                    optimiser.step()
+                    schedule.step()
+                    optimiser.zero_grad(set_to_none=True)
+                totals = accelerator.reduce(torch.stack([group_loss, group_tokens]), "sum")
+                step_loss, step_tokens = float(totals[0] / totals[1]), int(totals[1])
+                group_loss.zero_()
+                group_tokens.zero_()
+                step += 1
+                now = time.perf_counter()
+                self._record_step(step, epoch, step_loss, step_tokens, now - step_started,
+                                  now - started, schedule.get_last_lr()[0])
+                step_started = now
+                epoch_tokens += step_tokens
+                epoch_loss += step_loss * step_tokens
+                if bar is not None:
+                    rate = self.metrics[-1]["tokens_per_s"] or 0.0
+                    bar.set_postfix(loss=f"{step_loss:.3f}", tok_s=f"{rate:.0f}")
+                    bar.update(1)
+                if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < stop:
+                    self._save(accelerator, optimiser, schedule, step)
+            seconds = time.perf_counter() - epoch_started
+            self.metrics.append({
+                "epoch_end": epoch, "steps": step, "epoch_complete": last == steps_per_epoch,
+                "loss": epoch_loss / max(1, epoch_tokens), "tokens": epoch_tokens,
+                "seconds": round(seconds, 3),
+                "tokens_per_s": round(epoch_tokens / seconds, 1) if seconds > 0 else None,
+            })
+        if bar is not None:
+            bar.close()
+        self.module = accelerator.unwrap_model(module)
         if cfg.checkpoint_dir is not None:
-            self.save_checkpoint(optimiser, schedule, stop)
+            self._save(accelerator, optimiser, schedule, stop)
 
-    def _progress(self, steps: range, *, total: int, initial: int) -> Iterator[int]:
-        if not self.config.progress:
-            yield from steps
-            return
+    def _record_step(self, step: int, epoch: int, loss: float, tokens: int, seconds: float,
+                     elapsed: float, lr: float) -> None:
+        self.loss_history.append(loss)
+        self.tokens_seen += tokens
+        self.metrics.append({
+            "step": step, "epoch": epoch, "loss": loss, "tokens": tokens, "lr": lr,
+            "tokens_per_s": round(tokens / seconds, 1) if seconds > 0 else None,
+            "elapsed_s": round(elapsed, 3),
+        })
+
+    def _bar(self, accelerator: Any, **options: Any) -> Any:
+        if not self.config.progress or not accelerator.is_local_main_process:
+            return None
         from tqdm import tqdm
 
-        started, tokens_before = time.perf_counter(), self.tokens_seen
-        with tqdm(total=total, initial=initial, unit="step", desc="prefix-lm train") as bar:
-            for step in steps:
-                yield step
-                rate = (self.tokens_seen - tokens_before) / (time.perf_counter() - started)
-                bar.set_postfix(loss=f"{self.loss_history[-1]:.3f}", tok_s=f"{rate:.0f}")
-                bar.update(1)
+        return tqdm(dynamic_ncols=True, **options)
 
     # -- checkpoints ---------------------------------------------------------------------
 
@@ -287,24 +347,36 @@ class PrefixLMBaseline(Baseline):
             return None
         return Path(self.config.checkpoint_dir) / CHECKPOINT_NAME
 
-    def save_checkpoint(self, optimiser: Any, schedule: Any, step: int) -> Path:
-        """Everything a resumed run needs, written atomically."""
+    def _save(self, accelerator: Any, optimiser: Any, schedule: Any, step: int) -> None:
+        accelerator.wait_for_everyone()
+        if accelerator.is_main_process:
+            self.save_checkpoint(optimiser, schedule, step,
+                                 module=accelerator.unwrap_model(self.module))
+        accelerator.wait_for_everyone()
+
+    def save_checkpoint(self, optimiser: Any, schedule: Any, step: int, *,
+                        module: Any = None, path: Path | None = None) -> Path:
+        """Everything a resumed run (or generation) needs, written atomically. A frozen LM
+        (lm_lr 0) is not copied: the run's LM reference names it."""
         import torch
 
-        path = self._checkpoint_path()
+        path = path or self._checkpoint_path()
         if path is None:
             raise UsageError("no checkpoint folder configured")
+        module = module if module is not None else self.module
         path.parent.mkdir(parents=True, exist_ok=True)
         state = {
             "step": step,
             "config": asdict(self.config),
             "mean": self.mean,
             "scale": self.scale,
-            "mlp": self.mlp.state_dict(),
-            "lm": self.lm.state_dict(),
-            "optimiser": optimiser.state_dict(),
-            "schedule": schedule.state_dict(),
+            "dim": int(self.mean.shape[0]) if self.mean is not None else None,
+            "mlp": module.mlp.state_dict(),
+            "lm": module.lm.state_dict() if self.config.lm_lr > 0 else None,
+            "optimiser": optimiser.state_dict() if optimiser is not None else None,
+            "schedule": schedule.state_dict() if schedule is not None else None,
             "loss_history": list(self.loss_history),
+            "metrics": list(self.metrics),
             "tokens_seen": self.tokens_seen,
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
@@ -313,11 +385,49 @@ class PrefixLMBaseline(Baseline):
         try:
             with os.fdopen(fd, "wb") as handle:
                 torch.save(state, handle)
+            os.chmod(temp, 0o644)
             os.replace(temp, path)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
         return path
+
+    def save(self, run_dir: Path) -> list[Path]:
+        """The checkpoint (already there when training wrote it into `run_dir`) and the
+        reference of the LM it builds on."""
+        if self.module is None or self.mean is None:
+            raise UsageError("the prefix-lm baseline was not fitted", hint="call fit first")
+        target = run_dir / CHECKPOINT_NAME
+        current = self._checkpoint_path()
+        if current is None or not target.is_file() or current.resolve() != target.resolve():
+            self.save_checkpoint(None, None, len(self.loss_history), path=target)
+        reference = (self.lm_reference.to_dict() if self.lm_reference is not None else
+                     {"requested": self.config.lm, "name": self.config.lm, "path": None,
+                      "source": "given", "revision": None, "sha256": None})
+        return [target, write_state_json(run_dir / LM_REFERENCE_FILE, reference)]
+
+    @classmethod
+    def load(cls, run_dir: Path, options: dict[str, Any]) -> PrefixLMBaseline:
+        recorded = read_state_json(run_dir / LM_REFERENCE_FILE)
+        model = cls.from_checkpoint(run_dir / CHECKPOINT_NAME, overrides=options)
+        if model.lm_reference is not None:
+            check_same_lm(recorded, model.lm_reference, run_dir)
+        return model
+
+    @staticmethod
+    def read_checkpoint(path: Path) -> dict[str, Any]:
+        import torch
+
+        try:
+            return torch.load(path, map_location="cpu", weights_only=False)
+        except FileNotFoundError:
+            raise UsageError(f"checkpoint {path} is missing",
+                             hint="train the run again: reg-eval baseline train ...") from None
+        except Exception as exc:  # torch raises many kinds for a bad file
+            raise UsageError(
+                f"cannot read checkpoint {path}: {type(exc).__name__}: {exc}",
+                hint="delete it to start afresh",
+            ) from None
 
     def _maybe_resume(self, optimiser: Any, schedule: Any) -> int:
         import torch
@@ -325,24 +435,20 @@ class PrefixLMBaseline(Baseline):
         path = self._checkpoint_path()
         if path is None or not self.config.resume or not path.is_file():
             return 0
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=False)
-        except Exception as exc:  # torch raises many kinds for a bad file
-            raise UsageError(
-                f"cannot read checkpoint {path}: {type(exc).__name__}: {exc}",
-                hint="delete it to start afresh",
-            ) from None
+        state = self.read_checkpoint(path)
         mismatch = self._config_mismatch(state.get("config", {}))
         if mismatch:
             raise UsageError(
                 f"checkpoint {path} was made with {mismatch}",
                 hint="use the same options to resume, or another checkpoint folder",
             )
-        self.mlp.load_state_dict(state["mlp"])
-        self.lm.load_state_dict(state["lm"])
+        self.module.mlp.load_state_dict(state["mlp"])
+        if state["lm"] is not None:
+            self.lm.load_state_dict(state["lm"])
         optimiser.load_state_dict(state["optimiser"])
         schedule.load_state_dict(state["schedule"])
         self.loss_history = list(state["loss_history"])
+        self.metrics = list(state.get("metrics", []))
         self.tokens_seen = int(state["tokens_seen"])
         torch.set_rng_state(state["torch_rng"])
         if state["cuda_rng"] and torch.cuda.is_available():
@@ -351,52 +457,83 @@ class PrefixLMBaseline(Baseline):
 
     def _config_mismatch(self, saved: dict[str, Any]) -> str:
         """Options that change the training trajectory must match to resume."""
-        fixed = ("lm", "n_prefix", "mlp_hidden", "epochs", "batch_size", "grad_accum", "lr",
-                 "lm_lr", "weight_decay", "warmup_steps", "max_report_tokens", "seed")
         current = asdict(self.config)
-        diffs = [f"{k}={saved.get(k)!r} (now {current[k]!r})" for k in fixed
+        diffs = [f"{k}={saved.get(k)!r} (now {current[k]!r})" for k in TRAJECTORY_FIELDS
                  if saved.get(k) != current[k]]
         return ", ".join(diffs)
+
+    @classmethod
+    def from_checkpoint(
+        cls, path: Path, *, overrides: dict[str, Any] | None = None, lm: Any = None,
+        tokenizer: Any = None,
+    ) -> PrefixLMBaseline:
+        """A fitted model for generation; `overrides` sets generation options (device,
+        beams, max_new_tokens, generate_batch_size, progress)."""
+        state = cls.read_checkpoint(path)
+        values = {**state["config"], **(overrides or {}), "checkpoint_dir": None}
+        model = cls(PrefixLMConfig.from_dict(values), lm=lm, tokenizer=tokenizer)
+        model._ensure_lm()
+        model.mean, model.scale = state["mean"], state["scale"]
+        model.module = model._build_module(int(state["mean"].shape[0]))
+        model.module.mlp.load_state_dict(state["mlp"])
+        if state["lm"] is not None:
+            model.lm.load_state_dict(state["lm"])
+        model.loss_history = list(state["loss_history"])
+        model.metrics = list(state.get("metrics", []))
+        model.tokens_seen = int(state["tokens_seen"])
+        model.module.to(resolve_device(model.config.device))
+        return model
 
     # -- generation ----------------------------------------------------------------------
 
     def generate(self, ids: Sequence[str], features: np.ndarray) -> list[str]:
+        import contextlib
+
         import torch
 
         check_rows(ids, features, None)
-        if self.mlp is None or self.mean is None:
+        if self.module is None or self.mean is None:
             raise UsageError("the prefix-lm baseline was not fitted", hint="call fit first")
         if features.shape[1] != self.mean.shape[0]:
             raise InvalidInputError(
                 f"features have dimension {features.shape[1]}; training had {self.mean.shape[0]}"
             )
         cfg = self.config
-        device = next(self.mlp.parameters()).device
+        device = next(self.module.parameters()).device
         rows = self._standardised(features)
-        self.mlp.eval()
-        self.lm.eval()
+        self.module.eval()
+        eos = int(self.tokenizer.eos_token_id)
         texts: list[str] = []
-        with torch.no_grad():
-            starts = range(0, len(ids), cfg.generate_batch_size)
-            if cfg.progress:
-                from tqdm import tqdm
+        bar = None
+        if cfg.progress:
+            from tqdm import tqdm
 
-                starts = tqdm(starts, unit="batch", desc="prefix-lm generate")
-            for start in starts:
+            bar = tqdm(total=len(ids), unit="report", desc="prefix-lm generate",
+                       dynamic_ncols=True)
+        started, n_tokens = time.perf_counter(), 0
+        autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda"
+                    else contextlib.nullcontext())
+        with torch.no_grad():
+            for start in range(0, len(ids), cfg.generate_batch_size):
                 batch = rows[start : start + cfg.generate_batch_size].to(device)
-                with self._autocast(device):
+                with autocast:
                     embedding_dtype = self.lm.get_input_embeddings().weight.dtype
-                    prefix = self._prefix(batch).to(embedding_dtype)
+                    prefix = self.module.prefix(batch).to(embedding_dtype)
                     mask = torch.ones(prefix.shape[:2], dtype=torch.long, device=device)
                     out = self.lm.generate(
                         inputs_embeds=prefix, attention_mask=mask,
                         max_new_tokens=cfg.max_new_tokens, num_beams=cfg.num_beams,
-                        do_sample=False, eos_token_id=self.tokenizer.eos_token_id,
-                        pad_token_id=self._pad_id(),
+                        do_sample=False, eos_token_id=eos, pad_token_id=self._pad_id(),
                     )
-                texts.extend(
-                    self.tokenizer.decode(seq, skip_special_tokens=True,
-                                          clean_up_tokenization_spaces=False)
-                    for seq in out.tolist()
-                )
+                for seq in out.tolist():
+                    n_tokens += seq.index(eos) + 1 if eos in seq else len(seq)
+                    texts.append(self.tokenizer.decode(
+                        seq, skip_special_tokens=True, clean_up_tokenization_spaces=False))
+                if bar is not None:
+                    rate = n_tokens / max(1e-9, time.perf_counter() - started)
+                    bar.set_postfix(tok_s=f"{rate:.0f}")
+                    bar.update(len(batch))
+        if bar is not None:
+            bar.close()
+        self.generated_tokens = n_tokens
         return texts

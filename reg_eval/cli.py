@@ -72,7 +72,7 @@ def _register() -> None:
     app.command("hf-metric-path")(hf_metric_path.hf_metric_path_command)
     app.add_typer(models.models_app, name="models")
     app.command("synth")(synth.synth_command)
-    app.command("baseline")(baseline.baseline_command)
+    app.add_typer(baseline.baseline_app, name="baseline")
 
 
 _register()

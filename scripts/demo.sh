@@ -53,10 +53,8 @@ $REG leaderboard "$OUT/score-a.json" "$OUT/score-b.json" \
   --out "$OUT/leaderboard.md" --force
 cat "$OUT/leaderboard.md"
 
-if [ -x scripts/demo_baselines.sh ]; then
-  step "Reference baselines end to end on a synthetic benchmark"
-  bash scripts/demo_baselines.sh
-fi
+step "Reference baselines end to end on a synthetic benchmark"
+bash scripts/demo_baselines.sh
 
 printf '\nOutputs are in %s:\n' "$OUT"
 printf '  report:      %s\n' "$OUT/report-b-vs-a.html"

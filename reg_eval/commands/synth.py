@@ -39,8 +39,11 @@ def synth_command(
         bool, typer.Option("--force", help="Replace an earlier synthetic benchmark in --out.")
     ] = False,
 ) -> None:
-    """Write a synthetic REG-like benchmark: TRIDENT-style h5 features, train.json,
-    test.json, manifest.csv and synth.json."""
+    """Write a synthetic REG-like benchmark: h5 features, train/test JSON and a manifest.
+
+    Features are TRIDENT-style h5 files; train.json and test.json are in the submission
+    format; manifest.csv maps ids to files and synth.json records the settings.
+    """
     from baselines.synth import SynthConfig, write_benchmark
 
     min_patches, max_patches = parse_patch_range(patches)

@@ -9,13 +9,13 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from reg_eval.commands.baseline import baseline_command
+from reg_eval.commands.baseline import baseline_app
 from reg_eval.commands.synth import parse_patch_range, synth_command
 from reg_eval.errors import UsageError
 
 app = typer.Typer()
 app.command("synth")(synth_command)
-app.command("baseline")(baseline_command)
+app.add_typer(baseline_app, name="baseline")
 runner = CliRunner()
 
 
@@ -39,14 +39,14 @@ def test_synth_then_baseline(tmp_path: Path) -> None:
 
     out = tmp_path / "pred.json"
     result = runner.invoke(app, [
-        "baseline", "knn", "--features", str(bench / "features"),
+        "baseline", "run", "knn", "--features", str(bench / "features"),
         "--train", str(bench / "train.json"), "--test-ids", str(bench / "test.json"),
         "--out", str(out), "--k", "3", "--vote", "--standardise",
     ])
     assert result.exit_code == 0, result.output
     assert len(json.loads(out.read_text())) == 10
     refused = runner.invoke(app, [
-        "baseline", "majority", "--features", str(bench / "features"),
+        "baseline", "run", "majority", "--features", str(bench / "features"),
         "--train", str(bench / "train.json"), "--test-ids", str(bench / "test.json"),
         "--out", str(out),
     ])
@@ -61,8 +61,60 @@ def test_bad_input_exit_codes(tmp_path: Path) -> None:
     train = tmp_path / "train.json"
     train.write_text('[{"id": "PIT_01_00001_01.tiff", "report": "x"}]')
     result = runner.invoke(app, [
-        "baseline", "majority", "--features", str(tmp_path / "feats"), "--train", str(train),
+        "baseline", "run", "majority", "--features", str(tmp_path / "feats"), "--train", str(train),
         "--test-ids", str(train), "--out", str(tmp_path / "p.json"),
     ])
     assert result.exit_code == 2
     assert "PIT_01_00001_01.tiff" in result.output and "Traceback" not in result.output
+
+
+def test_train_then_generate(tmp_path: Path) -> None:
+    bench = tmp_path / "bench"
+    assert runner.invoke(app, ["synth", "--out", str(bench), "--n-train", "40", "--n-test",
+                               "10", "--dim", "8", "--patches", "4..8", "--seed", "2"]
+                         ).exit_code == 0
+    run_dir = tmp_path / "run"
+    train = ["baseline", "train", "--method", "knn", "--features", str(bench / "features"),
+             "--train", str(bench / "train.json"), "--out", str(run_dir), "--k", "3",
+             "--vote", "--quiet"]
+    result = runner.invoke(app, train)
+    assert result.exit_code == 0, result.output
+    assert "trained knn on 40 slides (dim 8)" in result.output
+    assert json.loads((run_dir / "config.json").read_text())["options"]["k"] == 3
+    again = runner.invoke(app, train)
+    assert again.exit_code == 2 and "--force" in again.output
+
+    out = tmp_path / "pred.json"
+    generate = ["baseline", "generate", "--run", str(run_dir), "--features",
+                str(bench / "features"), "--ids", str(bench / "test.json"), "--out", str(out),
+                "--quiet"]
+    result = runner.invoke(app, generate)
+    assert result.exit_code == 0, result.output
+    assert f"{out}: valid — 10 cases, 0 errors" in result.output
+    assert len(json.loads(out.read_text())) == 10
+    refused = runner.invoke(app, generate)
+    assert refused.exit_code == 2 and "already exists" in refused.output
+    assert runner.invoke(app, [*generate, "--force"]).exit_code == 0
+
+
+def test_train_and_generate_errors(tmp_path: Path) -> None:
+    (tmp_path / "feats").mkdir()
+    train = tmp_path / "train.json"
+    train.write_text('[{"id": "PIT_01_00001_01.tiff", "report": "x"}]')
+    result = runner.invoke(app, [
+        "baseline", "train", "--method", "gpt", "--features", str(tmp_path / "feats"),
+        "--train", str(train), "--out", str(tmp_path / "run"),
+    ])
+    assert result.exit_code == 2 and "unknown method 'gpt'" in result.output
+    result = runner.invoke(app, [
+        "baseline", "train", "--method", "knn", "--features", str(tmp_path / "feats"),
+        "--train", str(train), "--out", str(tmp_path / "run"),
+    ])
+    assert result.exit_code == 2 and "PIT_01_00001_01.tiff" in result.output
+    assert not (tmp_path / "run").exists()
+    result = runner.invoke(app, [
+        "baseline", "generate", "--run", str(tmp_path / "run"), "--features",
+        str(tmp_path / "feats"), "--out", str(tmp_path / "p.json"),
+    ])
+    assert result.exit_code == 2 and "does not exist" in result.output
+    assert "Traceback" not in result.output
