@@ -131,22 +131,18 @@ def test_render_text_counts_and_limits(write_cases: Write, case: Make) -> None:
     assert f"{sub}:2:3, item 0, id PIT_01_00000_01.tiff: the report is empty" in everything
 
 
-def test_100000_cases_validate_in_seconds(tmp_path: Path) -> None:
-    import time
-
+def test_a_bad_item_deep_in_100000_cases_is_found_at_its_place(tmp_path: Path) -> None:
+    # Speed is measured in benchmarks/validate_speed.py, not asserted here.
     cases = [{"id": f"PIT_{n % 7:02d}_{n:05d}_01.tiff", "report": "Lung, biopsy;\n  Adenocarcinoma"}
              for n in range(100_000)]
     cases[77_777]["report"] = None  # one bad item deep in the file, found at its place
     path = tmp_path / "big.json"
     path.write_text(json.dumps(cases, indent=2), encoding="utf-8")
-    start = time.perf_counter()
     report = validate_submission(path)
-    elapsed = time.perf_counter() - start
     assert report.n_cases == 99_999
     (error,) = report.errors
     assert error.code == "E007" and error.index == 77_777
     assert error.line == 77_777 * 4 + 4  # "[", then 4 lines per item; the key is line 3 of it
-    assert elapsed < 30, f"{elapsed:.1f} s"
 
 
 def test_empty_list_is_told_once(write_file: Write, write_cases: Write, case: Make) -> None:
