@@ -37,15 +37,24 @@ def _rc(text_as_paths: bool) -> dict[str, Any]:
     }
 
 
-def figure_bytes(fig: Figure, fmt: str, *, text_as_paths: bool = True) -> bytes:
-    """PNG or SVG bytes with fixed metadata, so the same figure always gives the same bytes."""
+def figure_bytes(
+    fig: Figure, fmt: str, *, text_as_paths: bool = True, description: str | None = None
+) -> bytes:
+    """PNG or SVG bytes with fixed metadata, so the same figure always gives the same bytes.
+
+    `description` (the runs' signatures for figure files) goes into the file's metadata.
+    """
     import matplotlib
 
     metadata: dict[str, str | None]
     if fmt == "svg":
         metadata = {"Creator": CREATOR, "Date": None}
+        if description:
+            metadata["Description"] = description
     elif fmt == "png":
         metadata = {"Software": CREATOR}
+        if description:
+            metadata["Description"] = description
     else:
         raise ValueError(f"unsupported figure format {fmt!r}")
     buffer = io.BytesIO()
@@ -211,6 +220,26 @@ def inline_svg(fig: Figure, label: str) -> str:
 
 
 PLOT_FILES = ("components", "organs")
+SIGNATURES_FILE = "signatures.txt"
+
+
+def _signature_footer(fig: Figure, runs: Sequence[SavedResult]) -> str:
+    """A short visible footer per run and the full signatures for the file's metadata.
+
+    The figure names each run's profile, comparability and a digest of its signature; the
+    full signature text travels in the metadata and in signatures.txt beside the files.
+    """
+    import hashlib
+
+    short = "\n".join(
+        f"{run.name}: profile {run.profile}, "
+        f"{'comparable' if run.comparable else 'NOT comparable'} with the leaderboard, "
+        f"signature sha256:{hashlib.sha256(run.signature_text.encode()).hexdigest()[:12]}"
+        for run in runs
+    )
+    # supxlabel takes part in the constrained layout, so the axes make room for it
+    fig.supxlabel(short, fontsize=5, color="#444444")
+    return "\n".join(f"{run.name}: {run.signature_text}" for run in runs)
 
 
 def write_plot_files(
@@ -221,12 +250,18 @@ def write_plot_files(
     from reg_eval.io.writers import atomic_write_bytes
 
     targets = [out_dir / f"{stem}.{fmt}" for stem in PLOT_FILES for fmt in ("png", "svg")]
-    clash = [t for t in targets if t.exists()]
+    signatures_path = out_dir / SIGNATURES_FILE
+    clash = [t for t in [*targets, signatures_path] if t.exists()]
     if clash and not force:
         raise UsageError(f"{clash[0]} already exists", hint="pass --force to overwrite it")
     figures = {"components": component_bars(runs), "organs": organ_heatmap(runs)}
+    description = ""
+    for fig in figures.values():
+        description = _signature_footer(fig, runs)
     written = []
     for target in targets:
         fig = figures[target.stem]
-        written.append(atomic_write_bytes(target, figure_bytes(fig, target.suffix[1:]), force=True))
+        data = figure_bytes(fig, target.suffix[1:], description=description)
+        written.append(atomic_write_bytes(target, data, force=True))
+    written.append(atomic_write_bytes(signatures_path, (description + "\n").encode(), force=True))
     return written

@@ -25,7 +25,7 @@ def test_plot_command_writes_png_and_svg(tmp_path: Path) -> None:
     done = runner.invoke(app, ["plot", str(a), "--out", str(out)])
     assert done.exit_code == 0, done.output
     assert sorted(p.name for p in out.iterdir()) == [
-        "components.png", "components.svg", "organs.png", "organs.svg"
+        "components.png", "components.svg", "organs.png", "organs.svg", "signatures.txt"
     ]
     assert "signature a: reg-eval:" in done.stdout
     again = runner.invoke(app, ["plot", str(a), "--out", str(out)])

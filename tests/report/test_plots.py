@@ -27,8 +27,15 @@ def test_plot_files_are_written_and_byte_identical(tmp_path: Path) -> None:
     runs = [load_result(p) for p in paths]
     first = write_plot_files(runs, tmp_path / "one")
     assert sorted(p.name for p in first) == ["components.png", "components.svg",
-                                             "organs.png", "organs.svg"]
+                                             "organs.png", "organs.svg", "signatures.txt"]
+    signatures = (tmp_path / "one" / "signatures.txt").read_text()
+    for run in runs:
+        assert f"{run.name}: {run.signature_text}" in signatures
+        # the full signature also travels in each figure file's metadata
+        assert run.signature_text.encode() in (tmp_path / "one" / "organs.svg").read_bytes()
     for path in first:
+        if path.suffix == ".txt":
+            continue
         data = path.read_bytes()
         assert len(data) > 1000
         assert data.startswith(b"\x89PNG") if path.suffix == ".png" else b"<svg" in data
