@@ -168,8 +168,11 @@ def reg_reward(
         values = _component_values(scorer, component, refs, [hyps[i] for i in scored])
         for i, value in zip(scored, values, strict=True):
             rewards[i] = value if math.isfinite(value) else float(empty_reward)
+        # What the last batch's numbers are, for the training log: TRL takes floats only.
+        reward.signature = scorer.signature(n_cases=len(scored), missing="n/a").format()  # type: ignore[attr-defined]
         return rewards
 
+    reward.signature = None  # type: ignore[attr-defined]
     reward.__name__ = name
     reward.__qualname__ = name
     reward.__doc__ = f"REG {component} reward (profile {profile}), one float per completion."

@@ -79,7 +79,11 @@ def test_string_and_chat_completions_get_the_literal_ranking(
 ) -> None:
     reward = reg_reward(profile="offline", **model_options)
     expected = literal_rankings(tiny_bert_dir, tiny_ruler_dir)
+    assert reward.signature is None
     from_strings = reward(COMPLETIONS, ground_truth=REFERENCES)
+    # the numbers of the last batch carry their signature for the training log
+    assert reward.signature.startswith("reg-eval:")
+    assert str(tiny_bert_dir) in reward.signature
     chats = [
         [
             {"role": "assistant", "content": "an earlier draft"},
