@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import pytest
 
+from literal_reference import bleu4_literal, lcs_literal, rouge_literal
+
 ORGANS = [
     "Stomach", "Lung", "Prostate", "Breast", "Colon", "Urinary bladder", "Bladder", "Rectum",
     "Uterine cervix", "Thyroid", "stomach", "LUNG",
@@ -111,66 +113,17 @@ def worked_values() -> list[tuple[str, str, float, float]]:
     return WORKED_VALUES
 
 
-def literal_bleu(reference: str, hypothesis: str) -> float:
-    """Straight from the spec: list the 4-grams, add min(count_H, count_R) per position."""
-    ref = reference.split()
-    hyp = hypothesis.split()
-    ref_grams = []
-    for i in range(len(ref) - 3):
-        ref_grams.append((ref[i], ref[i + 1], ref[i + 2], ref[i + 3]))
-    hyp_grams = []
-    for i in range(len(hyp) - 3):
-        hyp_grams.append((hyp[i], hyp[i + 1], hyp[i + 2], hyp[i + 3]))
-    if len(hyp_grams) == 0:
-        return 0
-    total = 0
-    for gram in hyp_grams:
-        count_h = 0
-        for other in hyp_grams:
-            if other == gram:
-                count_h += 1
-        count_r = 0
-        for other in ref_grams:
-            if other == gram:
-                count_r += 1
-        total += min(count_h, count_r)
-    return total / len(hyp_grams)
-
-
-def literal_lcs(a: list[str], b: list[str]) -> int:
-    """The textbook O(len(a) * len(b)) dynamic programme."""
-    table = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
-    for i in range(1, len(a) + 1):
-        for j in range(1, len(b) + 1):
-            if a[i - 1] == b[j - 1]:
-                table[i][j] = table[i - 1][j - 1] + 1
-            else:
-                table[i][j] = max(table[i - 1][j], table[i][j - 1])
-    return table[len(a)][len(b)]
-
-
-def literal_rouge(reference: str, hypothesis: str) -> float:
-    """Straight from the spec: lower-case, split, P and R from the LCS, then F1."""
-    ref = reference.lower().split()
-    hyp = hypothesis.lower().split()
-    lcs = literal_lcs(ref, hyp)
-    p = lcs / len(hyp) if len(hyp) > 0 else 0
-    r = lcs / len(ref) if len(ref) > 0 else 0
-    if p + r == 0:
-        return 0
-    return 2 * p * r / (p + r)
-
-
 @pytest.fixture(scope="session", name="literal_bleu")
 def literal_bleu_fixture() -> Callable[[str, str], float]:
-    return literal_bleu
+    """The spec's BLEU written literally (tests/literal_reference.py)."""
+    return bleu4_literal
 
 
 @pytest.fixture(scope="session", name="literal_lcs")
 def literal_lcs_fixture() -> Callable[[list[str], list[str]], int]:
-    return literal_lcs
+    return lcs_literal
 
 
 @pytest.fixture(scope="session", name="literal_rouge")
 def literal_rouge_fixture() -> Callable[[str, str], float]:
-    return literal_rouge
+    return rouge_literal
