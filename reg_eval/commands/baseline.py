@@ -32,6 +32,13 @@ SkipBadOption = Annotated[
 ]
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+KOption = Annotated[int, typer.Option("--k", help="knn: neighbours to consider.")]
+VoteOption = Annotated[
+    bool, typer.Option("--vote", help="knn: most-voted report among the k nearest.")
+]
+StandardiseOption = Annotated[
+    bool, typer.Option("--standardise", help="knn: z-score features on training stats.")
+]
 DeviceOption = Annotated[
     str, typer.Option("--device", help="prefix-lm: auto, cpu or cuda (auto picks cuda).")
 ]
@@ -66,13 +73,9 @@ def train_command(
     manifest: ManifestOption = None,
     skip_bad: SkipBadOption = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed (prefix-lm).")] = 0,
-    k: Annotated[int, typer.Option("--k", help="knn: neighbours to consider.")] = 5,
-    vote: Annotated[
-        bool, typer.Option("--vote", help="knn: most-voted report among the k nearest.")
-    ] = False,
-    standardise: Annotated[
-        bool, typer.Option("--standardise", help="knn: z-score features on training stats.")
-    ] = False,
+    k: KOption = 5,
+    vote: VoteOption = False,
+    standardise: StandardiseOption = False,
     lm: Annotated[
         str, typer.Option("--lm", help="prefix-lm: 'offline' (SmolLM2-135M from the offline "
                           "model cache), a model folder, or a cached hub name.")
@@ -205,13 +208,9 @@ def baseline_command(
         Path, typer.Option("--out", help="Submission file to write.")
     ] = Path("predictions.json"),
     manifest: ManifestOption = None,
-    k: Annotated[int, typer.Option("--k", help="knn: neighbours to consider.")] = 5,
-    vote: Annotated[
-        bool, typer.Option("--vote", help="knn: most-voted report among the k nearest.")
-    ] = False,
-    standardise: Annotated[
-        bool, typer.Option("--standardise", help="knn: z-score features on training stats.")
-    ] = False,
+    k: KOption = 5,
+    vote: VoteOption = False,
+    standardise: StandardiseOption = False,
     skip_bad: SkipBadOption = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed for trained baselines.")] = 0,
     lm: Annotated[
