@@ -7,7 +7,6 @@ columns -> means and bootstrap CIs, with a signature.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -32,6 +31,7 @@ from reg_eval.reg2026.metric_a import (
     plan_case,
 )
 from reg_eval.reg2026.settings import Reg2026Settings, get_settings
+from reg_eval.scoring import DEFAULT_BOOTSTRAP, DEFAULT_SEED, default_cache_root
 from reg_eval.signature import Signature
 
 if TYPE_CHECKING:
@@ -39,8 +39,6 @@ if TYPE_CHECKING:
     from reg_eval.profiles import ModelSpec
     from reg_eval.scoring import Scorer
 
-DEFAULT_SEED = 12345
-DEFAULT_BOOTSTRAP = 1000
 COMPUTED = "reg2026-metric-a=0.05*bpv+0.30*edgef1+0.25*mess+0.40*final_report"
 SUMMARY_COLUMNS: tuple[str, ...] = ("A", "bpv", "edge_f1", "mess", "final_report")
 DETAIL_COLUMNS: tuple[str, ...] = (
@@ -154,7 +152,7 @@ class CotScorer:
         self.dtype = dtype
         self.batch_size = batch_size
         self.use_cache = cache
-        self.cache_root = Path(cache_dir) if cache_dir else _default_cache_root()
+        self.cache_root = Path(cache_dir) if cache_dir else default_cache_root()
         self.bootstrap = bootstrap
         self.seed = seed
         self.progress = progress
@@ -383,8 +381,3 @@ def score_cot_files(
 ) -> CotResult:
     """What `reg-eval score-cot` computes, callable from Python with the same defaults."""
     return CotScorer(profile, **scorer_options).score_files(ground_truth, submission)
-
-
-def _default_cache_root() -> Path:
-    env = os.environ.get("REG_EVAL_CACHE_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "reg-eval"
