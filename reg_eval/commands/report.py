@@ -26,6 +26,7 @@ from reg_eval.commands.options import (
     ProfileOption,
     QuietOption,
     SeedOption,
+    scorer_from_options,
 )
 from reg_eval.errors import UsageError
 from reg_eval.io.writers import refuse_existing
@@ -118,13 +119,7 @@ def report_command(
             raise UsageError(
                 "give --ground-truth and --submission to score, or --results and --per-case",
             )
-        from reg_eval.scoring import Scorer
-
-        scorer = Scorer(
-            profile, metrics=metrics, emb_model=emb_model, key_model=key_model, device=device,
-            dtype=dtype, batch_size=batch_size, cache=not no_cache, cache_dir=cache_dir,
-            bootstrap=bootstrap, seed=seed, progress=not quiet,
-        )
+        scorer = scorer_from_options(locals())
         scored = scorer.score_files(ground_truth, submission, missing=missing)
         run = _run_from_score(submission.stem, submission, scored)
         references = dict(zip(scored.alignment.ids, scored.alignment.refs, strict=True))
