@@ -416,3 +416,34 @@ def vector_from_bytes(payload: bytes) -> np.ndarray:
         raise ValueError("vector payload size does not match its shape")
     data = np.frombuffer(payload, dtype="<f4", offset=header_size, count=count)
     return data.reshape(shape).astype(np.float32, copy=True)
+
+
+def one_vector_from_bytes(payload: bytes) -> np.ndarray:
+    """`vector_from_bytes` for entries that must hold exactly one vector."""
+    vector = vector_from_bytes(payload)
+    if vector.ndim != 1:
+        raise ValueError("an embedding payload must be one vector")
+    return vector
+
+
+def cached_vectors(
+    texts: Sequence[str],
+    compute: Callable[[list[str]], list[np.ndarray]],
+    *,
+    cache: FeatureCache | None,
+    namespace: str,
+) -> np.ndarray:
+    """`cached_compute` for one vector per text: a float32 (n, d) matrix, (0, 0) for none."""
+    import numpy as np
+
+    vectors = cached_compute(
+        list(texts),
+        compute,
+        cache=cache,
+        namespace=namespace,
+        encode=vector_to_bytes,
+        decode=one_vector_from_bytes,
+    )
+    if not vectors:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.stack(vectors).astype(np.float32, copy=False)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from reg_eval.backends.devices import check_device_name, check_dtype_name
 from reg_eval.backends.identity import ModelIdentity
-from reg_eval.cache import FeatureCache, cached_compute, vector_from_bytes, vector_to_bytes
+from reg_eval.cache import FeatureCache, cached_vectors
 from reg_eval.errors import UsageError
 
 if TYPE_CHECKING:
@@ -102,19 +102,7 @@ class TransformersEmbeddingBackend:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One float32 vector per text, in input order; shape (n, d), or (0, 0) for no text."""
-        import numpy as np
-
-        vectors = cached_compute(
-            list(texts),
-            self._compute,
-            cache=self.cache,
-            namespace=self.namespace,
-            encode=vector_to_bytes,
-            decode=_decode_vector,
-        )
-        if not vectors:
-            return np.zeros((0, 0), dtype=np.float32)
-        return np.stack(vectors).astype(np.float32, copy=False)
+        return cached_vectors(texts, self._compute, cache=self.cache, namespace=self.namespace)
 
     def load(self) -> tuple[Any, Any, str]:
         """(tokenizer, model, device), loading on first use; errors name the model and a fix."""
@@ -295,13 +283,6 @@ def mean_pooled_embeddings(
     if len(done) != len(vectors):
         raise RuntimeError("some texts were not embedded")
     return done
-
-
-def _decode_vector(payload: bytes) -> np.ndarray:
-    vector = vector_from_bytes(payload)
-    if vector.ndim != 1:
-        raise ValueError("an embedding payload must be one vector")
-    return vector
 
 
 def _hidden_size(model: Any) -> int:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from reg_eval.backends.devices import check_device_name
 from reg_eval.backends.identity import ModelIdentity
-from reg_eval.cache import FeatureCache, cached_compute, vector_from_bytes, vector_to_bytes
+from reg_eval.cache import FeatureCache, cached_vectors
 from reg_eval.errors import UsageError
 
 if TYPE_CHECKING:
@@ -68,19 +68,7 @@ class SentenceEmbeddingBackend:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One float32 unit vector per text, in input order; shape (n, d), or (0, 0)."""
-        import numpy as np
-
-        vectors = cached_compute(
-            list(texts),
-            self._compute,
-            cache=self.cache,
-            namespace=self.namespace,
-            encode=vector_to_bytes,
-            decode=_decode_vector,
-        )
-        if not vectors:
-            return np.zeros((0, 0), dtype=np.float32)
-        return np.stack(vectors).astype(np.float32, copy=False)
+        return cached_vectors(texts, self._compute, cache=self.cache, namespace=self.namespace)
 
     def load(self) -> Any:
         """The SentenceTransformer, loaded on first use from local files only."""
@@ -134,10 +122,3 @@ class SentenceEmbeddingBackend:
                 f"the Hugging Face hub; {OFFLINE_DEFAULT_HINT}"
             )
         return UsageError(f"cannot load the sentence model {self.model}: {detail}", hint=hint)
-
-
-def _decode_vector(payload: bytes) -> np.ndarray:
-    vector = vector_from_bytes(payload)
-    if vector.ndim != 1:
-        raise ValueError("a sentence embedding payload must be one vector")
-    return vector
