@@ -9,7 +9,7 @@ can only be set side by side when their signatures agree.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar, Generic, TypeVar
 
 import numpy as np
@@ -45,3 +45,17 @@ def check_paired(refs: Sequence[object], hyps: Sequence[object]) -> int:
             f"{len(hyps)} hypotheses"
         )
     return len(refs)
+
+
+def per_distinct_pair(
+    refs: Sequence[str], hyps: Sequence[str], score: Callable[[str, str], float]
+) -> np.ndarray:
+    """`score(ref, hyp)` for every case, computed once per distinct pair (REG repeats a lot)."""
+    n = check_paired(refs, hyps)
+    memo: dict[tuple[str, str], float] = {}
+    out = np.empty(n, dtype=np.float64)
+    for i, pair in enumerate(zip(refs, hyps, strict=True)):
+        if pair not in memo:
+            memo[pair] = score(*pair)
+        out[i] = memo[pair]
+    return out

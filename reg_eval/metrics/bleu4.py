@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from reg_eval.metrics.base import Metric, check_paired
+from reg_eval.metrics.base import Metric, per_distinct_pair
 from reg_eval.metrics.tokenize import bleu_tokens
 
 NGRAM_ORDER = 4
@@ -54,11 +54,6 @@ class Bleu4(Metric[str]):
         return {"tok": "str.split", "case": "mixed", "count": "per-occurrence", "bp": "none"}
 
     def case_stats(self, refs: Sequence[str], hyps: Sequence[str]) -> np.ndarray:
-        n = check_paired(refs, hyps)
-        memo: dict[tuple[str, str], float] = {}
-        out = np.empty(n, dtype=np.float64)
-        for i, pair in enumerate(zip(refs, hyps, strict=True)):
-            if pair not in memo:
-                memo[pair] = bleu4(bleu_tokens(pair[0]), bleu_tokens(pair[1]))
-            out[i] = memo[pair]
-        return out
+        return per_distinct_pair(
+            refs, hyps, lambda ref, hyp: bleu4(bleu_tokens(ref), bleu_tokens(hyp))
+        )

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 from rapidfuzz.distance import LCSseq
 
-from reg_eval.metrics.base import Metric, check_paired
+from reg_eval.metrics.base import Metric, per_distinct_pair
 from reg_eval.metrics.tokenize import rouge_tokens
 
 
@@ -41,11 +41,6 @@ class RougeLcs(Metric[str]):
         return {"tok": "lower+str.split", "score": "f1"}
 
     def case_stats(self, refs: Sequence[str], hyps: Sequence[str]) -> np.ndarray:
-        n = check_paired(refs, hyps)
-        memo: dict[tuple[str, str], float] = {}
-        out = np.empty(n, dtype=np.float64)
-        for i, pair in enumerate(zip(refs, hyps, strict=True)):
-            if pair not in memo:
-                memo[pair] = rouge_lcs_f1(rouge_tokens(pair[0]), rouge_tokens(pair[1]))
-            out[i] = memo[pair]
-        return out
+        return per_distinct_pair(
+            refs, hyps, lambda ref, hyp: rouge_lcs_f1(rouge_tokens(ref), rouge_tokens(hyp))
+        )
