@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from reg_eval.errors import UsageError
-from reg_eval.io.findings import Finding, Severity, make_finding, shown
+from reg_eval.io.findings import Finding, HasFindings, make_finding, shown
 from reg_eval.io.ids import explain_id_fix, is_valid_id, suggest_id
 from reg_eval.io.records import Case
 from reg_eval.io.tokens import BERT_MAX_TOKENS, estimate_bert_tokens, may_exceed
@@ -65,7 +65,7 @@ class _ObjectWithDuplicateKeys(dict):  # type: ignore[type-arg]
 
 
 @dataclass
-class LoadResult:
+class LoadResult(HasFindings):
     """What a file holds: every well-formed case (duplicates kept) and every finding."""
 
     path: Path
@@ -81,18 +81,6 @@ class LoadResult:
     def n_items(self) -> int:
         """Items in the top-level list, well-formed or not (0 when it was not read)."""
         return len(self._item_starts)
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.WARNING]
-
-    @property
-    def ok(self) -> bool:
-        return not any(f.severity is Severity.ERROR for f in self.findings)
 
     def where(self, index: int, case_id: str | None = None) -> dict[str, Any]:
         """Keyword arguments that locate item `index` in a Finding."""

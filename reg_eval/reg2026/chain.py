@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reg_eval.errors import InvalidInputError, UsageError
-from reg_eval.io.findings import CHECKS, COT_CODES, Check, Finding, Severity, shown
+from reg_eval.io.findings import CHECKS, COT_CODES, Check, Finding, HasFindings, shown
 from reg_eval.reg2026.canonical import (
     END_MARKER,
     canonical_next_question,
@@ -78,24 +78,12 @@ class ChainCase:
 
 
 @dataclass
-class ChainLoad:
+class ChainLoad(HasFindings):
     """The cases read from a path and everything found wrong on the way."""
 
     path: Path
     cases: list[ChainCase] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.WARNING]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 # -- reading JSON ---------------------------------------------------------------------------
@@ -448,19 +436,17 @@ def validate_cot_report(
     from reg_eval.io.validate import ValidationReport
 
     load = load_predictions(path)
-    findings = list(load.findings)
     reference_ids = None
     if ground_truth is not None and load.ok:
         reference = require_valid(load_ground_truth(ground_truth), role="ground truth")
         reference_ids = [case.id for case in reference]
-        findings.extend(reference_findings(load, reference))
-    errors = [f for f in findings if f.severity is Severity.ERROR]
+        load.findings.extend(reference_findings(load, reference))
     return ValidationReport(
         path=Path(path),
-        valid=not errors,
+        valid=load.ok,
         n_cases=len(load.cases),
-        errors=errors,
-        warnings=[f for f in findings if f.severity is Severity.WARNING],
+        errors=load.errors,
+        warnings=load.warnings,
         cases=[],
         reference_ids=reference_ids,
     )
