@@ -10,6 +10,7 @@ import typer
 from reg_eval.commands.guard import guarded
 from reg_eval.commands.options import (
     BatchSizeOption,
+    BootstrapOption,
     CacheDirOption,
     DeviceOption,
     DtypeOption,
@@ -96,9 +97,7 @@ def gc_evaluate_command(
                      "official,clinical."),
     ] = "official",
     missing: MissingOption = "error",
-    bootstrap: Annotated[
-        int, typer.Option("--bootstrap", help="Bootstrap resamples for the 95% CIs.")
-    ] = DEFAULT_BOOTSTRAP,
+    bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
     seed: SeedOption = DEFAULT_SEED,
     batch_size: BatchSizeOption = 16,
     device: DeviceOption = "auto",

@@ -66,6 +66,9 @@ CacheDirOption = Annotated[
     ),
 ]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed for resampling.")]
+BootstrapOption = Annotated[
+    int, typer.Option("--bootstrap", help="Bootstrap resamples for the 95% CIs.")
+]
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace existing output files.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 MetricsOption = Annotated[

@@ -14,6 +14,7 @@ import typer
 from reg_eval.commands.guard import guarded
 from reg_eval.commands.options import (
     BatchSizeOption,
+    BootstrapOption,
     CacheDirOption,
     DeviceOption,
     DtypeOption,
@@ -74,9 +75,7 @@ def report_command(
     profile: ProfileOption = "offline",
     metrics: MetricsOption = DEFAULT_METRICS,
     missing: MissingOption = "error",
-    bootstrap: Annotated[
-        int, typer.Option("--bootstrap", help="Bootstrap resamples for the 95% CIs.")
-    ] = DEFAULT_BOOTSTRAP,
+    bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
     n: Annotated[int, typer.Option("--n", help="Trials of the paired test (--against).")] = 10_000,
     seed: SeedOption = DEFAULT_SEED,
     batch_size: BatchSizeOption = 16,

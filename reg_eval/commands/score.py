@@ -15,6 +15,7 @@ from reg_eval.commands.options import (
     BertScoreLayerOption,
     BertScoreModelOption,
     BertScoreRescaleOption,
+    BootstrapOption,
     CacheDirOption,
     DeviceOption,
     DtypeOption,
@@ -59,9 +60,7 @@ def score_command(
         Path | None,
         typer.Option("--per-case", help="Write one row per case (.jsonl or .csv)."),
     ] = None,
-    bootstrap: Annotated[
-        int, typer.Option("--bootstrap", help="Bootstrap resamples for the 95% CIs.")
-    ] = DEFAULT_BOOTSTRAP,
+    bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
     seed: SeedOption = DEFAULT_SEED,
     batch_size: BatchSizeOption = 16,
     device: DeviceOption = "auto",

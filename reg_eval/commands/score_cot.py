@@ -13,6 +13,7 @@ from rich.table import Table
 from reg_eval.commands.guard import guarded
 from reg_eval.commands.options import (
     BatchSizeOption,
+    BootstrapOption,
     CacheDirOption,
     DeviceOption,
     DtypeOption,
@@ -83,9 +84,7 @@ def score_cot_command(
         Path | None,
         typer.Option("--per-case", help="Write one row per case (.jsonl or .csv)."),
     ] = None,
-    bootstrap: Annotated[
-        int, typer.Option("--bootstrap", help="Bootstrap resamples for the 95% CIs.")
-    ] = DEFAULT_BOOTSTRAP,
+    bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
     seed: SeedOption = DEFAULT_SEED,
     batch_size: BatchSizeOption = 16,
     device: DeviceOption = "auto",
