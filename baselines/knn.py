@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from baselines.base import Baseline, check_rows
-from baselines.state_files import read_arrays, read_state_json, write_arrays, write_state_json
+from reg_eval_baselines.base import Baseline, check_rows
+from reg_eval_baselines.state_files import read_arrays, read_state_json, write_arrays, write_state_json
 from reg_eval.errors import InvalidInputError, UsageError
 
 BLOCK_ROWS = 1024  # test rows per similarity block, to bound memory on large sets

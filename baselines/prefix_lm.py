@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from baselines.base import Baseline, check_rows
-from baselines.lm_source import (
+from reg_eval_baselines.base import Baseline, check_rows
+from reg_eval_baselines.lm_source import (
     DEFAULT_LM,
     LMReference,
     check_same_lm,
@@ -38,7 +38,7 @@ from baselines.lm_source import (
     load_lm,
     resolve_lm,
 )
-from baselines.state_files import read_state_json, write_state_json
+from reg_eval_baselines.state_files import read_state_json, write_state_json
 from reg_eval.errors import InvalidInputError, UsageError
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -155,7 +155,7 @@ class PrefixLMBaseline(Baseline):
         self.lm = lm
         self.tokenizer = tokenizer
         self.lm_reference: LMReference | None = None
-        self.module: Any = None  # baselines.prefix_model.PrefixModel
+        self.module: Any = None  # reg_eval_baselines.prefix_model.PrefixModel
         self.mean: np.ndarray | None = None
         self.scale: np.ndarray | None = None
         self.loss_history: list[float] = []  # mean loss per report token, per optimiser step
@@ -199,7 +199,7 @@ class PrefixLMBaseline(Baseline):
         return [[*ids[: self.config.max_report_tokens - 1], eos] for ids in encoded]
 
     def _build_module(self, dim: int) -> Any:
-        from baselines.prefix_model import PrefixModel
+        from reg_eval_baselines.prefix_model import PrefixModel
 
         return PrefixModel(self.lm, dim, self.config.mlp_hidden, self.config.n_prefix)
 

@@ -2,7 +2,7 @@
 
 One module, so that Accelerate wraps it whole (DDP on several GPUs, autocast in bf16) and
 its state dict holds everything a checkpoint needs. This module imports torch at the top;
-`baselines.prefix_lm` imports it only when a model is built.
+`reg_eval_baselines.prefix_lm` imports it only when a model is built.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from baselines.base import Baseline, most_frequent
-from baselines.features import SkippedSlide, pool_slides
+from reg_eval_baselines.base import Baseline, most_frequent
+from reg_eval_baselines.features import SkippedSlide, pool_slides
 from reg_eval.errors import InvalidInputError, UsageError
 
 BASELINE_NAMES = ("majority", "knn", "prefix-lm")
@@ -119,11 +119,11 @@ def make_baseline(
 ) -> Baseline:
     """A baseline by name; `seed` matters only to trained generators (majority and knn are
     deterministic without one). `prefix_lm` holds PrefixLMConfig fields."""
-    from baselines.knn import KnnBaseline
-    from baselines.majority import MajorityBaseline
+    from reg_eval_baselines.knn import KnnBaseline
+    from reg_eval_baselines.majority import MajorityBaseline
 
     def make_prefix_lm() -> Baseline:
-        from baselines.prefix_lm import PrefixLMBaseline, PrefixLMConfig
+        from reg_eval_baselines.prefix_lm import PrefixLMBaseline, PrefixLMConfig
 
         return PrefixLMBaseline(PrefixLMConfig(**{**(prefix_lm or {}), "seed": seed}))
 

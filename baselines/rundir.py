@@ -24,9 +24,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from baselines.base import Baseline, most_frequent
-from baselines.features import SkippedSlide, index_feature_dir, pool_slides, read_manifest
-from baselines.run import (
+from reg_eval_baselines.base import Baseline, most_frequent
+from reg_eval_baselines.features import SkippedSlide, index_feature_dir, pool_slides, read_manifest
+from reg_eval_baselines.run import (
     BASELINE_NAMES,
     check_writable,
     make_baseline,
@@ -34,7 +34,7 @@ from baselines.run import (
     read_training_reports,
     write_submission,
 )
-from baselines.state_files import read_state_json, write_state_json
+from reg_eval_baselines.state_files import read_state_json, write_state_json
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.writers import write_jsonl
 
@@ -90,7 +90,7 @@ def method_options(method: str, options: dict[str, Any] | None) -> dict[str, Any
         return {"k": int(options.get("k", 5)), "standardise": bool(options.get("standardise")),
                 "vote": bool(options.get("vote"))}
     if method == "prefix-lm":
-        from baselines.prefix_lm import PrefixLMConfig
+        from reg_eval_baselines.prefix_lm import PrefixLMConfig
 
         known = {k: v for k, v in options.items() if k not in ("checkpoint_dir", "progress")}
         config = asdict(PrefixLMConfig.from_dict(known))
@@ -227,15 +227,15 @@ def _make(method: str, options: dict[str, Any], *, seed: int, run_dir: Path,
 
 def _baseline_class(method: str) -> type[Baseline]:
     if method == "majority":
-        from baselines.majority import MajorityBaseline
+        from reg_eval_baselines.majority import MajorityBaseline
 
         return MajorityBaseline
     if method == "knn":
-        from baselines.knn import KnnBaseline
+        from reg_eval_baselines.knn import KnnBaseline
 
         return KnnBaseline
     if method == "prefix-lm":
-        from baselines.prefix_lm import PrefixLMBaseline
+        from reg_eval_baselines.prefix_lm import PrefixLMBaseline
 
         return PrefixLMBaseline
     raise UsageError(f"unknown method {method!r} in the run configuration")

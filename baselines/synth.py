@@ -26,7 +26,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from baselines.report_grammar import Report, sample_report
+from reg_eval_baselines.report_grammar import Report, sample_report
 from reg_eval.errors import UsageError
 
 FORMAT = "reg-eval synthetic benchmark v1"

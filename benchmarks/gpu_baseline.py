@@ -46,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from baselines.rundir import generate_run, train_run
-    from baselines.synth import SynthConfig, write_benchmark
+    from reg_eval_baselines.rundir import generate_run, train_run
+    from reg_eval_baselines.synth import SynthConfig, write_benchmark
     from reg_eval.scoring import score_files
 
     if size["device"] == "cuda" and not torch.cuda.is_available():

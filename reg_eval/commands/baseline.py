@@ -123,7 +123,7 @@ def train_command(
     An unfinished prefix-lm run in --out resumes from its checkpoint when the same command
     runs again. Under `accelerate launch` training spreads over the processes.
     """
-    from baselines.rundir import train_run
+    from reg_eval_baselines.rundir import train_run
 
     options: dict[str, Any] = {"k": k, "vote": vote, "standardise": standardise}
     if method == "prefix-lm":
@@ -172,7 +172,7 @@ def generate_command(
     quiet: QuietOption = False,
 ) -> None:
     """Write reports for the given slides from a trained run, then validate the file."""
-    from baselines.rundir import generate_run
+    from reg_eval_baselines.rundir import generate_run
     from reg_eval.io.validate import render_text
 
     result = generate_run(
@@ -240,7 +240,7 @@ def baseline_command(
     quiet: QuietOption = False,
 ) -> None:
     """Fit and generate in one go, keeping no run directory (train + generate keep one)."""
-    from baselines.run import run_baseline
+    from reg_eval_baselines.run import run_baseline
 
     result = run_baseline(
         name, features_dir=features, train_path=train, test_ids_path=test_ids, out_path=out,

@@ -44,7 +44,7 @@ def synth_command(
     Features are TRIDENT-style h5 files; train.json and test.json are in the submission
     format; manifest.csv maps ids to files and synth.json records the settings.
     """
-    from baselines.synth import SynthConfig, write_benchmark
+    from reg_eval_baselines.synth import SynthConfig, write_benchmark
 
     min_patches, max_patches = parse_patch_range(patches)
     config = SynthConfig(

@@ -84,7 +84,7 @@ def tiny_lm_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
     pytest.importorskip("tokenizers")
-    from baselines.synth import SynthConfig, make_cases
+    from reg_eval_baselines.synth import SynthConfig, make_cases
 
     texts = [c.report.text for c in make_cases(SynthConfig(n_train=300, n_test=0, seed=11))]
     return build_tiny_lm_folder(tmp_path_factory.mktemp("lm") / "tiny-llama", texts)

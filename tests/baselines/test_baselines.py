@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from baselines.knn import KnnBaseline
-from baselines.majority import MajorityBaseline
-from baselines.synth import SynthConfig, make_cases, slide_bag
+from reg_eval_baselines.knn import KnnBaseline
+from reg_eval_baselines.majority import MajorityBaseline
+from reg_eval_baselines.synth import SynthConfig, make_cases, slide_bag
 from reg_eval.errors import InvalidInputError, UsageError
 
 

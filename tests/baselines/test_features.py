@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from baselines.features import (
+from reg_eval_baselines.features import (
     mean_pool_file,
     pool_slides,
     read_h5_metadata,

@@ -11,8 +11,8 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 tokenizers = pytest.importorskip("tokenizers")
 
-from baselines.prefix_lm import PrefixLMBaseline, PrefixLMConfig, warmup_linear  # noqa: E402
-from baselines.synth import SynthConfig, make_cases, slide_bag  # noqa: E402
+from reg_eval_baselines.prefix_lm import PrefixLMBaseline, PrefixLMConfig, warmup_linear  # noqa: E402
+from reg_eval_baselines.synth import SynthConfig, make_cases, slide_bag  # noqa: E402
 from reg_eval.errors import UsageError  # noqa: E402
 
 
@@ -133,8 +133,8 @@ def test_run_from_local_folder(tokenizer, tmp_path: Path) -> None:
     """The CLI path: the LM is loaded by path, features come from files."""
     import json
 
-    from baselines.run import run_baseline
-    from baselines.synth import write_benchmark
+    from reg_eval_baselines.run import run_baseline
+    from reg_eval_baselines.synth import write_benchmark
 
     folder = tmp_path / "tiny-lm"
     tiny_lm(tokenizer).save_pretrained(folder)

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from baselines.report_grammar import ORGANS, Report, sample_report
+from reg_eval_baselines.report_grammar import ORGANS, Report, sample_report
 
 # ISUP grade groups, written out from the definition.
 ISUP = {(3, 3): 1, (3, 4): 2, (4, 3): 3, (4, 4): 4, (3, 5): 4, (5, 3): 4,

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from baselines.run import run_baseline
-from baselines.rundir import generate_run, train_run
-from baselines.synth import SynthConfig, write_benchmark
+from reg_eval_baselines.run import run_baseline
+from reg_eval_baselines.rundir import generate_run, train_run
+from reg_eval_baselines.synth import SynthConfig, write_benchmark
 from reg_eval.errors import UsageError
 
 SMALL = SynthConfig(n_train=48, n_test=12, dim=8, min_patches=4, max_patches=8, seed=5,
@@ -152,7 +152,7 @@ def plm_options(folder: Path, **changes: object) -> dict[str, object]:
 
 def test_prefix_lm_round_trip_and_resume(bench: Path, tmp_path: Path, tiny_lm_folder: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from baselines.prefix_lm import PrefixLMBaseline
+    from reg_eval_baselines.prefix_lm import PrefixLMBaseline
 
     whole = tmp_path / "whole"
     result = train(bench, whole, "prefix-lm", **plm_options(tiny_lm_folder))

@@ -10,7 +10,7 @@ import h5py
 import numpy as np
 import pytest
 
-from baselines.synth import SynthConfig, make_cases, write_benchmark
+from reg_eval_baselines.synth import SynthConfig, make_cases, write_benchmark
 from reg_eval.errors import UsageError
 
 ID = re.compile(r"^PIT_\d{2}_\d{5}_\d{2}\.tiff$")
@@ -82,7 +82,7 @@ def test_duplicates_as_in_real_data() -> None:
 
 def test_difficulty_separates_classes() -> None:
     """Pooled features of two slides with the same latent class are closer at difficulty 0."""
-    from baselines.synth import slide_bag
+    from reg_eval_baselines.synth import slide_bag
 
     def spread(difficulty: float) -> float:
         config = SynthConfig(n_train=200, n_test=0, dim=32, min_patches=32, max_patches=64,
