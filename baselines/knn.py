@@ -14,9 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from reg_eval_baselines.base import Baseline, check_rows
-from reg_eval_baselines.state_files import read_arrays, read_state_json, write_arrays, write_state_json
 from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval_baselines.base import Baseline, check_rows
+from reg_eval_baselines.state_files import (
+    read_arrays,
+    read_state_json,
+    write_arrays,
+    write_state_json,
+)
 
 BLOCK_ROWS = 1024  # test rows per similarity block, to bound memory on large sets
 STD_FLOOR = 1e-12

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval_baselines.base import Baseline, check_rows, most_frequent
 from reg_eval_baselines.state_files import read_state_json, write_state_json
-from reg_eval.errors import InvalidInputError, UsageError
 
 STATE_FILE = "majority.json"
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval_baselines.base import Baseline, check_rows
 from reg_eval_baselines.lm_source import (
     DEFAULT_LM,
@@ -39,7 +40,6 @@ from reg_eval_baselines.lm_source import (
     resolve_lm,
 )
 from reg_eval_baselines.state_files import read_state_json, write_state_json
-from reg_eval.errors import InvalidInputError, UsageError
 
 CHECKPOINT_NAME = "checkpoint.pt"
 LM_REFERENCE_FILE = "lm.json"

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval_baselines.base import Baseline, most_frequent
 from reg_eval_baselines.features import SkippedSlide, pool_slides
-from reg_eval.errors import InvalidInputError, UsageError
 
 BASELINE_NAMES = ("majority", "knn", "prefix-lm")
 

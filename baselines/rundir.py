@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.writers import write_jsonl
 from reg_eval_baselines.base import Baseline, most_frequent
 from reg_eval_baselines.features import SkippedSlide, index_feature_dir, pool_slides, read_manifest
 from reg_eval_baselines.run import (
@@ -35,8 +37,6 @@ from reg_eval_baselines.run import (
     write_submission,
 )
 from reg_eval_baselines.state_files import read_state_json, write_state_json
-from reg_eval.errors import InvalidInputError, UsageError
-from reg_eval.io.writers import write_jsonl
 
 if TYPE_CHECKING:
     from reg_eval.io.validate import ValidationReport

@@ -26,8 +26,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from reg_eval_baselines.report_grammar import Report, sample_report
 from reg_eval.errors import UsageError
+from reg_eval_baselines.report_grammar import Report, sample_report
 
 FORMAT = "reg-eval synthetic benchmark v1"
 INSTITUTIONS = (1, 2, 3, 4, 5)

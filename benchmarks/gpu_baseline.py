@@ -46,9 +46,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
+    from reg_eval.scoring import score_files
     from reg_eval_baselines.rundir import generate_run, train_run
     from reg_eval_baselines.synth import SynthConfig, write_benchmark
-    from reg_eval.scoring import score_files
 
     if size["device"] == "cuda" and not torch.cuda.is_available():
         print("no CUDA device here; use --tiny for the CPU miniature", file=sys.stderr)

@@ -172,8 +172,8 @@ def generate_command(
     quiet: QuietOption = False,
 ) -> None:
     """Write reports for the given slides from a trained run, then validate the file."""
-    from reg_eval_baselines.rundir import generate_run
     from reg_eval.io.validate import render_text
+    from reg_eval_baselines.rundir import generate_run
 
     result = generate_run(
         run, features_dir=features, out_path=out, ids_path=ids, manifest=manifest,

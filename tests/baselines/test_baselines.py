@@ -3,10 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval_baselines.knn import KnnBaseline
 from reg_eval_baselines.majority import MajorityBaseline
 from reg_eval_baselines.synth import SynthConfig, make_cases, slide_bag
-from reg_eval.errors import InvalidInputError, UsageError
 
 
 def test_majority_most_frequent_first_on_ties() -> None:

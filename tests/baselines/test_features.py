@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval_baselines.features import (
     mean_pool_file,
     pool_slides,
@@ -15,7 +16,6 @@ from reg_eval_baselines.features import (
     resolve_feature_paths,
     slide_stem,
 )
-from reg_eval.errors import InvalidInputError, UsageError
 
 SLIDE = "PIT_01_00002_01.tiff"
 

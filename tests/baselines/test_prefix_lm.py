@@ -11,9 +11,9 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 tokenizers = pytest.importorskip("tokenizers")
 
+from reg_eval.errors import UsageError  # noqa: E402
 from reg_eval_baselines.prefix_lm import PrefixLMBaseline, PrefixLMConfig, warmup_linear  # noqa: E402
 from reg_eval_baselines.synth import SynthConfig, make_cases, slide_bag  # noqa: E402
-from reg_eval.errors import UsageError  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="module")

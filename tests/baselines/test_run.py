@@ -5,9 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from reg_eval_baselines.run import read_case_ids, read_training_reports, run_baseline, write_submission
-from reg_eval_baselines.synth import SynthConfig, write_benchmark
 from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval_baselines.run import (
+    read_case_ids,
+    read_training_reports,
+    run_baseline,
+    write_submission,
+)
+from reg_eval_baselines.synth import SynthConfig, write_benchmark
 
 SMALL = SynthConfig(n_train=60, n_test=20, dim=16, min_patches=8, max_patches=16, seed=9,
                     difficulty=0.0)

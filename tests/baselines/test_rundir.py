@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from reg_eval.errors import UsageError
 from reg_eval_baselines.run import run_baseline
 from reg_eval_baselines.rundir import generate_run, train_run
 from reg_eval_baselines.synth import SynthConfig, write_benchmark
-from reg_eval.errors import UsageError
 
 SMALL = SynthConfig(n_train=48, n_test=12, dim=8, min_patches=4, max_patches=8, seed=5,
                     difficulty=0.0)

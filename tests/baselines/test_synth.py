@@ -10,8 +10,8 @@ import h5py
 import numpy as np
 import pytest
 
-from reg_eval_baselines.synth import SynthConfig, make_cases, write_benchmark
 from reg_eval.errors import UsageError
+from reg_eval_baselines.synth import SynthConfig, make_cases, write_benchmark
 
 ID = re.compile(r"^PIT_\d{2}_\d{5}_\d{2}\.tiff$")
 SMALL = SynthConfig(n_train=60, n_test=20, dim=16, min_patches=8, max_patches=16, seed=5)
