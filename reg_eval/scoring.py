@@ -109,10 +109,17 @@ class ScoreResult:
 
     @property
     def means(self) -> dict[str, float]:
-        return {name: float(np.mean(values)) for name, values in self.columns.items()}
+        """Mean of each column over the cases where it is defined (NaN: defined nowhere)."""
+        return {name: defined_mean(values) for name, values in self.columns.items()}
+
+    @property
+    def defined(self) -> dict[str, int]:
+        """Cases where each column is defined (not NaN): the n behind its mean and CI."""
+        return {name: int(np.count_nonzero(~np.isnan(v))) for name, v in self.columns.items()}
 
     def to_dict(self) -> dict[str, Any]:
         means = self.means
+        defined = self.defined
         return {
             "signature": self.signature.to_dict(),
             "n_cases": self.n_cases,
@@ -125,9 +132,13 @@ class ScoreResult:
             "by_organ": self.by_organ,
             "metrics": {
                 name: {
-                    "means": {column: means[column] for column in group.per_case},
-                    "ci": {column: list(self.ci[column]) for column in group.per_case},
-                    "corpus": group.corpus,
+                    "means": {column: _json_number(means[column]) for column in group.per_case},
+                    "ci": {
+                        column: [_json_number(bound) for bound in self.ci[column]]
+                        for column in group.per_case
+                    },
+                    "defined": {column: defined[column] for column in group.per_case},
+                    "corpus": {key: _json_number(v) for key, v in group.corpus.items()},
                     "breakdowns": group.breakdowns,
                     "signature": group.signature,
                 }
@@ -158,7 +169,7 @@ class ScoreResult:
                 "missed_keywords": sorted(ref_kw - hyp_kw),
                 "extra_keywords": sorted(hyp_kw - ref_kw),
             }
-            row.update({name: float(columns[name][i]) for name in extra})
+            row.update({name: _json_number(float(columns[name][i])) for name in extra})
             for group_name, group in self.groups.items():
                 if group.details is not None:
                     for key, value in group.details[i].items():
@@ -188,6 +199,47 @@ def case_columns(
     return columns
 
 
+def defined_mean(values: np.ndarray) -> float:
+    """Mean over the non-NaN values; NaN when there is none (never a silent 0 or 1)."""
+    kept = np.asarray(values, dtype=np.float64)
+    kept = kept[~np.isnan(kept)]
+    return float(kept.mean()) if kept.size else float("nan")
+
+
+def _json_number(value: float) -> float | None:
+    """JSON has no NaN: an undefined value is written as null."""
+    return None if isinstance(value, float) and np.isnan(value) else value
+
+
+def _intervals(
+    matrix: np.ndarray, *, n_resamples: int, seed: int, confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bootstrap CIs per column; a column with undefined (NaN) cases is resampled over its
+    defined cases only, and has no interval (NaN) when it is defined nowhere.
+
+    Columns defined everywhere share one set of resamples, as before.
+    """
+    from reg_eval.stats import bootstrap_ci
+
+    lo = np.full(matrix.shape[1], np.nan)
+    hi = np.full(matrix.shape[1], np.nan)
+    complete = ~np.isnan(matrix).any(axis=0)
+    if complete.any():
+        clo, chi = bootstrap_ci(
+            matrix[:, complete], n_resamples=n_resamples, seed=seed, confidence=confidence
+        )
+        lo[complete], hi[complete] = clo, chi
+    for j in np.flatnonzero(~complete):
+        column = matrix[:, j]
+        kept = column[~np.isnan(column)]
+        if kept.size:
+            clo, chi = bootstrap_ci(
+                kept, n_resamples=n_resamples, seed=seed, confidence=confidence
+            )
+            lo[j], hi[j] = float(clo), float(chi)
+    return lo, hi
+
+
 def summarise(
     columns: dict[str, np.ndarray],
     organs: Sequence[str],
@@ -196,22 +248,34 @@ def summarise(
     seed: int,
     confidence: float = 0.95,
 ) -> tuple[dict[str, tuple[float, float]], dict[str, dict[str, Any]]]:
-    """Bootstrap CIs overall and per organ, all from the same per-case statistics."""
-    from reg_eval.stats import bootstrap_ci
+    """Bootstrap CIs overall and per organ, all from the same per-case statistics.
 
+    Undefined (NaN) values are left out of each column's mean and interval; `n_defined`
+    in each organ row counts, per column, the cases that are defined.
+    """
     names = list(columns)
     matrix = np.column_stack([columns[name] for name in names])
-    lo, hi = bootstrap_ci(matrix, n_resamples=n_resamples, seed=seed, confidence=confidence)
+    kw = {"n_resamples": n_resamples, "seed": seed, "confidence": confidence}
+    lo, hi = _intervals(matrix, **kw)
     ci = {name: (float(lo[j]), float(hi[j])) for j, name in enumerate(names)}
     by_organ: dict[str, dict[str, Any]] = {}
     organ_array = np.asarray(organs)
     for organ in sorted(set(organs)):
         rows = matrix[organ_array == organ]
-        olo, ohi = bootstrap_ci(rows, n_resamples=n_resamples, seed=seed, confidence=confidence)
+        olo, ohi = _intervals(rows, **kw)
+        defined = (~np.isnan(rows)).sum(axis=0)
         by_organ[organ] = {
             "n_cases": int(rows.shape[0]),
-            **{name: float(rows[:, j].mean()) for j, name in enumerate(names)},
-            "ci": {name: [float(olo[j]), float(ohi[j])] for j, name in enumerate(names)},
+            **{name: _json_number(defined_mean(rows[:, j])) for j, name in enumerate(names)},
+            "ci": {
+                name: [_json_number(float(olo[j])), _json_number(float(ohi[j]))]
+                for j, name in enumerate(names)
+            },
+            "n_defined": {
+                name: int(defined[j])
+                for j, name in enumerate(names)
+                if defined[j] < rows.shape[0]
+            },
         }
     return ci, by_organ
 

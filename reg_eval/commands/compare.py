@@ -15,6 +15,7 @@ from reg_eval.commands.options import (
     BertScoreModelOption,
     BertScoreRescaleOption,
     CacheDirOption,
+    ClinicalSoftOption,
     DeviceOption,
     DtypeOption,
     EmbModelOption,
@@ -57,6 +58,7 @@ def compare_command(
     bertscore_layer: BertScoreLayerOption = None,
     bertscore_rescale: BertScoreRescaleOption = False,
     rouge_stemmer: RougeStemmerOption = False,
+    clinical_soft: ClinicalSoftOption = False,
     missing: MissingOption = "error",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the comparison as JSON.")

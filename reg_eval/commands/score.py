@@ -17,6 +17,7 @@ from reg_eval.commands.options import (
     BertScoreRescaleOption,
     BootstrapOption,
     CacheDirOption,
+    ClinicalSoftOption,
     DeviceOption,
     DtypeOption,
     EmbModelOption,
@@ -52,6 +53,7 @@ def score_command(
     bertscore_layer: BertScoreLayerOption = None,
     bertscore_rescale: BertScoreRescaleOption = False,
     rouge_stemmer: RougeStemmerOption = False,
+    clinical_soft: ClinicalSoftOption = False,
     missing: MissingOption = "error",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the result as JSON.")

@@ -236,6 +236,8 @@ def _typed_csv_row(row: dict[str, str]) -> dict[str, Any]:
             typed[key] = [part for part in (value or "").split("; ") if part]
         elif key in ("id", "organ", "signature"):
             typed[key] = value
+        elif value == "":
+            typed[key] = None  # an undefined value (NaN in the scorer) is an empty cell
         else:
             try:
                 typed[key] = float(value)
