@@ -6,7 +6,9 @@ the backends (cached) -> per-case statistics -> means, bootstrap CIs and per-org
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -324,6 +326,7 @@ class Scorer:
         self.progress = progress
         self.metric_groups = parse_metric_groups(metrics)
         self.group_options = group_options or {}
+        self._emb_loader: _Background | None = None
 
     @cached_property
     def _groups(self) -> dict[str, Any]:
@@ -378,6 +381,30 @@ class Scorer:
             progress=self.progress,
         )
 
+    def start_emb_load(self, texts: Sequence[str]) -> None:
+        """Load the EMB model in a background thread while spaCy reads entities and facts.
+
+        Only when some text is missing from the cache (a warm run never imports torch) and
+        the machine has more than one core. `case_stats` waits for it before embedding.
+        """
+        if self._emb_loader is not None or (os.cpu_count() or 1) < 2:
+            return
+        emb = self._emb
+        if emb.resolved_device is not None:
+            return
+        cache = self.feature_cache
+        if cache is not None:
+            from reg_eval.cache import text_key
+
+            if cache.has_all(emb.namespace, [text_key(t) for t in dict.fromkeys(texts)]):
+                return
+        self._emb_loader = _Background(emb.load)
+
+    def _wait_for_emb_load(self) -> None:
+        loader, self._emb_loader = self._emb_loader, None
+        if loader is not None:
+            loader.result()
+
     def case_stats(self, refs: Sequence[str], hyps: Sequence[str]) -> OfficialCaseStats:
         """Per-case BLEU, ROUGE, KEY, EMB and ranking; each distinct text is processed once."""
         from reg_eval.metrics.official import official_case_stats
@@ -385,7 +412,9 @@ class Scorer:
         if len(refs) != len(hyps):
             raise UsageError(f"{len(refs)} references but {len(hyps)} hypotheses")
         texts = list(refs) + list(hyps)
+        self.start_emb_load(texts)
         entities = self._key.entity_texts(texts)
+        self._wait_for_emb_load()
         vectors = self._emb.embed(texts)
         n = len(refs)
         return official_case_stats(
@@ -427,7 +456,9 @@ class Scorer:
         )
 
     def score_alignment(self, alignment: Alignment) -> ScoreResult:
-        stats = self.case_stats(alignment.refs, alignment.hyps)
+        # The EMB model loads in the background while the groups (clinical facts: spaCy)
+        # and the KEY entities are computed; the official stats then wait for it.
+        self.start_emb_load([*alignment.refs, *alignment.hyps])
         organs = [organ_of(ref) for ref in alignment.refs]
         context = ScoringContext(
             device=self.device,
@@ -438,10 +469,17 @@ class Scorer:
             progress=self.progress,
             organs=organs,
         )
-        groups = {
-            name: group.compute(alignment.refs, alignment.hyps, context)
-            for name, group in self._groups.items()
-        }
+        try:
+            groups = {
+                name: group.compute(alignment.refs, alignment.hyps, context)
+                for name, group in self._groups.items()
+            }
+        except BaseException:
+            loader, self._emb_loader = self._emb_loader, None
+            if loader is not None:  # let the load finish before the error ends the run
+                loader.result(raise_error=False)
+            raise
+        stats = self.case_stats(alignment.refs, alignment.hyps)
         ci, by_organ = summarise(
             case_columns(stats, groups), organs, n_resamples=self.bootstrap, seed=self.seed
         )
@@ -476,6 +514,27 @@ class Scorer:
         reference = load_valid_cases(ground_truth, role="ground truth")
         predicted = load_valid_cases(submission, role="submission")
         return self.score_alignment(align_cases(reference, predicted, missing))
+
+
+class _Background:
+    """Run `work` in a daemon thread; `result()` waits and re-raises its error here."""
+
+    def __init__(self, work: Callable[[], object]) -> None:
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                work()
+            except BaseException as exc:  # re-raised in the caller's thread
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="reg-eval-model-load", daemon=True)
+        self._thread.start()
+
+    def result(self, *, raise_error: bool = True) -> None:
+        self._thread.join()
+        if self._error is not None and raise_error:
+            raise self._error
 
 
 def load_valid_cases(path: str | Path, *, role: str) -> list[Case]:

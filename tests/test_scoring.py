@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -136,3 +137,45 @@ def test_scorer_equals_the_literal_per_text_computation(
     signature = result.signature.format()
     assert "float32" in signature and "comparable:no" in signature
     assert str(model_dir) in signature
+
+
+def test_the_emb_model_loads_in_the_background_only_when_a_text_is_not_cached(
+    tiny_bert_dir: Path, tiny_ruler_dir: Path, tmp_path: Path,
+    pipeline_pairs: tuple[list[str], list[str]], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reg_eval import scoring
+
+    monkeypatch.setattr(scoring.os, "cpu_count", lambda: 2)
+    started: list[int] = []
+    real = scoring._Background
+
+    class Counting(real):  # type: ignore[misc, valid-type]
+        def __init__(self, work: Any) -> None:
+            started.append(1)
+            super().__init__(work)
+
+    monkeypatch.setattr(scoring, "_Background", Counting)
+    refs, hyps = pipeline_pairs
+
+    def run() -> scoring.ScoreResult:
+        return scoring.Scorer("offline", emb_model=str(tiny_bert_dir),
+                              key_model=str(tiny_ruler_dir), cache_dir=tmp_path / "cache",
+                              device="cpu", bootstrap=20)(refs, hyps)
+
+    cold = run()
+    assert started == [1]
+    warm = run()
+    assert started == [1]  # every vector cached: no load, no torch
+    assert json.dumps(warm.to_dict()) == json.dumps(cold.to_dict())
+
+
+def test_an_error_while_loading_in_the_background_reaches_the_caller() -> None:
+    from reg_eval.scoring import _Background
+
+    def fail() -> None:
+        raise UsageError("cannot load the model")
+
+    loader = _Background(fail)
+    with pytest.raises(UsageError, match="cannot load the model"):
+        loader.result()
+    _Background(fail).result(raise_error=False)

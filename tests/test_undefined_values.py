@@ -145,3 +145,18 @@ def test_the_terminal_table_shows_how_many_cases_are_defined() -> None:
     print_comparison(console, comparison)
     text = console.export_text()
     assert "n=6" in text and "no case defined in both" in text
+
+
+def test_the_html_report_says_undefined_and_on_how_many_cases(tmp_path: Path) -> None:
+    from reg_eval.io.writers import write_result_files
+    from reg_eval.report.analysis import ReportRun
+    from reg_eval.report.html import _overall
+    from reg_eval.report.inputs import load_per_case, load_result
+
+    result = make_result()
+    output, cases = tmp_path / "result.json", tmp_path / "cases.jsonl"
+    write_result_files(result, output=output, per_case=cases, force=False)
+    run = ReportRun("run", load_result(output), load_per_case(cases))
+    html = _overall(run)
+    assert "defined on 6 of 8 cases" in html
+    assert "undefined" in html
