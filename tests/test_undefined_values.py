@@ -39,7 +39,7 @@ def make_result(grade: np.ndarray = GRADE, shift: float = 0.0) -> ScoreResult:
         per_case={"grade_correct": grade, "stage_correct": NOWHERE[:n]},
         signature={"clinical": "test"},
         corpus={"clinical_micro_f1": NAN},
-        details=[{"missed": [], "invented": []}] * n,
+        details=[{"missed": [], "invented": [], "soft": ["a~b"]}] * n,
     )
     organs = ["Breast"] * (n // 2) + ["Prostate"] * (n - n // 2)
     groups = {"clinical": group}
@@ -98,6 +98,7 @@ def test_per_case_rows_and_files_keep_undefined_as_missing(tmp_path: Path) -> No
         assert cases.rows[1]["grade_correct"] is None
         assert cases.rows[0]["grade_correct"] == 1.0
         assert "grade_correct" in numeric_columns(cases)
+        assert cases.rows[0]["clinical_soft"] == ["a~b"]
 
 
 def test_compare_pairs_the_cases_defined_in_both_runs() -> None:

@@ -19,7 +19,7 @@ COMPONENTS = ("bleu", "rouge", "key", "emb")
 SCORE_COLUMNS = ("ranking", *COMPONENTS)
 LIST_COLUMNS = ("ref_keywords", "hyp_keywords", "missed_keywords", "extra_keywords")
 """Per-case columns that hold keyword lists (joined with "; " in the CSV form)."""
-_DETAIL_SUFFIXES = ("_missed", "_invented", "_extra", "_found")
+_DETAIL_SUFFIXES = ("_missed", "_invented", "_soft", "_extra", "_found")
 _SCORE_HINT = "write it with `reg-eval score ... --output RESULT.json --per-case CASES.jsonl`"
 
 
