@@ -3,9 +3,10 @@
 A fully cached run then reads facts from the cache and never imports spaCy. The namespace
 holds everything that decides which facts a text gives: the lexicon's sha256, the spaCy
 version (its tokenizer splits the words the patterns see) and the extractor version, a hash
-of the source of the modules that read facts. Any edit to extraction, negation, value
-reading, the lexicon loader or the fact layout therefore starts a fresh partition by itself;
-nobody has to remember to bump a number.
+of the source of every module of `reg_eval.clinical` except the scoring ones, and of every
+file shipped beside the lexicon. Any edit to extraction, negation, value reading, the
+lexicon loader, the fact layout or their data (a new module or data file included)
+therefore starts a fresh partition by itself; nobody has to remember to bump a number.
 """
 
 from __future__ import annotations
@@ -23,22 +24,34 @@ from reg_eval.cache import FeatureCache, cached_compute
 from reg_eval.clinical.facts import Fact
 
 PAYLOAD_VERSION = "facts-json-v1"
-EXTRACTION_MODULES = ("extract.py", "facts.py", "lexicon.py", "negation.py", "values.py")
-"""The modules (in reg_eval/clinical/) whose code decides a text's facts."""
+SCORING_MODULES = frozenset(
+    {"__init__.py", "fact_cache.py", "group.py", "scores.py", "severity.py", "soft.py",
+     "value_match.py"}
+)
+"""Modules of reg_eval/clinical/ that only score facts; every other module reads them. The
+files directly in reg_eval/data/lexicon/ count as extraction data."""
+_PACKAGE = Path(__file__).resolve().parent
+_LEXICON_DATA = _PACKAGE.parent / "data" / "lexicon"
 _FIELDS = tuple(field.name for field in dataclasses.fields(Fact))
 
 
 @lru_cache(maxsize=1)
 def extractor_version() -> str:
-    """First 16 hex digits of the sha256 over the extraction modules' source."""
+    """First 16 hex digits of the sha256 over the extraction modules and the lexicon data."""
     digest = hashlib.sha256()
-    folder = Path(__file__).resolve().parent
-    for name in EXTRACTION_MODULES:
-        path = folder / name
-        digest.update(name.encode())
+    for path in extraction_sources():
+        digest.update(str(path.relative_to(_PACKAGE.parent)).encode())
         digest.update(b"\x00")
-        digest.update(path.read_bytes() if path.exists() else b"")
+        digest.update(path.read_bytes())
+        digest.update(b"\x00")
     return digest.hexdigest()[:16]
+
+
+def extraction_sources() -> list[Path]:
+    """The files whose content decides a text's facts, in a fixed order."""
+    modules = sorted(p for p in _PACKAGE.glob("*.py") if p.name not in SCORING_MODULES)
+    data = sorted(p for p in _LEXICON_DATA.glob("*") if p.is_file())
+    return [*modules, *data]
 
 
 def spacy_version() -> str:

@@ -13,6 +13,7 @@ import pytest
 from reg_eval.cache import FeatureCache
 from reg_eval.clinical.fact_cache import (
     cached_facts,
+    extraction_sources,
     extractor_version,
     facts_from_bytes,
     facts_to_bytes,
@@ -38,6 +39,9 @@ def test_namespace_carries_lexicon_and_extractor() -> None:
     assert namespace("a" * 64) != namespace("b" * 64)
     assert extractor_version() in namespace("a" * 64)
     assert len(extractor_version()) == 16
+    names = [path.name for path in extraction_sources()]
+    assert {"extract.py", "negation.py", "values.py", "facts.py", "concepts.jsonl"} <= set(names)
+    assert not {"scores.py", "group.py", "severity.py"} & set(names)
 
 
 def test_each_distinct_text_is_read_once_and_cached(tmp_path: Path) -> None:
