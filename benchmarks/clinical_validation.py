@@ -13,9 +13,10 @@ ordering test: graver errors must score lower).
 
 Columns: the official components of the offline profile (BLEU-4, ROUGE-L, KEY with the
 shipped entity ruler, EMB with SmolLM2-135M, their ranking), the lexical group's ROUGE-L
-(rouge-score), every clinical column with exact matching and, unless --no-models, with soft
-matching, and the semantic cosine of all-MiniLM-L6-v2. Run it again after the lexicon
-changes: --write-docs replaces the table between the markers in docs/clinical-metrics.md.
+(rouge-score), every clinical column with the default matching and, unless --no-models,
+clinical F1 and the weighted score with soft matching, and the semantic cosine of
+all-MiniLM-L6-v2. Run it again after the lexicon changes: --write-docs replaces the table
+between the markers in docs/clinical-metrics.md.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def load_pairs(path: Path = PAIRS) -> list[dict[str, Any]]:
 def clinical_columns(
     refs: Sequence[str], hyps: Sequence[str], *, soft: bool, cache: Any = None
 ) -> dict[str, np.ndarray]:
-    """The clinical group's per-case columns, exact or soft matching."""
+    """The clinical group's per-case columns, default or soft matching."""
     from reg_eval.clinical.group import ClinicalGroup
     from reg_eval.groups import ScoringContext
 
@@ -163,7 +164,7 @@ def markdown(report: dict[str, Any], *, command: str) -> str:
     )
     lines += [
         "",
-        "Mean `clinical_weighted` (exact matching) per grade:",
+        "Mean `clinical_weighted` (default matching, no soft) per grade:",
         "",
         "| grade 0 | grade 1 | grade 2 | grade 3 | grade 4 |",
         "|---|---|---|---|---|",
@@ -194,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=Path, default=PAIRS)
     parser.add_argument("--no-models", action="store_true",
-                        help="only the clinical columns with exact matching (no EMB, MiniLM)")
+                        help="only the clinical columns, default matching (no EMB, MiniLM)")
     parser.add_argument("--write-docs", action="store_true",
                         help=f"replace the table in {DOCS.relative_to(ROOT)}")
     parser.add_argument("--json", type=Path, help="also write the numbers as JSON")

@@ -21,6 +21,7 @@ from reg_eval.clinical.lexicon import CATEGORIES, Lexicon, load_lexicon
 from reg_eval.clinical.negation import RULES_VERSION
 from reg_eval.clinical.scores import (
     CaseMatch,
+    ConceptRelation,
     Counts,
     all_correct,
     counts_of,
@@ -34,7 +35,7 @@ from reg_eval.clinical.scores import (
     soft_match,
 )
 from reg_eval.clinical.severity import SEVERITY_VERSION, behaviour_table
-from reg_eval.clinical.soft import SOFT_CREDIT, SOFT_THRESHOLD
+from reg_eval.clinical.soft import SOFT_CREDIT, SOFT_THRESHOLD, behaviours_compatible, finer_name
 from reg_eval.errors import InvalidInputError
 from reg_eval.groups import GroupResult, ScoringContext
 from reg_eval.organs import ORGANS, UNKNOWN_ORGAN, organ_of
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 
     from reg_eval.clinical.extract import FactExtractor
 
-MATCH_RULE = "concept+value+polarity"
+MATCH_RULE = "concept+value+polarity+finer"
 FIRST_FACT_FIELDS = ("organ", "procedure", "diagnosis")
 """Fields read from the first fact of their category (the report's site, procedure, primary
 diagnosis); every other category is correct only when all its facts are."""
@@ -75,11 +76,18 @@ class ClinicalGroup:
     name = "clinical"
 
     def __init__(
-        self, *, lexicon: str | Path | Lexicon | None = None, soft: bool = False
+        self,
+        *,
+        lexicon: str | Path | Lexicon | None = None,
+        soft: bool = False,
+        finer: bool = True,
     ) -> None:
         self.lexicon = lexicon if isinstance(lexicon, Lexicon) else load_lexicon(lexicon)
         self.soft = soft
+        self.finer = finer
         self.behaviour = behaviour_table(self.lexicon.concepts)
+        self._names = {concept.id: concept.preferred for concept in self.lexicon.concepts}
+        self._finer_pairs: dict[tuple[str, str], bool] = {}
         self._extractor: FactExtractor | None = None
         self._soft_model = "off"
 
@@ -105,12 +113,34 @@ class ClinicalGroup:
         return {
             "clinical": (
                 f"lexicon sha256:{self.lexicon.short_hash}|rules:{RULES_VERSION}"
-                f"|match:{MATCH_RULE}|{soft}|{SEVERITY_VERSION}|spacy-{spacy_version()}"
+                f"|match:{MATCH_RULE if self.finer else MATCH_RULE.removesuffix('+finer')}"
+                f"|{soft}|{SEVERITY_VERSION}|spacy-{spacy_version()}"
             )
         }
 
     def behaviour_of(self, concept_id: str) -> str | None:
         return self.behaviour.get(concept_id)
+
+    def is_finer(self, reference_id: str, hypothesis_id: str) -> bool:
+        """Does the hypothesis concept name a finer kind of the reference concept? By the
+        preferred names (`soft.finer_name`), within one behaviour tier."""
+        key = (reference_id, hypothesis_id)
+        found = self._finer_pairs.get(key)
+        if found is None:
+            ref_name, hyp_name = self._names.get(reference_id), self._names.get(hypothesis_id)
+            found = (
+                ref_name is not None
+                and hyp_name is not None
+                and behaviours_compatible(self.behaviour_of(reference_id),
+                                          self.behaviour_of(hypothesis_id))
+                and finer_name(ref_name, hyp_name)
+            )
+            self._finer_pairs[key] = found
+        return found
+
+    @property
+    def _relation(self) -> ConceptRelation | None:
+        return self.is_finer if self.finer else None
 
     def compute(
         self, refs: Sequence[str], hyps: Sequence[str], context: ScoringContext
@@ -127,7 +157,9 @@ class ClinicalGroup:
             organs = [organ_of(reference) for reference in refs]
         facts = self.facts_of([*refs, *hyps], context)
         ref_facts, hyp_facts = facts[: len(refs)], facts[len(refs) :]
-        matches = [match_facts(r, h) for r, h in zip(ref_facts, hyp_facts, strict=True)]
+        matches = [
+            match_facts(r, h, self._relation) for r, h in zip(ref_facts, hyp_facts, strict=True)
+        ]
         if self.soft:
             matches = self._soft(matches, context)
         columns: dict[str, list[float]] = {name: [] for name in self.columns}
@@ -178,7 +210,7 @@ class ClinicalGroup:
         }
         for category in CATEGORIES:
             if category in FIRST_FACT_FIELDS:
-                row[f"{category}_correct"] = field_correct(ref, hyp, category)
+                row[f"{category}_correct"] = field_correct(ref, hyp, category, self._relation)
             else:
                 row[f"{category}_correct"] = all_correct(match, category)
         return row

@@ -2,8 +2,9 @@
 
 Pure functions over facts, counts and plain vectors; no spaCy, no models, no I/O.
 
-Matching rule ("concept+value+polarity", then soft): after removing repeated facts on each
-side, a reference fact and a hypothesis fact match when their concept ids agree, their
+Matching rule ("concept+value+polarity+finer", then soft): after removing repeated facts on
+each side, a reference fact and a hypothesis fact match when their concept ids agree (or,
+given a `finer` relation, the hypothesis names a finer kind of the reference concept), their
 polarity (negated, and uncertain where facts carry it) agrees, and the hypothesis value is
 consistent with the reference value (`reg_eval.clinical.value_match`: numbers compared as
 numbers, with tolerances). A reference fact without a value accepts any value of its
@@ -86,9 +87,26 @@ def polarity(fact: Fact) -> tuple[bool, bool]:
     return (fact.negated, is_uncertain(fact))
 
 
-def facts_agree(reference: Fact, hypothesis: Fact) -> bool:
+ConceptRelation = Callable[[str, str], bool]
+"""(reference concept id, hypothesis concept id) -> does the hypothesis name a finer kind of
+the reference concept ("tubular adenocarcinoma" for "adenocarcinoma")?"""
+
+
+def same_or_finer(reference: Fact, hypothesis: Fact, finer: ConceptRelation | None) -> bool:
+    if reference.concept_id == hypothesis.concept_id:
+        return True
     return (
-        reference.concept_id == hypothesis.concept_id
+        finer is not None
+        and reference.category == hypothesis.category
+        and finer(reference.concept_id, hypothesis.concept_id)
+    )
+
+
+def facts_agree(
+    reference: Fact, hypothesis: Fact, finer: ConceptRelation | None = None
+) -> bool:
+    return (
+        same_or_finer(reference, hypothesis, finer)
         and polarity(reference) == polarity(hypothesis)
         and values_agree(reference.value, hypothesis.value)
     )
@@ -98,13 +116,19 @@ def _exact_key(fact: Fact) -> tuple[object, ...]:
     return (fact.concept_id, fact.value, polarity(fact))
 
 
-def match_facts(reference: Sequence[Fact], hypothesis: Sequence[Fact]) -> CaseMatch:
+def match_facts(
+    reference: Sequence[Fact],
+    hypothesis: Sequence[Fact],
+    finer: ConceptRelation | None = None,
+) -> CaseMatch:
     """One-to-one matching under `facts_agree`: identical facts first, then the largest.
 
     Identical (concept, value, polarity) pairs are taken first; the facts left are paired by
     a maximum bipartite matching (augmenting paths, facts visited in report order, so the
     result is deterministic). Values within tolerance are what makes the second step needed:
-    "7 (3+4)" in the hypothesis agrees with both "7" and "7 (3+4)" in the reference.
+    "7 (3+4)" in the hypothesis agrees with both "7" and "7 (3+4)" in the reference. With
+    `finer`, a hypothesis fact naming a finer kind of the reference concept also agrees
+    (the reference does not say which kind, so nothing is wrong: as with a value).
     """
     refs = unique_facts(list(reference))
     hyps = unique_facts(list(hypothesis))
@@ -119,7 +143,7 @@ def match_facts(reference: Sequence[Fact], hypothesis: Sequence[Fact]) -> CaseMa
     taken = {h: r for r, h in pairs.items()}
     free_hyps = [h for h in range(len(hyps)) if h not in taken]
     edges = {
-        r: [h for h in free_hyps if facts_agree(refs[r], hyps[h])]
+        r: [h for h in free_hyps if facts_agree(refs[r], hyps[h], finer)]
         for r in range(len(refs))
         if r not in pairs
     }
@@ -253,22 +277,28 @@ def first_fact(facts: Sequence[Fact], category: str) -> Fact | None:
     return min(of_category, key=lambda fact: fact.start) if of_category else None
 
 
-def field_correct(reference: Sequence[Fact], hypothesis: Sequence[Fact], category: str) -> float:
-    """1.0 when the first facts of the category name the same concept with the same polarity,
-    0.0 when they differ or the hypothesis has none, NaN when the reference has none."""
+def field_correct(
+    reference: Sequence[Fact],
+    hypothesis: Sequence[Fact],
+    category: str,
+    finer: ConceptRelation | None = None,
+) -> float:
+    """1.0 when the first facts of the category name the same concept (or the hypothesis a
+    finer kind of it) with the same polarity, 0.0 when they differ or the hypothesis has
+    none, NaN when the reference has none."""
     ref = first_fact(reference, category)
     if ref is None:
         return NAN
     hyp = first_fact(hypothesis, category)
     if hyp is None:
         return 0.0
-    same = (ref.concept_id, polarity(ref)) == (hyp.concept_id, polarity(hyp))
+    same = same_or_finer(ref, hyp, finer) and polarity(ref) == polarity(hyp)
     return 1.0 if same else 0.0
 
 
 def all_correct(match: CaseMatch, category: str) -> float:
     """1.0 when every reference fact of the category is matched exactly and none is invented;
-    NaN when the reference states no fact of the category."""
+    NaN when the reference states no fact of the category (a soft pair is not exact)."""
     counts = counts_of(match, category)
     if counts.reference == 0:
         return NAN

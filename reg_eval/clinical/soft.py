@@ -107,6 +107,18 @@ def opposed_names(left: str, right: str) -> bool:
     return False
 
 
+def finer_name(reference: str, hypothesis: str) -> bool:
+    """Is the hypothesis name the reference name with words put in front ("tubular
+    adenocarcinoma" for "adenocarcinoma", "core-needle biopsy" for "biopsy")? Then the
+    hypothesis names a finer kind of the same thing. Negated names never count
+    ("non-small cell carcinoma" is not a kind of "small cell carcinoma")."""
+    ref = _WORD.findall(reference.lower())
+    hyp = _WORD.findall(hypothesis.lower())
+    if not ref or len(hyp) <= len(ref) or hyp[len(hyp) - len(ref) :] != ref:
+        return False
+    return not opposed_names(reference, hypothesis)
+
+
 def allowed_matrix(
     reference_keys: Sequence[tuple[str, object, str | None, str]],
     hypothesis_keys: Sequence[tuple[str, object, str | None, str]],

@@ -57,6 +57,18 @@ def test_synonym(category: str) -> None:
 
 
 @pytest.mark.parametrize("category", ALL_CATEGORIES)
+def test_finer_kind(category: str) -> None:
+    """A hypothesis naming a finer kind of the reference concept (by the relation given)."""
+    def finer(reference: str, hypothesis: str) -> bool:
+        return (reference, hypothesis) == ("kind", "finer_kind")
+
+    ref, hyp = [fact(category, "kind")], [fact(category, "finer_kind")]
+    assert counts_of(match_facts(ref, hyp, finer)).matched == 1
+    assert counts_of(match_facts(hyp, ref, finer)).matched == 0  # coarser: not stated
+    assert counts_of(match_facts(ref, hyp)).matched == 0
+
+
+@pytest.mark.parametrize("category", ALL_CATEGORIES)
 def test_soft(category: str) -> None:
     vectors = {"near_a": np.array([1.0, 0.05]), "near_b": np.array([1.0, 0.1]),
                "far": np.array([0.0, 1.0])}

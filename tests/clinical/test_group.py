@@ -23,7 +23,7 @@ ENTITY_PATTERNS = (
 @pytest.fixture(scope="module")
 def group() -> ClinicalGroup:
     """Exact matching only, so per-case values follow from set arithmetic on the facts."""
-    return ClinicalGroup(soft=False)
+    return ClinicalGroup(soft=False, finer=False)
 
 
 def compute(group: ClinicalGroup, refs: list[str], hyps: list[str], **context: Any) -> GroupResult:
@@ -133,6 +133,19 @@ def test_signature(group: ClinicalGroup) -> None:
         r"\|soft:off\|severity-v1\|spacy-3\.7\.\d+",
         signature["clinical"],
     )
+    assert "|match:concept+value+polarity+finer|" in ClinicalGroup().signature()["clinical"]
+
+
+def test_a_finer_kind_of_the_reference_concept_matches() -> None:
+    """The reference says "adenocarcinoma"; "tubular adenocarcinoma" is one (nothing wrong),
+    while the reverse leaves the finer reference fact unstated."""
+    group = ClinicalGroup()
+    coarse = "Stomach, endoscopic biopsy;\n  Adenocarcinoma"
+    fine = "Stomach, endoscopic biopsy;\n  Tubular adenocarcinoma"
+    result = compute(group, [coarse, fine], [fine, coarse])
+    assert result.per_case["clinical_f1"].tolist() == [1.0, pytest.approx(2 / 3)]
+    assert result.per_case["diagnosis_correct"].tolist() == [1.0, 0.0]
+    assert compute(ClinicalGroup(finer=False), [coarse], [fine]).per_case["clinical_f1"][0] < 1
 
 
 def test_mismatched_lengths_are_refused(group: ClinicalGroup) -> None:

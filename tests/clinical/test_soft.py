@@ -12,6 +12,7 @@ from reg_eval.clinical.soft import (
     SOFT_THRESHOLD,
     behaviours_compatible,
     cosine_matrix,
+    finer_name,
     greedy_pairs,
     opposed_names,
 )
@@ -51,6 +52,16 @@ def test_opposed_names() -> None:
     assert opposed_names("noninvasive papillary carcinoma", "invasive papillary carcinoma")
     assert not opposed_names("chronic gastritis", "chronic active gastritis")
     assert not opposed_names("nodular hyperplasia", "nodal metastasis")
+
+
+def test_finer_name() -> None:
+    assert finer_name("adenocarcinoma", "tubular adenocarcinoma")
+    assert finer_name("biopsy", "core-needle biopsy")
+    assert finer_name("urothelial carcinoma", "invasive urothelial carcinoma")
+    assert not finer_name("tubular adenocarcinoma", "adenocarcinoma")  # coarser
+    assert not finer_name("adenoma", "fibroadenoma")  # words, not letters
+    assert not finer_name("adenoma", "adenoma")
+    assert not finer_name("small cell carcinoma", "non-small cell carcinoma")
 
 
 def test_behaviour_tiers() -> None:
