@@ -1,4 +1,5 @@
-"""sha256 of model files, remembered between runs, and one hash over a model folder.
+"""sha256 of model files, remembered between runs; one hash over a model folder; the sha256
+an installed package's RECORD lists for its files.
 
 The memo (`<cache root>/models/file-hashes.json`) is what lets a run whose features are all
 cached skip reading gigabytes of weights. It trusts an unchanged stat stamp: an entry counts
@@ -10,9 +11,11 @@ is still trusted is described in docs/cache.md ("The hash memo").
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
+from importlib import metadata
 from pathlib import Path
 
 from reg_eval.errors import UsageError
@@ -25,6 +28,8 @@ WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 CONFIG_SUFFIXES = (".json", ".txt", ".model", ".tiktoken")
 """Config and tokenizer files also change the vectors, so a folder's hash covers them too."""
 STAMP_FIELDS = ("size", "mtime_ns", "ctime_ns", "inode", "device")
+Pin = tuple[Path, str, str]
+"""(file, algorithm, expected digest)."""
 
 
 def sha256_file(path: Path) -> str:
@@ -147,3 +152,21 @@ def model_folder_files(folder: Path) -> list[Path]:
 def pipeline_files(folder: Path) -> list[Path]:
     """Every file of a spaCy pipeline folder (hidden files aside)."""
     return [f for f in folder.rglob("*") if f.is_file() and not f.name.startswith(".")]
+
+
+def package_record_pins(package: str) -> tuple[Path | None, list[Path], list[Pin]]:
+    """Files of an installed package and the sha256 its wheel RECORD lists for them."""
+    try:
+        dist = metadata.distribution(package)
+    except metadata.PackageNotFoundError:
+        return None, [], []
+    files: list[Path] = []
+    pins: list[Pin] = []
+    for entry in dist.files or []:
+        path = Path(str(dist.locate_file(entry)))
+        files.append(path)
+        if entry.hash is not None and entry.hash.mode == "sha256":
+            raw = base64.urlsafe_b64decode(entry.hash.value + "=" * (-len(entry.hash.value) % 4))
+            pins.append((path, "sha256", raw.hex()))
+    root = Path(str(dist.locate_file(""))) / package
+    return (root if root.exists() else None), files, pins

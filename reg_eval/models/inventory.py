@@ -6,15 +6,20 @@ Status and listing read metadata and remembered hashes only, so they read no wei
 
 from __future__ import annotations
 
-import base64
 import contextlib
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 from reg_eval.errors import UsageError
 from reg_eval.models.environment import package_version
-from reg_eval.models.hashing import HashMemo, folder_sha256, git_blob_sha1, pipeline_files
+from reg_eval.models.hashing import (
+    HashMemo,
+    Pin,
+    folder_sha256,
+    git_blob_sha1,
+    package_record_pins,
+    pipeline_files,
+)
 from reg_eval.models.hub import find_in_hub_cache, hub_pins, looks_like_path
 from reg_eval.models.offline import (
     OFFLINE_RULER_NAME,
@@ -29,9 +34,6 @@ from reg_eval.models.offline import (
     sentence_model_folder,
 )
 from reg_eval.profiles import SCISPACY_LG, SCISPACY_LG_URL, ModelSpec, Profile
-
-Pin = tuple[Path, str, str]
-"""(file, algorithm, expected digest)."""
 
 
 @dataclass(frozen=True)
@@ -248,24 +250,6 @@ def _check(pins: list[Pin], memo: HashMemo, rehash: bool) -> tuple[bool | None, 
     return True, f"{len(pins)} file(s) match their pinned hashes"
 
 
-def _record_pins(package: str) -> tuple[Path | None, list[Path], list[Pin]]:
-    """Files of an installed package and the sha256 its wheel RECORD lists for them."""
-    try:
-        dist = metadata.distribution(package)
-    except metadata.PackageNotFoundError:
-        return None, [], []
-    files: list[Path] = []
-    pins: list[Pin] = []
-    for entry in dist.files or []:
-        path = Path(str(dist.locate_file(entry)))
-        files.append(path)
-        if entry.hash is not None and entry.hash.mode == "sha256":
-            raw = base64.urlsafe_b64decode(entry.hash.value + "=" * (-len(entry.hash.value) % 4))
-            pins.append((path, "sha256", raw.hex()))
-    root = Path(str(dist.locate_file(""))) / package
-    return (root if root.exists() else None), files, pins
-
-
 def inspect_model(
     role: str, spec: ModelSpec, cache_root: Path, *, rehash: bool = False
 ) -> ModelEntry:
@@ -349,7 +333,7 @@ def _inspect_key(spec: ModelSpec, memo: HashMemo, rehash: bool) -> ModelEntry:
         return ModelEntry(
             "key", status.name, source, False, status.where, None, None, "", status.how_to_get
         )
-    root, files, pins = _record_pins(spec.name)
+    root, files, pins = package_record_pins(spec.name)
     verified, detail = _check(pins, memo, rehash)
     location = f"{status.where} ({root})" if root else status.where
     return ModelEntry(

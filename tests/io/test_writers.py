@@ -234,3 +234,15 @@ def test_folder_racing_writers_cannot_both_win(tmp_path: Path) -> None:
             (other / "theirs").write_text("theirs")
     assert [p.name for p in target.iterdir()] == ["theirs"]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_streamed_file_appears_only_when_the_block_ends(tmp_path: Path) -> None:
+    path = tmp_path / "checkpoint.pt"
+    with pytest.raises(RuntimeError), writers.atomic_file(path) as handle:
+        handle.write(b"half a checkpoint")
+        raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+    with writers.atomic_file(path) as handle:
+        handle.write(b"whole")
+        assert not path.exists()
+    assert path.read_bytes() == b"whole"
