@@ -137,8 +137,8 @@ def report_command(
 
 
 def _run_from_score(name: str, path: Path, scored: ScoreResult) -> ReportRun:
+    from reg_eval.io.results import cases_from_rows, result_from_dict
     from reg_eval.report.analysis import ReportRun
-    from reg_eval.report.inputs import cases_from_rows, result_from_dict
 
     signature = scored.signature.format()
     result = result_from_dict(scored.to_dict(), name=name, path=path)
@@ -161,8 +161,8 @@ def _texts(path: Path | None, role: str) -> dict[str, str] | None:
 def _saved_run(
     results: Path, per_case: Path, texts: Path | None, *, name: str
 ) -> ReportRun:
+    from reg_eval.io.results import check_same_run, load_per_case, load_result
     from reg_eval.report.analysis import ReportRun
-    from reg_eval.report.inputs import check_same_run, load_per_case, load_result
 
     result = load_result(results, name=name)
     cases = load_per_case(per_case)
