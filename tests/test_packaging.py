@@ -84,3 +84,15 @@ def test_no_module_imports_the_package_root() -> None:
             if isinstance(node, ast.Import) and any(a.name == "reg_eval" for a in node.names):
                 offenders.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert offenders == []
+
+
+def test_no_module_passes_locals_around() -> None:
+    """Options travel as named arguments: a renamed parameter must be an error, not a default."""
+    calls = [
+        f"{path.relative_to(REPO)}:{node.lineno}"
+        for path in [*(REPO / "reg_eval").rglob("*.py"), *(REPO / "baselines").rglob("*.py")]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        and node.func.id in ("locals", "vars") and not node.args
+    ]
+    assert calls == []

@@ -30,11 +30,16 @@ from reg_eval.commands.options import (
     RougeStemmerOption,
     SeedOption,
     SemanticModelOption,
-    scorer_from_options,
+    group_options,
 )
 from reg_eval.errors import UsageError
 from reg_eval.io.writers import refuse_existing, write_result_files
-from reg_eval.scoring import DEFAULT_BOOTSTRAP, DEFAULT_METRICS, DEFAULT_SEED
+from reg_eval.scoring_options import (
+    DEFAULT_BOOTSTRAP,
+    DEFAULT_METRICS,
+    DEFAULT_SEED,
+    ScoringOptions,
+)
 
 
 @guarded
@@ -86,8 +91,30 @@ def score_command(
     if per_case is not None and per_case.suffix.lower() not in (".jsonl", ".csv"):
         raise UsageError(f"--per-case {per_case}: use a .jsonl or .csv file name")
     refuse_existing(output, per_case, force=force)
-    scorer = scorer_from_options(locals())
-    result = scorer.score_files(ground_truth, submission, missing=missing)
+    from reg_eval.scoring import Scorer
+
+    options = ScoringOptions(
+        profile=profile,
+        metrics=metrics,
+        group_options=group_options(
+            semantic_model=semantic_model,
+            bertscore_model=bertscore_model,
+            bertscore_layer=bertscore_layer,
+            bertscore_rescale=bertscore_rescale,
+            rouge_stemmer=rouge_stemmer,
+        ),
+        emb_model=emb_model,
+        key_model=key_model,
+        device=device,
+        dtype=dtype,
+        batch_size=batch_size,
+        cache=not no_cache,
+        cache_dir=cache_dir,
+        bootstrap=bootstrap,
+        seed=seed,
+        progress=not quiet,
+    )
+    result = Scorer(options).score_files(ground_truth, submission, missing=missing)
     write_result_files(result, output=output, per_case=per_case, force=force)
     err = Console(stderr=True)
     for message in result.messages:

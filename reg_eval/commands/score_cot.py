@@ -26,14 +26,14 @@ from reg_eval.commands.options import (
 from reg_eval.errors import UsageError
 from reg_eval.io.writers import refuse_existing, write_result_files
 from reg_eval.reg2026.scoring import (
-    DEFAULT_BOOTSTRAP,
-    DEFAULT_SEED,
     DETAIL_COLUMNS,
     SUMMARY_COLUMNS,
     CotResult,
     CotScorer,
+    CotScoringOptions,
 )
 from reg_eval.reg2026.settings import SETTINGS
+from reg_eval.scoring_options import DEFAULT_BOOTSTRAP, DEFAULT_SEED
 
 _LABELS = {
     "A": "Metric A",
@@ -117,8 +117,8 @@ def score_cot_command(
     if per_case is not None and per_case.suffix.lower() not in (".jsonl", ".csv"):
         raise UsageError(f"--per-case {per_case}: use a .jsonl or .csv file name")
     refuse_existing(output, per_case, force=force)
-    scorer = CotScorer(
-        profile,
+    options = CotScoringOptions(
+        profile=profile,
         emb_model=emb_model,
         key_model=key_model,
         device=device,
@@ -130,6 +130,7 @@ def score_cot_command(
         seed=seed,
         progress=not quiet,
     )
+    scorer = CotScorer(options)
     result = scorer.score_files(ground_truth, submission)
     write_result_files(result, output=output, per_case=per_case, force=force)
     err = Console(stderr=True)
