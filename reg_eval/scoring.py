@@ -19,6 +19,7 @@ from reg_eval.groups import OFFICIAL, GroupResult, ScoringContext, load_group, p
 from reg_eval.organs import organ_of
 from reg_eval.profiles import Profile, get_profile
 from reg_eval.scoring_options import (
+    RunOptions,
     ScoringOptions,
 )
 from reg_eval.signature import Signature
@@ -216,7 +217,43 @@ def summarise(
     return ci, by_organ
 
 
-class Scorer:
+class RunAttributes:
+    """What a scorer reads from its run options, under the attribute names scorers expose."""
+
+    def __init__(self, options: RunOptions) -> None:
+        self.options = options
+        self.cache_root = Path(options.cache_dir) if options.cache_dir else default_cache_root()
+
+    @property
+    def device(self) -> str:
+        return self.options.device
+
+    @property
+    def dtype(self) -> str:
+        return self.options.dtype
+
+    @property
+    def batch_size(self) -> int:
+        return self.options.batch_size
+
+    @property
+    def use_cache(self) -> bool:
+        return self.options.cache
+
+    @property
+    def bootstrap(self) -> int:
+        return self.options.bootstrap
+
+    @property
+    def seed(self) -> int:
+        return self.options.seed
+
+    @property
+    def progress(self) -> bool:
+        return self.options.progress
+
+
+class Scorer(RunAttributes):
     """The official REG score with models kept loaded between calls.
 
     Models load lazily and only for texts the cache does not hold, so scoring a second
@@ -228,7 +265,9 @@ class Scorer:
     ) -> None:
         """`Scorer(ScoringOptions(...))`, or a profile with keyword options, as
         `Scorer("offline", device="cpu")`: the keywords are `ScoringOptions` fields."""
-        self.options = options = ScoringOptions.of(options, **changes)
+        options = ScoringOptions.of(options, **changes)
+        super().__init__(options)
+        self.options: ScoringOptions = options
         named = options.profile
         base = get_profile(named) if isinstance(named, str) else named
         self.profile = base.with_models(emb=options.emb_model, key=options.key_model)
@@ -240,14 +279,6 @@ class Scorer:
             raise UsageError("--batch-size must be at least 1")
         if options.bootstrap < 1:
             raise UsageError("--bootstrap must be at least 1")
-        self.device = options.device
-        self.dtype = options.dtype
-        self.batch_size = options.batch_size
-        self.use_cache = options.cache
-        self.cache_root = Path(options.cache_dir) if options.cache_dir else default_cache_root()
-        self.bootstrap = options.bootstrap
-        self.seed = options.seed
-        self.progress = options.progress
         self.metric_groups = parse_metric_groups(options.metrics)
         self.group_options = options.group_options
 

@@ -64,6 +64,10 @@ class RunOptions:
             options = cls(profile=base)  # type: ignore[call-arg]
         return dataclasses.replace(options, **changes) if changes else options
 
+    def run_fields(self) -> dict[str, Any]:
+        """The fields every edition shares, by name (to hand them on to another scorer)."""
+        return {item.name: getattr(self, item.name) for item in dataclasses.fields(RunOptions)}
+
     def key(self) -> str:
         """A stable text form of every field, for telling scorers apart (paths as text)."""
         return json.dumps(dataclasses.asdict(self), sort_keys=True, default=str)

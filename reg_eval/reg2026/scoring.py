@@ -31,7 +31,7 @@ from reg_eval.reg2026.metric_a import (
     plan_case,
 )
 from reg_eval.reg2026.settings import Reg2026Settings, get_settings
-from reg_eval.scoring import default_cache_root
+from reg_eval.scoring import RunAttributes
 from reg_eval.scoring_options import RunOptions, ScoringOptions
 from reg_eval.signature import Signature
 
@@ -135,7 +135,7 @@ class CotResult:
         return rows
 
 
-class CotScorer:
+class CotScorer(RunAttributes):
     """REG 2026 Metric A with the models kept loaded; models load only for uncached texts."""
 
     def __init__(
@@ -143,20 +143,14 @@ class CotScorer:
     ) -> None:
         """`CotScorer(CotScoringOptions(...))`, or a setup with keyword options, as
         `CotScorer("reg2026", device="cuda")`: the keywords are `CotScoringOptions` fields."""
-        self.options = options = CotScoringOptions.of(options, **changes)
+        options = CotScoringOptions.of(options, **changes)
+        super().__init__(options)
+        self.options: CotScoringOptions = options
         named = options.profile
         base = get_settings(named) if isinstance(named, str) else named
         self.settings = base.with_models(emb=options.emb_model, key=options.key_model)
         if options.bootstrap < 1:
             raise UsageError("--bootstrap must be at least 1")
-        self.device = options.device
-        self.dtype = options.dtype
-        self.batch_size = options.batch_size
-        self.use_cache = options.cache
-        self.cache_root = Path(options.cache_dir) if options.cache_dir else default_cache_root()
-        self.bootstrap = options.bootstrap
-        self.seed = options.seed
-        self.progress = options.progress
 
     # -- models ------------------------------------------------------------------------------
 
@@ -180,19 +174,9 @@ class CotScorer:
         """The 2025 scorer, whose KEY and EMB backends score the final report."""
         from reg_eval.scoring import Scorer
 
-        return Scorer(
-            ScoringOptions(
-                profile=self.settings.report_profile(self._model_spec),
-                device=self.device,
-                dtype=self.dtype,
-                batch_size=self.batch_size,
-                cache=self.use_cache,
-                cache_dir=self.cache_root,
-                bootstrap=self.bootstrap,
-                seed=self.seed,
-                progress=self.progress,
-            )
-        )
+        profile = self.settings.report_profile(self._model_spec)
+        run = {**self.options.run_fields(), "cache_dir": self.cache_root}
+        return Scorer(ScoringOptions.of(profile, **run))
 
     @cached_property
     def _sentence_model(self) -> tuple[str, ModelIdentity]:
