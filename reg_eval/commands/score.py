@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from reg_eval.commands.guard import guarded
 from reg_eval.commands.options import (
@@ -32,8 +30,7 @@ from reg_eval.commands.options import (
     SemanticModelOption,
     group_options,
 )
-from reg_eval.errors import UsageError
-from reg_eval.io.writers import refuse_existing, write_result_files
+from reg_eval.commands.results import check_result_outputs, deliver_result
 from reg_eval.scoring_options import (
     DEFAULT_BOOTSTRAP,
     DEFAULT_METRICS,
@@ -86,11 +83,7 @@ def score_command(
     first; missing cases are an error unless --missing says otherwise. Every printed number
     carries a signature naming the models, precision, tokenisation and version.
     """
-    if output_format not in ("text", "json"):
-        raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
-    if per_case is not None and per_case.suffix.lower() not in (".jsonl", ".csv"):
-        raise UsageError(f"--per-case {per_case}: use a .jsonl or .csv file name")
-    refuse_existing(output, per_case, force=force)
+    check_result_outputs(output_format, output, per_case, force=force)
     from reg_eval.scoring import Scorer
 
     options = ScoringOptions(
@@ -115,14 +108,13 @@ def score_command(
         progress=not quiet,
     )
     result = Scorer(options).score_files(ground_truth, submission, missing=missing)
-    write_result_files(result, output=output, per_case=per_case, force=force)
-    err = Console(stderr=True)
-    for message in result.messages:
-        err.print(f"[yellow]warning:[/] {message}")
-    if output_format == "json":
-        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
-    else:
+
+    def print_text() -> None:
         from reg_eval.commands.render import make_console, print_score
 
         print_score(make_console(), result, label=submission.name)
 
+    deliver_result(
+        result, output=output, per_case=per_case, force=force, output_format=output_format,
+        print_text=print_text,
+    )
