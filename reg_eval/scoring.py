@@ -18,10 +18,7 @@ from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.groups import OFFICIAL, GroupResult, ScoringContext, load_group, parse_metric_groups
 from reg_eval.organs import organ_of
 from reg_eval.profiles import Profile, get_profile
-from reg_eval.scoring_options import (
-    RunOptions,
-    ScoringOptions,
-)
+from reg_eval.scoring_options import RunOptions, ScoringOptions
 from reg_eval.signature import Signature
 
 if TYPE_CHECKING:

@@ -68,3 +68,10 @@ def test_key_tells_different_options_apart_and_equal_ones_alike(tmp_path: Path) 
 def test_every_python_entry_point_refuses_a_misspelt_option(call: object) -> None:
     with pytest.raises(TypeError, match="devise"):
         call()  # type: ignore[operator]
+
+
+def test_the_evaluate_module_offers_scoring_option_fields_only() -> None:
+    from reg_eval.hf_metric.compute import SCORER_OPTIONS
+
+    fields = {item.name for item in dataclasses.fields(ScoringOptions)}
+    assert set(SCORER_OPTIONS) <= fields
