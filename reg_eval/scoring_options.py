@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, Self
 
 from reg_eval.profiles import Profile
+from reg_eval.stats import DEFAULT_SEED as DEFAULT_SEED
 
-DEFAULT_SEED = 12345
 DEFAULT_BOOTSTRAP = 1000
 DEFAULT_METRICS = "official,clinical"
 
