@@ -5,17 +5,23 @@ between the words of a term are optional on both sides: "core-needle biopsy", "c
 biopsy" and "core -\\n needle biopsy" are one term. Where matches overlap, the longest wins
 ("low-grade dysplasia" over "low grade", "non-small cell carcinoma" over "small cell
 carcinoma"). spaCy is imported only when the first report is read.
+
+Before matching, template debris (`[REDACTED]`, `[specific diagnosis]`, `<organ>`,
+`{{grade}}`, `____`) is blanked out, so a placeholder never yields a fact. A value read after
+a term consumes its characters ("Margins: free of carcinoma" is a margin status, not a
+carcinoma). Biomarkers in a list share one result ("positive for CK7, CK20 and TTF-1").
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from reg_eval.clinical.facts import Fact
 from reg_eval.clinical.lexicon import Concept, Lexicon, Term, load_lexicon
-from reg_eval.clinical.negation import negated_flags
-from reg_eval.clinical.values import READERS
+from reg_eval.clinical.negation import negated_flags, uncertain_flags
+from reg_eval.clinical.values import READERS, first_number, read_status, value_end
 from reg_eval.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -25,11 +31,33 @@ _JOINERS = r"^[\s\-‐‑–]+$"
 """Tokens allowed (and skipped) between the words of a term: hyphens and white space."""
 _EXTRA_INFIXES = (
     r"(?<=[A-Za-z])(?=[0-9])",  # "CIN3" -> "CIN", "3"
+    r"(?<=[0-9a-d])(?=[pyc]?[NM][0-9xX])",  # "pT2aN1M0" -> "pT", "2a", "N", "1", "M", "0"
     r"(?<=[0-9])[-/+=](?=[0-9])",  # "3+4=7", "2/3"
     r"(?<=[A-Za-z])[-/](?=[0-9])",  # "CIN-3"
 )
 _POSSESSIVE = ("'s", "’s")
 _ID_SEPARATOR = "#"
+NUMBER_SLOT = "{n}"
+"""In a term, any number: "{n} of {n} lymph nodes"."""
+_DEBRIS = re.compile(
+    r"\[[^\[\]\n]{0,80}\]|<[^<>\n]{0,80}>|\{\{[^{}\n]{0,80}\}\}|_{3,}|\b[xX]{3,}\b"
+)
+"""Template placeholders a generated report may leave in: they state nothing."""
+_STATUS_KINDS = ("status", "margin")
+"""Value kinds that say the polarity themselves: "ER: negative" is ER=negative, not not:ER."""
+_LIST_GLUE = re.compile(r"^[\s,/]*(?:(?:and|or|&)\s*)?[\s,/]*$", re.IGNORECASE)
+_RESULT_BEFORE = re.compile(
+    r"\b(positive|negative|immunoreactive|non-?reactive|reactive|loss|lost|retained|intact)"
+    r"(?:\s+(?:staining|stain|immunostaining|expression|reactivity|immunoreactivity))?"
+    r"\s+(?:for|of)\s*$",
+    re.IGNORECASE,
+)
+_REACTIVITY = {"immunoreactive": "positive", "reactive": "positive", "nonreactive": "negative"}
+
+
+def mask_debris(text: str) -> str:
+    """Template debris blanked with spaces (offsets are kept)."""
+    return _DEBRIS.sub(lambda found: " " * len(found.group(0)), text)
 
 
 def blank_pipeline() -> Language:
@@ -43,15 +71,25 @@ def blank_pipeline() -> Language:
     return nlp
 
 
-def term_pattern(nlp: Language, text: str) -> list[dict[str, Any]]:
+def term_pattern(nlp: Language, text: str, exact_case: bool = False) -> list[dict[str, Any]]:
     """Token pattern for one term: lower-cased words, hyphens/space between them optional."""
-    words = [t.lower_ for t in nlp.make_doc(text) if not t.is_space and t.text not in "-‐‑–"]
+    pieces = text.split(NUMBER_SLOT)
+    words: list[str | None] = []
+    for index, piece in enumerate(pieces):
+        if index:
+            words.append(None)
+        tokens = [t for t in nlp.make_doc(piece) if not t.is_space and t.text not in "-‐‑–"]
+        words.extend(t.text if exact_case else t.lower_ for t in tokens)
     pattern: list[dict[str, Any]] = []
     for index, word in enumerate(words):
         if index:
             pattern.append({"TEXT": {"REGEX": _JOINERS}, "OP": "*"})
-        if word in _POSSESSIVE:
+        if word is None:
+            pattern.append({"LIKE_NUM": True})
+        elif word.lower() in _POSSESSIVE:
             pattern.append({"LOWER": {"IN": list(_POSSESSIVE)}})
+        elif exact_case:
+            pattern.append({"ORTH": word})
         else:
             pattern.append({"LOWER": word})
     return pattern
@@ -70,7 +108,11 @@ class FactExtractor:
 
     def extract_many(self, texts: Sequence[str]) -> list[list[Fact]]:
         nlp = self._pipeline()
-        return [self._facts(doc) for doc in nlp.pipe(texts, batch_size=256)]
+        masked = [mask_debris(text) for text in texts]
+        return [
+            self._facts(doc, text)
+            for doc, text in zip(nlp.pipe(masked, batch_size=256), texts, strict=True)
+        ]
 
     def _pipeline(self) -> Language:
         if self._nlp is None:
@@ -84,8 +126,12 @@ class FactExtractor:
         owners: dict[tuple[str, ...], str] = {}
         for concept in self.lexicon.concepts:
             for index, term in enumerate(concept.terms):
-                pattern = term_pattern(nlp, term.text)
-                words = tuple(str(step.get("LOWER")) for step in pattern if "LOWER" in step)
+                pattern = term_pattern(nlp, term.text, term.exact_case)
+                words = tuple(
+                    str(step.get("LOWER", step.get("ORTH", "#"))).lower()
+                    for step in pattern
+                    if "LOWER" in step or "ORTH" in step or "LIKE_NUM" in step
+                )
                 owner = owners.setdefault(words, concept.id)
                 if owner != concept.id:
                     raise InvalidInputError(
@@ -97,19 +143,82 @@ class FactExtractor:
                 self._terms[term_id] = (concept, term)
                 yield {"label": concept.category, "pattern": pattern, "id": term_id}
 
-    def _facts(self, doc: Any) -> list[Fact]:
+    def _facts(self, doc: Any, original: str) -> list[Fact]:
         text: str = doc.text
         found: list[tuple[int, int, Concept, Term, str | None]] = []
+        consumed_until = -1
         for entity in doc.ents:
+            if entity.start_char < consumed_until:
+                continue
             concept, term = self._terms[entity.ent_id_]
             value = term.value
             if value is None and concept.value_kind is not None:
-                value = READERS[concept.value_kind](text[entity.end_char :])
+                kind = concept.value_kind
+                if NUMBER_SLOT in term.text:
+                    matched = text[entity.start_char : entity.end_char]
+                    value = READERS[kind](matched[first_number(matched) :])
+                else:
+                    following = text[entity.end_char :]
+                    value = READERS[kind](following)
+                    if value is not None:
+                        consumed_until = entity.end_char + value_end(kind, following)
             if term.requires_value and value is None:
                 continue
             found.append((entity.start_char, entity.end_char, concept, term, value))
-        flags = negated_flags(text, [(start, end) for start, end, *_ in found])
-        return [
-            Fact(concept.id, concept.category, value, term.negated or flag, text[start:end], start)
-            for (start, end, concept, term, value), flag in zip(found, flags, strict=True)
-        ]
+        spans = [(start, end) for start, end, *_ in found]
+        negated = negated_flags(text, spans)
+        uncertain = uncertain_flags(text, spans)
+        facts = []
+        for index, (start, end, concept, term, value) in enumerate(found):
+            is_negated = term.negated or negated[index]
+            is_uncertain = uncertain[index]
+            if concept.value_kind in _STATUS_KINDS:
+                if value is None and concept.category == "biomarker":
+                    value = _listed_result(text, found, index)
+                if value is None and is_negated:
+                    value = "negative"
+                if value is not None:
+                    is_negated = is_uncertain = False
+            if is_uncertain:
+                is_negated = False
+            facts.append(
+                Fact(
+                    concept.id,
+                    concept.category,
+                    value,
+                    is_negated,
+                    original[start:end],
+                    start,
+                    is_uncertain,
+                )
+            )
+        return facts
+
+
+def _listed_result(
+    text: str, found: Sequence[tuple[int, int, Concept, Term, str | None]], index: int
+) -> str | None:
+    """The result of a marker named in a list: "positive for CK7, CK20 and TTF-1" (before),
+    "CK7 and CK20 are positive" (after). Only other markers may stand between."""
+    start, end = found[index][0], found[index][1]
+    position = index
+    while position > 0:
+        previous = found[position - 1]
+        if previous[2].category != "biomarker" or not _LIST_GLUE.match(text[previous[1] : start]):
+            break
+        position -= 1
+        start = previous[0]
+    result = _RESULT_BEFORE.search(text[max(0, start - 60) : start])
+    if result is not None:
+        word = result.group(1).lower().replace("-", "")
+        return _REACTIVITY.get(word) or read_status(" " + word)
+    position = index
+    while position + 1 < len(found):
+        following = found[position + 1]
+        if following[2].category != "biomarker" or not _LIST_GLUE.match(text[end : following[0]]):
+            break
+        position += 1
+        end = following[1]
+    if position == index:
+        return None
+    return read_status(re.sub(r"^\s*(?:are|were|both|all)\b", "", text[end : end + 60]))

@@ -96,4 +96,16 @@ def test_ordinal_or_tier(following: str, expected: str | None) -> None:
 
 
 def test_every_value_kind_has_a_reader() -> None:
-    assert set(READERS) == {"ordinal", "ordinal_or_tier", "count", "percent", "gleason"}
+    assert set(READERS) == {
+        "ordinal",
+        "ordinal_or_tier",
+        "count",
+        "percent",
+        "gleason",
+        "node_count",
+        "size",
+        "tnm",
+        "stage",
+        "status",
+        "margin",
+    }
