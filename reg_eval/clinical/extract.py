@@ -71,36 +71,40 @@ def blank_pipeline() -> Language:
     return nlp
 
 
-def term_pattern(nlp: Language, text: str, exact_case: bool = False) -> list[dict[str, Any]]:
-    """Token pattern for one term: lower-cased words, hyphens/space between them optional."""
-    pieces = text.split(NUMBER_SLOT)
+def _words(nlp: Language, text: str, exact_case: bool = False) -> list[str | None]:
+    """The words a term is matched on: no hyphens or white space, None for a number slot."""
     words: list[str | None] = []
-    for index, piece in enumerate(pieces):
+    for index, piece in enumerate(text.split(NUMBER_SLOT)):
         if index:
             words.append(None)
-        tokens = [t for t in nlp.make_doc(piece) if not t.is_space and t.text not in "-‐‑–"]
-        words.extend(t.text if exact_case else t.lower_ for t in tokens)
-    pattern: list[dict[str, Any]] = []
-    for index, word in enumerate(words):
-        if index:
-            pattern.append({"TEXT": {"REGEX": _JOINERS}, "OP": "*"})
-        if word is None:
-            pattern.append({"LIKE_NUM": True})
-        elif word.lower() in _POSSESSIVE:
-            pattern.append({"LOWER": {"IN": list(_POSSESSIVE)}})
-        elif exact_case:
-            pattern.append({"ORTH": word})
-        else:
-            pattern.append({"LOWER": word})
-    return pattern
+        for token in _kept(nlp.make_doc(piece)):
+            word = token.text.replace("’", "'")
+            words.append(word if exact_case else word.lower())
+    return words
+
+
+def _kept(doc: Any) -> list[Any]:
+    """Tokens that are not white space or a bare hyphen (those join the words of a term)."""
+    return [t for t in doc if not t.is_space and not _JOINER.match(t.text)]
+
+
+_JOINER = re.compile(_JOINERS)
+Span = tuple[int, int, str]
+"""(start character, end character, term id) of one match in a report."""
 
 
 class FactExtractor:
-    """Reads the facts of reports; one instance per lexicon, built on first use."""
+    """Reads the facts of reports; one instance per lexicon, built on first use.
+
+    Terms are found with spaCy's PhraseMatcher on the report's words with hyphens and white
+    space left out, so "core-needle biopsy", "core needle biopsy" and "core -\\n needle
+    biopsy" are one term; terms with a number slot use a small token Matcher.
+    """
 
     def __init__(self, lexicon: Lexicon | None = None) -> None:
         self.lexicon = lexicon if lexicon is not None else load_lexicon()
         self._nlp: Language | None = None
+        self._matchers: tuple[Any, Any, Any] | None = None
         self._terms: dict[str, tuple[Concept, Term]] = {}
 
     def extract(self, text: str) -> list[Fact]:
@@ -108,31 +112,38 @@ class FactExtractor:
 
     def extract_many(self, texts: Sequence[str]) -> list[list[Fact]]:
         nlp = self._pipeline()
-        masked = [mask_debris(text) for text in texts]
-        return [
-            self._facts(doc, text)
-            for doc, text in zip(nlp.pipe(masked, batch_size=256), texts, strict=True)
-        ]
+        return [self._facts(mask_debris(text), text, nlp) for text in texts]
 
     def _pipeline(self) -> Language:
         if self._nlp is None:
+            from spacy.matcher import Matcher, PhraseMatcher
+            from spacy.tokens import Doc
+
             nlp = blank_pipeline()
-            ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True})
-            ruler.add_patterns(list(self._patterns(nlp)))  # type: ignore[attr-defined]
+            by_lower = PhraseMatcher(nlp.vocab, attr="LOWER")
+            by_case = PhraseMatcher(nlp.vocab, attr="ORTH")
+            slots = Matcher(nlp.vocab)
+            for term_id, words, exact_case in self._patterns(nlp):
+                if None in words:
+                    pattern = [
+                        {"LIKE_NUM": True} if w is None else {"ORTH" if exact_case else "LOWER": w}
+                        for w in words
+                    ]
+                    slots.add(term_id, [pattern])
+                else:
+                    phrase = Doc(nlp.vocab, words=[str(w) for w in words])
+                    (by_case if exact_case else by_lower).add(term_id, [phrase])
+            self._matchers = (by_lower, by_case, slots)
             self._nlp = nlp
         return self._nlp
 
-    def _patterns(self, nlp: Language) -> Iterable[dict[str, Any]]:
+    def _patterns(self, nlp: Language) -> Iterable[tuple[str, list[str | None], bool]]:
         owners: dict[tuple[str, ...], str] = {}
         for concept in self.lexicon.concepts:
             for index, term in enumerate(concept.terms):
-                pattern = term_pattern(nlp, term.text, term.exact_case)
-                words = tuple(
-                    str(step.get("LOWER", step.get("ORTH", "#"))).lower()
-                    for step in pattern
-                    if "LOWER" in step or "ORTH" in step or "LIKE_NUM" in step
-                )
-                owner = owners.setdefault(words, concept.id)
+                words = _words(nlp, term.text, term.exact_case)
+                key = tuple("#" if w is None else w.lower() for w in words)
+                owner = owners.setdefault(key, concept.id)
                 if owner != concept.id:
                     raise InvalidInputError(
                         f"{self.lexicon.source}: term {term.text!r} of concept {concept.id!r} "
@@ -141,30 +152,52 @@ class FactExtractor:
                     )
                 term_id = f"{concept.id}{_ID_SEPARATOR}{index}"
                 self._terms[term_id] = (concept, term)
-                yield {"label": concept.category, "pattern": pattern, "id": term_id}
+                yield term_id, words, term.exact_case
 
-    def _facts(self, doc: Any, original: str) -> list[Fact]:
-        text: str = doc.text
+    def _matches(self, text: str, nlp: Language) -> list[Span]:
+        """Non-overlapping term matches, longest first (then leftmost), in text order."""
+        from spacy.tokens import Doc
+
+        assert self._matchers is not None
+        kept = _kept(nlp.make_doc(text))
+        if not kept:
+            return []
+        words = Doc(nlp.vocab, words=[t.text.replace("’", "'") for t in kept])
+        found = [m for matcher in self._matchers for m in matcher(words)]
+        found.sort(key=lambda m: (m[1] - m[2], m[1]))
+        taken = [False] * len(kept)
+        spans: list[tuple[int, int, str]] = []
+        for match_id, start, end in found:
+            if any(taken[start:end]):
+                continue
+            for i in range(start, end):
+                taken[i] = True
+            last = kept[end - 1]
+            term_id = nlp.vocab.strings[match_id]
+            spans.append((kept[start].idx, last.idx + len(last.text), term_id))
+        return sorted(spans)
+
+    def _facts(self, text: str, original: str, nlp: Language) -> list[Fact]:
         found: list[tuple[int, int, Concept, Term, str | None]] = []
         consumed_until = -1
-        for entity in doc.ents:
-            if entity.start_char < consumed_until:
+        for start_char, end_char, term_id in self._matches(text, nlp):
+            if start_char < consumed_until:
                 continue
-            concept, term = self._terms[entity.ent_id_]
+            concept, term = self._terms[term_id]
             value = term.value
             if value is None and concept.value_kind is not None:
                 kind = concept.value_kind
                 if NUMBER_SLOT in term.text:
-                    matched = text[entity.start_char : entity.end_char]
+                    matched = text[start_char:end_char]
                     value = READERS[kind](matched[first_number(matched) :])
                 else:
-                    following = text[entity.end_char :]
+                    following = text[end_char:]
                     value = READERS[kind](following)
                     if value is not None:
-                        consumed_until = entity.end_char + value_end(kind, following)
+                        consumed_until = end_char + value_end(kind, following)
             if term.requires_value and value is None:
                 continue
-            found.append((entity.start_char, entity.end_char, concept, term, value))
+            found.append((start_char, end_char, concept, term, value))
         spans = [(start, end) for start, end, *_ in found]
         negated = negated_flags(text, spans)
         uncertain = uncertain_flags(text, spans)
