@@ -184,6 +184,9 @@ _STATUS_WORDS = (
     ("not expressed", "negative"),
     ("expressed", "positive"),
     ("unstable", "unstable"),
+    ("unmethylated", "unmethylated"),
+    ("non-methylated", "unmethylated"),
+    ("methylated", "methylated"),
     ("stable", "stable"),
 )
 
