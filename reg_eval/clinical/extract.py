@@ -198,6 +198,7 @@ class FactExtractor:
             if term.requires_value and value is None:
                 continue
             found.append((start_char, end_char, concept, term, value))
+        found = _merge_restatements(text, found)
         spans = [(start, end) for start, end, *_ in found]
         negated = negated_flags(text, spans)
         uncertain = uncertain_flags(text, spans)
@@ -226,6 +227,36 @@ class FactExtractor:
                 )
             )
         return facts
+
+
+_OPEN_BRACKET = re.compile(r"\s*\(\s*")
+_CLOSE_BRACKET = re.compile(r"\s*\)")
+
+
+def _merge_restatements(
+    text: str, found: list[tuple[int, int, Concept, Term, str | None]]
+) -> list[tuple[int, int, Concept, Term, str | None]]:
+    """ "Lymphovascular invasion (LVI): not identified", "Estrogen receptor (ER): 90%": the
+    bracketed abbreviation restates the concept, so the two are one fact whose words end at
+    the closing bracket and whose value, if any, follows it."""
+    merged: list[tuple[int, int, Concept, Term, str | None]] = []
+    index = 0
+    while index < len(found):
+        start, end, concept, term, value = found[index]
+        if index + 1 < len(found):
+            next_start, next_end, next_concept, _term, next_value = found[index + 1]
+            opening = _OPEN_BRACKET.fullmatch(text, end, next_start)
+            closing = _CLOSE_BRACKET.match(text, next_end)
+            if next_concept.id == concept.id and opening and closing:
+                value = value if value is not None else next_value
+                if value is None and concept.value_kind is not None:
+                    value = READERS[concept.value_kind](text[closing.end() :])
+                merged.append((start, closing.end(), concept, term, value))
+                index += 2
+                continue
+        merged.append((start, end, concept, term, value))
+        index += 1
+    return merged
 
 
 def _listed_result(

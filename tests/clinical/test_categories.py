@@ -161,6 +161,26 @@ def test_hedges(extractor: FactExtractor, text: str, expected: list[str]) -> Non
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        ("Lymphovascular invasion (LVI): not identified", ["not:lymphovascular_invasion"]),
+        ("Estrogen receptor (ER): Positive (>90%)", ["estrogen_receptor=positive"]),
+        ("Progesterone receptor (PgR): 20%", ["progesterone_receptor=20%"]),
+        (
+            "Human epidermal growth factor receptor 2 (HER2): negative (score 1+)",
+            ["her2=negative"],
+        ),
+    ],
+)
+def test_a_bracketed_abbreviation_restates_its_concept(
+    extractor: FactExtractor, text: str, expected: list[str]
+) -> None:
+    facts = extractor.extract(text)
+    assert [fact.label for fact in facts] == expected
+    assert facts[0].text.endswith(")")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         # a number after a concept without a value kind is not its value
         ("Necrosis 30%", ["necrosis"]),
         ("Fibroadenoma 12 mm", ["fibroadenoma", "dimension=12 mm"]),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -137,6 +138,23 @@ def test_every_organ_system_has_its_own_diagnoses() -> None:
         assert len(diagnoses) >= 5, system
         assert any(c.behaviour == "malignant" for c in diagnoses), system
     assert len(lexicon.concepts) >= 500
+
+
+def test_the_documented_counts_are_the_shipped_lexicon() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "clinical-metrics.md").read_text()
+    rows = re.findall(r"^\| `(\w+)` \| (\d+) \| ([\d,]+) \|$", doc, re.MULTILINE)
+    documented = {c: (int(n), int(t.replace(",", ""))) for c, n, t in rows}
+    lexicon = load_lexicon()
+    counted = {
+        category: (
+            sum(1 for k in lexicon.concepts if k.category == category),
+            sum(len(k.terms) for k in lexicon.concepts if k.category == category),
+        )
+        for category in CATEGORIES
+    }
+    assert documented == counted
+    terms = sum(len(c.terms) for c in lexicon.concepts)
+    assert f"{len(lexicon.concepts)} concepts and {terms:,} terms" in doc
 
 
 def test_diagnoses_carry_a_behaviour_and_every_concept_a_source() -> None:
