@@ -1,8 +1,10 @@
 """The pathology lexicon: concepts with ids, categories and the terms that name them.
 
-The lexicon is data (`reg_eval/data/lexicon/concepts.jsonl`), so a pathologist can extend
-it without touching code; its sha256 goes into the signature, so two clinical scores are
-only comparable when they were computed with the same terms.
+The lexicon is data (`reg_eval/data/lexicon/concepts.jsonl`, built from the curated
+`seed.txt` beside it by `scripts/build_lexicon.py`), so a pathologist can extend it without
+touching code; its sha256 goes into the signature, so two clinical scores are only
+comparable when they were computed with the same terms. Rows written before the optional
+fields (behaviour, organs, parent, source, xrefs) existed are still read.
 """
 
 from __future__ import annotations
