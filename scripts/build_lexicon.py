@@ -3,11 +3,12 @@
     python scripts/build_lexicon.py SEED DOID_OBO --output concepts.jsonl [--subset doid_subset.obo]
     python scripts/build_lexicon.py SEED DOID_OBO --check concepts.jsonl
 
-SEED is `reg_eval/data/lexicon/seed.txt` (format below). DOID_OBO is a release of the Human
-Disease Ontology in OBO format (CC0): the full `doid.obo`, its `subsets/NCIthesaurus.obo`, or
-the extract `doid_subset.obo` shipped beside the lexicon, which holds exactly the stanzas the
-seed uses, so all three give the same output. The output depends only on the two files: the
-same inputs give byte-identical output.
+SEED is `reg_eval/data/lexicon/seed.txt` (format below). DOID_OBO is a Human Disease
+Ontology file in OBO format (CC0). The shipped lexicon was built from the release's
+`subsets/NCIthesaurus.obo` (see SOURCES.md); the extract `doid_subset.obo` written by
+--subset holds exactly the stanzas that build used and gives the same output. Another
+release or file (the full `doid.obo`) can link other terms. The output depends only on the
+two files: the same inputs give byte-identical output.
 
 What the ontology adds to a seed concept:
 - the link: a concept with `doid=DOID:n` in the seed, or a diagnosis without one whose
