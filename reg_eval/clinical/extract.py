@@ -1,6 +1,7 @@
-"""Report text -> clinical facts, with a spaCy entity ruler built from the lexicon.
+"""Report text -> clinical facts, with spaCy phrase matchers built from the lexicon.
 
-Matching is on lower-cased tokens, so case never matters. Hyphens and runs of white space
+Matching is on lower-cased tokens, so case never matters (except for the few terms marked
+`exact_case`). Hyphens and runs of white space
 between the words of a term are optional on both sides: "core-needle biopsy", "core needle
 biopsy" and "core -\\n needle biopsy" are one term. Where matches overlap, the longest wins
 ("low-grade dysplasia" over "low grade", "non-small cell carcinoma" over "small cell
@@ -35,7 +36,6 @@ _EXTRA_INFIXES = (
     r"(?<=[0-9])[-/+=](?=[0-9])",  # "3+4=7", "2/3"
     r"(?<=[A-Za-z])[-/](?=[0-9])",  # "CIN-3"
 )
-_POSSESSIVE = ("'s", "’s")
 _ID_SEPARATOR = "#"
 NUMBER_SLOT = "{n}"
 """In a term, any number: "{n} of {n} lymph nodes"."""
