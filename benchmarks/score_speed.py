@@ -111,7 +111,7 @@ def literal_scores(refs: list[str], hyps: list[str]) -> tuple[list[dict[str, flo
     from literal_reference import case_literal
     from reg_eval.clinical.group import ClinicalGroup
     from reg_eval.clinical.scores import match_facts
-    from reg_eval.models import resolve_emb, resolve_key
+    from reg_eval.models.resolve import resolve_emb, resolve_key
     from reg_eval.profiles import get_profile
     from reg_eval.scoring import default_cache_root
 
@@ -202,7 +202,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from reg_eval.clinical.group import COLUMNS
-    from reg_eval.models import fetch_profile_models
+    from reg_eval.models.inventory import fetch_profile_models
     from reg_eval.profiles import get_profile
     from reg_eval.scoring import default_cache_root
 

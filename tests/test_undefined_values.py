@@ -82,9 +82,9 @@ def test_json_output_writes_null_and_the_counts() -> None:
 
 
 def test_per_case_rows_and_files_keep_undefined_as_missing(tmp_path: Path) -> None:
+    from reg_eval.io.results import load_per_case
     from reg_eval.io.writers import write_result_files
     from reg_eval.report.analysis import numeric_columns
-    from reg_eval.report.inputs import load_per_case
 
     result = make_result()
     rows = result.per_case_rows()
@@ -149,10 +149,10 @@ def test_the_terminal_table_shows_how_many_cases_are_defined() -> None:
 
 
 def test_the_html_report_says_undefined_and_on_how_many_cases(tmp_path: Path) -> None:
+    from reg_eval.io.results import load_per_case, load_result
     from reg_eval.io.writers import write_result_files
     from reg_eval.report.analysis import ReportRun
     from reg_eval.report.html import _overall
-    from reg_eval.report.inputs import load_per_case, load_result
 
     result = make_result()
     output, cases = tmp_path / "result.json", tmp_path / "cases.jsonl"
