@@ -87,6 +87,11 @@ class ClinicalGroup:
         self.finer = finer
         self.behaviour = behaviour_table(self.lexicon.concepts)
         self._names = {concept.id: concept.preferred for concept in self.lexicon.concepts}
+        self._parents = {
+            concept.id: parent
+            for concept in self.lexicon.concepts
+            if (parent := getattr(concept, "parent", None))
+        }
         self._finer_pairs: dict[tuple[str, str], bool] = {}
         self._extractor: FactExtractor | None = None
         self._soft_model = "off"
@@ -122,8 +127,10 @@ class ClinicalGroup:
         return self.behaviour.get(concept_id)
 
     def is_finer(self, reference_id: str, hypothesis_id: str) -> bool:
-        """Does the hypothesis concept name a finer kind of the reference concept? By the
-        preferred names (`soft.finer_name`), within one behaviour tier."""
+        """Does the hypothesis concept name a finer kind of the reference concept? The
+        reference is among the hypothesis concept's `parent` ancestors in the lexicon, or
+        its preferred name ends the hypothesis concept's (`soft.finer_name`); always within
+        one behaviour tier."""
         key = (reference_id, hypothesis_id)
         found = self._finer_pairs.get(key)
         if found is None:
@@ -133,10 +140,19 @@ class ClinicalGroup:
                 and hyp_name is not None
                 and behaviours_compatible(self.behaviour_of(reference_id),
                                           self.behaviour_of(hypothesis_id))
-                and finer_name(ref_name, hyp_name)
+                and (reference_id in self._ancestors(hypothesis_id)
+                     or finer_name(ref_name, hyp_name))
             )
             self._finer_pairs[key] = found
         return found
+
+    def _ancestors(self, concept_id: str) -> set[str]:
+        seen: set[str] = set()
+        parent = self._parents.get(concept_id)
+        while parent is not None and parent not in seen:
+            seen.add(parent)
+            parent = self._parents.get(parent)
+        return seen
 
     @property
     def _relation(self) -> ConceptRelation | None:

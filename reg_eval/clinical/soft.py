@@ -6,12 +6,13 @@ After exact and value matching, a missed reference fact and an invented hypothes
 still name *nearly* the same thing: "chronic gastritis" against "chronic active gastritis",
 "adenocarcinoma" against "tubular adenocarcinoma". Such a pair is soft-matched when
 
-- both facts have the same category and the same polarity (negated, uncertain),
-- their concepts have compatible behaviour (`behaviours_compatible`): a carcinoma in situ is
-  never the near neighbour of an invasive carcinoma, whatever the words,
-- neither name is the other's negation (`opposed_names`): "non-small cell carcinoma" and
-  "small cell carcinoma", or "keratinizing" and "non-keratinizing", have close vectors (0.91)
-  and opposite meanings,
+- both facts have the same category, not one of `NO_SOFT_CATEGORIES` (markers and
+  measurements), and the same polarity (negated, uncertain),
+- their concepts have the same behaviour (`same_behaviour`): a carcinoma in situ is never
+  the near neighbour of an invasive carcinoma, whatever the words,
+- neither name is the other's negation or opposite (`opposed_names`): "non-small cell
+  carcinoma" and "small cell carcinoma", or "high-grade" and "low-grade squamous
+  intraepithelial lesion", have close vectors (0.91, 0.98) and opposite meanings,
 - the cosine of the concepts' name vectors is at least `SOFT_THRESHOLD`.
 
 Pairs are taken greedily, most similar first (ties: earlier reference fact, then earlier
@@ -84,6 +85,12 @@ BEHAVIOUR_TIERS = {
 """Three tiers a treating clinician acts on: treat as cancer, watch or excise, reassure."""
 
 
+def same_behaviour(reference: str | None, hypothesis: str | None) -> bool:
+    """For soft pairs: the very same behaviour (an in-situ lesion and one of uncertain
+    behaviour share a tier but are not neighbours), or none stated on either side."""
+    return reference == hypothesis
+
+
 def behaviours_compatible(reference: str | None, hypothesis: str | None) -> bool:
     """Same tier, or at least one side without a stated behaviour (organ, grade, finding)."""
     if reference is None or hypothesis is None:
@@ -92,6 +99,20 @@ def behaviours_compatible(reference: str | None, hypothesis: str | None) -> bool
 
 
 _NEGATING_WORDS = frozenset({"non", "not", "no", "without", "absent", "negative"})
+_CONTRASTS = (
+    frozenset({"high", "low", "intermediate"}),
+    frozenset({"acute", "chronic"}),
+    frozenset({"benign", "malignant"}),
+    frozenset({"well", "moderately", "poorly"}),
+    frozenset({"positive", "negative"}),
+    frozenset({"involved", "examined"}),
+    frozenset({"primary", "secondary", "metastatic"}),
+)
+"""Words that name opposite ends of one scale: two names differing by them are opposites
+("high-grade" against "low-grade squamous intraepithelial lesion", 0.98 in MiniLM)."""
+NO_SOFT_CATEGORIES = frozenset({"biomarker", "lymph_node", "stage", "size", "margin"})
+"""Categories whose concepts are distinct markers or measurements with code-like names
+("CD117" ~ "CD138" is 0.91): a near name there is another thing, never a neighbour."""
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -104,7 +125,7 @@ def opposed_names(left: str, right: str) -> bool:
             return True
         if word.startswith("non") and word[3:] in (a | b):
             return True
-    return False
+    return any((a - b) & scale and (b - a) & scale for scale in _CONTRASTS)
 
 
 def finer_name(reference: str, hypothesis: str) -> bool:
@@ -129,8 +150,9 @@ def allowed_matrix(
         for j, (h_category, h_polarity, h_behaviour, h_name) in enumerate(hypothesis_keys):
             allowed[i, j] = (
                 r_category == h_category
+                and r_category not in NO_SOFT_CATEGORIES
                 and r_polarity == h_polarity
-                and behaviours_compatible(r_behaviour, h_behaviour)
+                and same_behaviour(r_behaviour, h_behaviour)
                 and not opposed_names(r_name, h_name)
             )
     return allowed

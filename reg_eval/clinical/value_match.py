@@ -15,9 +15,10 @@ change here:
   (grades, scores and counts are categories, a step is a different category);
 - `2-3`, a range: the hypothesis range lies inside the reference range (`CIN 3` is
   consistent with `CIN 2-3`; `CIN 2-3` is not consistent with `CIN 3`);
-- `pT2a`, `ypN1mi`, `T2`, a TNM category (prefix letters p, c, y, r, a, u ignored): same
-  letter and number; the hypothesis equals the reference or is finer (`pT2a` agrees with
-  `pT2`; `pT2` does not agree with `pT2a`);
+- `pT2a`, `ypN1mi`, `T2`, or `2a` where the concept names the letter (`t_category`), a TNM
+  category (prefix letters p, c, y, r, a, u ignored): same letter and number; the
+  hypothesis equals the reference or is finer (`pT2a` agrees with `pT2`; `pT2` does not
+  agree with `pT2a`);
 - anything else, text: equal after lower-casing and collapsing space.
 
 A reference fact without a value accepts any value of its concept (the reference does not
@@ -47,7 +48,9 @@ _SIZE = re.compile(
 )
 _NUMBER = re.compile(r"^(\d+(?:\.\d+)?)(?:\s*/\s*(\d+(?:\.\d+)?)\s*(.*))?$")
 _RANGE = re.compile(r"^(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)$")
-_STAGE = re.compile(r"^(?:y?[prcau]{0,2})?([tnm])\s*([0-4x]|is)([a-d])?(mi|\(?sn\)?|\(?i[+-]\)?)?$")
+_STAGE = re.compile(
+    r"^(?:y?[prcau]{0,2}(?=[tnm]))?([tnm])?\s*([0-4x]|is)([a-d])?(mi|\(?sn\)?|\(?i[+-]\)?)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -84,11 +87,12 @@ def read_size_mm(value: str) -> float | None:
 
 
 def read_stage(value: str) -> tuple[str, str, str] | None:
-    """("t", "2", "a") for "pT2a"; the prefix (p, c, y, r, a, u) is not compared."""
+    """("t", "2", "a") for "pT2a"; the prefix (p, c, y, r, a, u) is not compared. The
+    letter may be absent where the concept names it (`t_category=2a`): ("", "2", "a")."""
     found = _STAGE.match(_text(value).replace(" ", ""))
     if not found:
         return None
-    return found.group(1), found.group(2), found.group(3) or ""
+    return found.group(1) or "", found.group(2), found.group(3) or ""
 
 
 def _gleason(value: str) -> tuple[int, tuple[int, int] | None] | None:
@@ -146,7 +150,8 @@ def _agree_size(ref: str, hyp: str) -> bool | None:
 def _agree_stage(ref: str, hyp: str) -> bool | None:
     r, h = read_stage(ref), read_stage(hyp)
     if r is None or h is None:
-        return None if r is None and h is None else False
+        lettered = (r is not None and r[0]) or (h is not None and h[0])
+        return False if lettered else None  # "2" against "01" or "2-3": numbers decide
     if r[:2] != h[:2]:
         return False
     return r[2] == "" or r[2] == h[2]

@@ -16,14 +16,6 @@ from reg_eval.clinical.severity import (
     report_tier,
 )
 
-
-@dataclass(frozen=True)
-class UncertainFact(Fact):
-    """A fact as the extractor writes it once it reads "suspicious for"."""
-
-    uncertain: bool = False
-
-
 CATEGORY = {"stomach": "organ", "colorectum": "organ", "biopsy": "procedure",
             "grade_group": "grade", "necrosis": "finding"}
 
@@ -73,7 +65,7 @@ def test_report_tier() -> None:
     assert report_tier(facts("not:tumor"), behaviour) == "benign"
     assert report_tier(facts("stomach", "biopsy"), behaviour) is None
     assert report_tier(facts("hsil"), behaviour) == "intermediate"
-    suspicious = UncertainFact("carcinoma", "diagnosis", None, False, "suspicious", 0, True)
+    suspicious = Fact("carcinoma", "diagnosis", None, False, "suspicious for", 0, uncertain=True)
     assert report_tier([suspicious], behaviour) == "intermediate"
 
 

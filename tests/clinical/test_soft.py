@@ -52,6 +52,11 @@ def test_opposed_names() -> None:
     assert opposed_names("noninvasive papillary carcinoma", "invasive papillary carcinoma")
     assert not opposed_names("chronic gastritis", "chronic active gastritis")
     assert not opposed_names("nodular hyperplasia", "nodal metastasis")
+    assert opposed_names("high-grade squamous intraepithelial lesion",
+                         "low-grade squamous intraepithelial lesion")
+    assert opposed_names("acute gastritis", "chronic gastritis")
+    assert opposed_names("lymph nodes involved", "lymph nodes examined")
+    assert not opposed_names("chronic gastritis", "chronic atrophic gastritis")
 
 
 def test_finer_name() -> None:
@@ -105,6 +110,16 @@ def test_soft_match_gives_half_credit_to_a_neighbouring_concept() -> None:
     counts = counts_of(soft)
     assert (counts.matched, counts.reference, counts.hypothesis) == (1 + SOFT_CREDIT, 2, 2)
     assert precision_recall_f1(counts).f1 == pytest.approx((1 + SOFT_CREDIT) / 2)
+
+
+def test_soft_match_needs_the_same_behaviour_and_a_category_with_neighbours() -> None:
+    vectors = {"hsil": unit(1.0, 0.0), "lsil": unit(1.0, 0.05), "cd117": unit(0.0, 1.0),
+               "cd138": unit(0.05, 1.0)}
+    behaviour = {"hsil": "in_situ", "lsil": "uncertain"}.get
+    tier_only = match_facts([fact("hsil")], [fact("lsil")])
+    assert soft_match(tier_only, vectors, behaviour).soft == ()  # one tier, not one behaviour
+    markers = match_facts([fact("cd117", "biomarker")], [fact("cd138", "biomarker")])
+    assert soft_match(markers, vectors, lambda _c: None).soft == ()
 
 
 def test_soft_match_never_crosses_behaviour_category_or_polarity() -> None:

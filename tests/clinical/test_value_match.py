@@ -52,6 +52,10 @@ from reg_eval.clinical.value_match import read_percent, read_size_mm, read_stage
         ("pT2", "pT3", False),
         ("pN1mi", "ypN1", True),
         ("pT2", "pN2", False),
+        ("2", "2a", True),  # t_category=2 against t_category=2a
+        ("2a", "2", False),
+        ("1c", "1b", False),
+        ("is", "is", True),
         # text
         ("high", "High", True),
         ("high", "intermediate", False),
@@ -73,3 +77,5 @@ def test_readers() -> None:
     assert read_stage("ypT1c") == ("t", "1", "c")
     assert read_stage("pTis") == ("t", "is", "")
     assert read_stage("grade 2") is None
+    assert read_stage("2a") == ("", "2", "a")
+    assert read_stage("12") is None
