@@ -248,11 +248,53 @@ class ClinicalGroup:
         return [soft_match(match, vectors, self.behaviour_of, by_id) for match in matches]
 
 
+SOFT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+"""The offline sentence model, named as the semantic group names it, so that the two share
+cache entries (a test holds the identities equal)."""
+
+
 def _sentence_backend(context: ScoringContext) -> Any:
     """The offline all-MiniLM-L6-v2 backend with the run's cache (not loaded until needed)."""
-    from reg_eval.standard.semantic import SemanticGroup
+    import json
+    from importlib import metadata
 
-    return SemanticGroup(None).make_backend(context)
+    from reg_eval.backends.identity import ModelIdentity
+    from reg_eval.backends.sentence import SentenceEmbeddingBackend
+    from reg_eval.cache import FeatureCache
+    from reg_eval.models.offline import prepare_sentence_model
+    from reg_eval.profiles import MINILM_L6
+
+    root = context.cache_root if context.cache_root is not None else FeatureCache.default_root()
+    folder = prepare_sentence_model(Path(root))
+    try:
+        settings = json.loads((folder / "sentence_bert_config.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        settings = {}
+    max_seq_length = settings.get("max_seq_length") if isinstance(settings, dict) else None
+    try:
+        library = metadata.version("sentence-transformers")
+    except metadata.PackageNotFoundError:
+        library = "not-installed"
+    identity = ModelIdentity(
+        role="sent-emb",
+        name=SOFT_MODEL_NAME,
+        revision=None,
+        sha256=MINILM_L6.member_sha256,
+        precision="float32",
+        options=(
+            ("normalize", "yes"),
+            ("max_seq_length", str(max_seq_length) if max_seq_length else "model-default"),
+            ("sentence_transformers", library),
+        ),
+    )
+    return SentenceEmbeddingBackend(
+        str(folder),
+        identity=identity,
+        device=context.device,
+        batch_size=context.batch_size,
+        cache=context.cache,
+        progress=context.progress,
+    )
 
 
 def _corpus(matches: Sequence[CaseMatch]) -> dict[str, float]:

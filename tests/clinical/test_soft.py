@@ -140,3 +140,17 @@ def test_soft_match_respects_the_threshold_and_missing_vectors() -> None:
     assert soft_match(case, far, lambda _c: None).soft == ()
     assert len(soft_match(case, far, lambda _c: None, threshold=0.7).soft) == 1
     assert soft_match(case, {"a": far["a"]}, lambda _c: None).soft == ()
+
+
+@pytest.mark.slow
+def test_soft_matching_embeds_with_the_semantic_groups_model_identity() -> None:
+    """Same model, same identity: concept names and semantic texts share the cache."""
+    from reg_eval.clinical.group import _sentence_backend
+    from reg_eval.groups import ScoringContext
+    from reg_eval.standard.semantic import SemanticGroup
+
+    context = ScoringContext()
+    ours, theirs = _sentence_backend(context), SemanticGroup(None).make_backend(context)
+    assert ours.identity == theirs.identity
+    assert ours.model == theirs.model
+    assert ours.namespace == theirs.namespace
