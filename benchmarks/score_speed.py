@@ -110,7 +110,6 @@ def literal_scores(refs: list[str], hyps: list[str]) -> tuple[list[dict[str, flo
 
     from literal_reference import case_literal
     from reg_eval.clinical.group import ClinicalGroup
-    from reg_eval.clinical.scores import match_facts
     from reg_eval.models.resolve import resolve_emb, resolve_key
     from reg_eval.profiles import get_profile
     from reg_eval.scoring import default_cache_root
@@ -128,7 +127,8 @@ def literal_scores(refs: list[str], hyps: list[str]) -> tuple[list[dict[str, flo
         row = dict(case_literal(nlp, model, tokenizer, ref, hyp))
         ref_facts = clinical.extractor.extract(ref)
         hyp_facts = clinical.extractor.extract(hyp)
-        row.update(clinical.case_scores(match_facts(ref_facts, hyp_facts), ref_facts, hyp_facts))
+        row.update(clinical.case_scores(clinical.match(ref_facts, hyp_facts), ref_facts,
+                                        hyp_facts))
         rows.append(row)
     return rows, time.perf_counter() - start
 

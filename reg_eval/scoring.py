@@ -403,9 +403,10 @@ class Scorer(RunAttributes):
         """Load the EMB model in a background thread while spaCy reads entities and facts.
 
         Only when some text is missing from the cache (a warm run never imports torch) and
-        the machine has more than one core. `case_stats` waits for it before embedding.
+        the machine has at least `OVERLAP_MIN_CORES` cores. `case_stats` waits for it
+        before embedding.
         """
-        if self._emb_loader is not None or (os.cpu_count() or 1) < 2:
+        if self._emb_loader is not None or (os.cpu_count() or 1) < OVERLAP_MIN_CORES:
             return
         emb = self._emb
         if emb.resolved_device is not None:
@@ -532,6 +533,11 @@ class Scorer(RunAttributes):
         reference = load_valid_cases(ground_truth, role="ground truth")
         predicted = load_valid_cases(submission, role="submission")
         return self.score_alignment(align_cases(reference, predicted, missing))
+
+
+OVERLAP_MIN_CORES = 4
+"""Load the EMB model beside the spaCy work only with this many cores: on 2 shared cores
+the two compete and the overlap measured no gain (docs/performance.md)."""
 
 
 class _Background:

@@ -145,7 +145,7 @@ def test_the_emb_model_loads_in_the_background_only_when_a_text_is_not_cached(
 ) -> None:
     from reg_eval import scoring
 
-    monkeypatch.setattr(scoring.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(scoring.os, "cpu_count", lambda: scoring.OVERLAP_MIN_CORES)
     started: list[int] = []
     real = scoring._Background
 
@@ -167,6 +167,12 @@ def test_the_emb_model_loads_in_the_background_only_when_a_text_is_not_cached(
     warm = run()
     assert started == [1]  # every vector cached: no load, no torch
     assert json.dumps(warm.to_dict()) == json.dumps(cold.to_dict())
+    monkeypatch.setattr(scoring.os, "cpu_count", lambda: scoring.OVERLAP_MIN_CORES - 1)
+    few_cores = scoring.Scorer("offline", emb_model=str(tiny_bert_dir),
+                               key_model=str(tiny_ruler_dir), cache_dir=tmp_path / "other",
+                               device="cpu", bootstrap=20)(refs, hyps)
+    assert started == [1]  # loaded in line, after the spaCy work
+    assert json.dumps(few_cores.to_dict()) == json.dumps(cold.to_dict())
 
 
 def test_an_error_while_loading_in_the_background_reaches_the_caller() -> None:

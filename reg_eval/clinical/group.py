@@ -154,6 +154,10 @@ class ClinicalGroup:
             parent = self._parents.get(parent)
         return seen
 
+    def match(self, reference: Sequence[Fact], hypothesis: Sequence[Fact]) -> CaseMatch:
+        """One case's matching under this group's rule (soft matching is a later step)."""
+        return match_facts(reference, hypothesis, self._relation)
+
     @property
     def _relation(self) -> ConceptRelation | None:
         return self.is_finer if self.finer else None
@@ -173,9 +177,7 @@ class ClinicalGroup:
             organs = [organ_of(reference) for reference in refs]
         facts = self.facts_of([*refs, *hyps], context)
         ref_facts, hyp_facts = facts[: len(refs)], facts[len(refs) :]
-        matches = [
-            match_facts(r, h, self._relation) for r, h in zip(ref_facts, hyp_facts, strict=True)
-        ]
+        matches = [self.match(r, h) for r, h in zip(ref_facts, hyp_facts, strict=True)]
         if self.soft:
             matches = self._soft(matches, context)
         columns: dict[str, list[float]] = {name: [] for name in self.columns}
