@@ -99,7 +99,7 @@ def load_excluded_ids(csv_path: str | Path) -> list[str]:
     return list(dict.fromkeys(i for i in ids if i))
 
 
-def _reference_from_ground_truth(path: Path) -> list[str]:
+def reference_ids_from_ground_truth(path: Path) -> list[str]:
     loaded = load_cases(path)
     if not loaded.ok:
         first = loaded.errors[:3]
@@ -126,11 +126,19 @@ def validate_submission(
         )
     reference: list[str] | None = None
     if ground_truth is not None:
-        reference = _reference_from_ground_truth(Path(ground_truth))
+        reference = reference_ids_from_ground_truth(Path(ground_truth))
     elif ids is not None:
         reference = load_id_list(Path(ids))
     excluded = load_excluded_ids(Path(exclude)) if exclude is not None else []
-    loaded = load_cases(path)
+    return validate_loaded(load_cases(path), reference=reference, excluded=excluded)
+
+
+def validate_loaded(
+    loaded: LoadResult, *, reference: list[str] | None = None, excluded: list[str] | None = None
+) -> ValidationReport:
+    """The verdict on a file already read (`load_cases`/`parse_submission`), so a caller that
+    had to look at the JSON first does not read and parse it a second time."""
+    excluded = excluded or []
     findings = list(loaded.findings)
     if loaded.parsed:
         findings.extend(_excluded_findings(loaded, set(excluded)))
@@ -143,7 +151,7 @@ def validate_submission(
         (f for f in findings if f.severity is Severity.WARNING), key=_finding_order
     )
     return ValidationReport(
-        path=path,
+        path=loaded.path,
         valid=not errors,
         n_cases=len(loaded.cases),
         errors=errors,
