@@ -18,17 +18,31 @@ participant the last line of stderr.
 
 from __future__ import annotations
 
+import io
 import json
+import lzma
 import math
-import tempfile
+import re
+import struct
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.findings import shown
+from reg_eval.io.limits import (
+    MAX_ZIP_MEMBERS,
+    MIB,
+    LimitExceeded,
+    Limits,
+    current_limits,
+    nesting_depth,
+    too_large,
+)
+from reg_eval.io.submission import LoadResult, read_input_bytes
 
 if TYPE_CHECKING:
     from reg_eval.io.records import Case
@@ -50,6 +64,11 @@ SIGNATURE_FILE = "signature.txt"
 PHASES = ("auto", "prediction-file", "algorithm")
 SUCCEEDED = "Succeeded"
 ZIP_MAGIC = b"PK\x03\x04"
+ASSEMBLED_NAME = "reports-of-the-algorithm-jobs.json"
+"""How the submission assembled from the jobs' outputs is named in findings."""
+_PK = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+"""A job pk that is one plain folder name (grand-challenge uses UUIDs)."""
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class SubmissionRejected(InvalidInputError):
@@ -63,10 +82,10 @@ class SubmissionRejected(InvalidInputError):
 
 @dataclass(frozen=True)
 class Layout:
-    """What the input folder held: which phase kind, and the submission file to validate."""
+    """What the input folder held: which phase kind, and the submission as read (once)."""
 
     phase: str
-    submission: Path
+    loaded: LoadResult
     notes: list[str] = field(default_factory=list)
     """Things the organiser should know (skipped failed jobs, renamed ids, an unzipped file)."""
 
@@ -118,55 +137,161 @@ def find_ground_truth(path: Path) -> Path:
 
 
 # -- reading the submission -----------------------------------------------------------------
+#
+# Everything under the input folder comes from the participant, the job list included when
+# `--phase auto` lets an upload pose as one. So every path is resolved (symlinks followed) and
+# must stay inside the input folder, every file is read up to a limit, the upload is read and
+# parsed once, and a zip is read member by member with its declared and its real size checked.
+
+
+def _input_root(input_dir: Path) -> Path:
+    try:
+        root = Path(input_dir).resolve(strict=True)
+    except (OSError, RuntimeError):
+        root = None
+    if root is None or not root.is_dir():
+        raise UsageError(
+            f"the input folder {input_dir} does not exist",
+            hint="the platform mounts the submission at /input; for a local run pass --input "
+            "FOLDER",
+        )
+    return root
+
+
+def _inside(path: Path, root: Path, what: str) -> Path:
+    """`path` with every symlink resolved; refused unless it stays inside `root`."""
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        raise SubmissionRejected(
+            f"{what} cannot be resolved (a symbolic link loop?)",
+            hint="write plain files, not links",
+        ) from None
+    if not resolved.is_relative_to(root):
+        raise SubmissionRejected(
+            f"{what} leads outside the input folder; it is not read",
+            hint="write plain files inside the output folder, not links or paths that leave it",
+        )
+    return resolved
 
 
 def find_upload(input_dir: Path) -> Path:
+    """The upload in the input folder, resolved and checked to stay inside it."""
+    root = _input_root(Path(input_dir))
     for name in UPLOAD_NAMES:
-        candidate = Path(input_dir) / name
-        if candidate.is_file():
-            return candidate
+        candidate = root / name
+        if candidate.is_symlink() or candidate.exists():
+            upload = _inside(candidate, root, name)
+            if not upload.is_file():
+                raise SubmissionRejected(
+                    f"{name} is not a file", hint="upload the predictions JSON file itself"
+                )
+            return upload
     raise UsageError(
         f"no {' or '.join(UPLOAD_NAMES)} in {input_dir}",
         hint="the platform puts the submission there; for a local run pass --input FOLDER",
     )
 
 
-def _unzip_single_json(upload: Path, work: Path) -> Path:
-    """The one JSON file of a zip upload, extracted under its own name."""
-    try:
-        with zipfile.ZipFile(upload) as archive:
-            members = [
-                info
-                for info in archive.infolist()
-                if not info.is_dir()
-                and not PurePosixPath(info.filename).name.startswith(".")
-                and "__MACOSX" not in PurePosixPath(info.filename).parts
-            ]
-            jsons = [m for m in members if m.filename.lower().endswith(".json")]
-            chosen = jsons if jsons else members
-            if len(chosen) != 1:
-                names = ", ".join(m.filename for m in chosen[:5]) or "nothing"
-                raise SubmissionRejected(
-                    f"the uploaded zip must hold exactly one JSON file; it holds {names}",
-                    hint="upload the predictions JSON file itself, or a zip of that one file",
-                )
-            member = chosen[0]
-            target = work / (PurePosixPath(member.filename).name or "predictions.json")
-            target.write_bytes(archive.read(member))
-            return target
-    except zipfile.BadZipFile as exc:
-        raise SubmissionRejected(
-            f"the upload looks like a zip file but cannot be opened ({exc})",
-            hint="upload the predictions JSON file itself",
-        ) from None
+_EOCD = b"PK\x05\x06"
+_EOCD_SIZE = 22
+_MAX_CENTRAL_DIRECTORY = 4 * 1024 * 1024
+_ZIP_METHODS = {
+    zipfile.ZIP_STORED: "stored",
+    zipfile.ZIP_DEFLATED: "deflate",
+    zipfile.ZIP_BZIP2: "bzip2",
+    zipfile.ZIP_LZMA: "lzma",
+}
+_ZIP_READ_ERRORS = (
+    zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, RuntimeError,
+    NotImplementedError, ValueError, struct.error, lzma.LZMAError,
+)
+_CHUNK = 1024 * 1024
 
 
-def _read_json(path: Path) -> Any | None:
-    """The parsed JSON value, or None when the file is not JSON (validation will say why)."""
+def _zip_refused(message: str) -> SubmissionRejected:
+    return SubmissionRejected(
+        message, hint="upload the predictions JSON file itself, or a plain zip of that one file"
+    )
+
+
+def _check_central_directory(handle: BinaryIO, size: int) -> None:
+    """Refuse, before zipfile reads it, a central directory too large for one JSON member."""
+    tail_size = min(size, _EOCD_SIZE + 0xFFFF)
+    handle.seek(size - tail_size)
+    tail = handle.read(tail_size)
+    at = tail.rfind(_EOCD)
+    if at < 0 or len(tail) - at < _EOCD_SIZE:
+        raise _zip_refused("the upload starts like a zip file but has no zip directory")
+    fields = struct.unpack("<4s4H2LH", tail[at : at + _EOCD_SIZE])
+    entries, directory_size = fields[4], fields[5]
+    if entries == 0xFFFF or directory_size == 0xFFFFFFFF:
+        raise _zip_refused("the upload is a ZIP64 archive, which is not accepted")
+    if entries > MAX_ZIP_MEMBERS or directory_size > _MAX_CENTRAL_DIRECTORY:
+        raise _zip_refused(
+            f"the uploaded zip lists {entries:,} entries in a {directory_size:,}-byte directory; "
+            "it should hold one JSON file"
+        )
+
+
+def _read_zip_member(upload: Path, limits: Limits) -> tuple[str, bytes]:
+    """(member name, content) of the one JSON file in a zip upload, read up to the limits."""
+    size = upload.stat().st_size
+    if size > limits.max_upload_bytes:
+        raise too_large(f"the upload {upload.name}", size, limits)
     try:
-        return json.loads(path.read_bytes().decode("utf-8-sig"))
-    except (OSError, ValueError):
-        return None
+        with upload.open("rb") as handle:
+            _check_central_directory(handle, size)
+            handle.seek(0)
+            with zipfile.ZipFile(handle) as archive:
+                member = _single_json_member(archive)
+                name = shown(member.filename, 120)
+                if member.flag_bits & 0x1:
+                    raise _zip_refused(f"the zip member {name} is encrypted")
+                if member.compress_type not in _ZIP_METHODS:
+                    raise _zip_refused(
+                        f"the zip member {name} uses compression method {member.compress_type}; "
+                        f"accepted: {', '.join(_ZIP_METHODS.values())}"
+                    )
+                if member.file_size > limits.max_decompressed_bytes:
+                    raise _decompressed_too_large(name, member.file_size, limits)
+                content = io.BytesIO()
+                with archive.open(member) as stream:
+                    while chunk := stream.read(_CHUNK):
+                        content.write(chunk)
+                        if content.tell() > limits.max_decompressed_bytes:
+                            raise _decompressed_too_large(name, None, limits)
+                return member.filename, content.getvalue()
+    except SubmissionRejected:
+        raise
+    except _ZIP_READ_ERRORS as exc:
+        reason = shown(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 120)
+        raise _zip_refused(f"the uploaded zip cannot be read ({reason})") from None
+
+
+def _decompressed_too_large(name: str, size: int | None, limits: Limits) -> LimitExceeded:
+    declared = f"declares {size / MIB:,.1f} MB," if size is not None else "unpacks to"
+    return LimitExceeded(
+        f"the zip member {name} {declared} more than the limit of "
+        f"{limits.max_decompressed_mb:,} MB (--max-decompressed-mb); reading stopped",
+        hint="a REG submission is a few megabytes of JSON: upload the file itself",
+    )
+
+
+def _single_json_member(archive: zipfile.ZipFile) -> zipfile.ZipInfo:
+    members = [
+        info
+        for info in archive.infolist()
+        if not info.is_dir()
+        and not PurePosixPath(info.filename).name.startswith(".")
+        and "__MACOSX" not in PurePosixPath(info.filename).parts
+    ]
+    jsons = [m for m in members if m.filename.lower().endswith(".json")]
+    chosen = jsons if jsons else members
+    if len(chosen) != 1:
+        names = ", ".join(shown(m.filename, 60) for m in chosen[:5]) or "nothing"
+        raise _zip_refused(f"the uploaded zip must hold exactly one JSON file; it holds {names}")
+    return chosen[0]
 
 
 def is_job_list(value: Any) -> bool:
@@ -179,12 +304,20 @@ def is_job_list(value: Any) -> bool:
 
 
 def _interface(entry: Mapping[str, Any]) -> Mapping[str, Any]:
-    interface = entry.get("interface")
-    return interface if isinstance(interface, Mapping) else {}
+    """The socket of an input or output (`interface` in older job lists)."""
+    for key in ("socket", "interface"):
+        interface = entry.get(key)
+        if isinstance(interface, Mapping):
+            return interface
+    return {}
 
 
 def _slug(entry: Mapping[str, Any]) -> str:
     return str(_interface(entry).get("slug", ""))
+
+
+def _shown_pk(job: Mapping[str, Any]) -> str:
+    return shown(str(job.get("pk")), 60)
 
 
 def _case_name(job: Mapping[str, Any], image_slug: str) -> str:
@@ -202,9 +335,9 @@ def _case_name(job: Mapping[str, Any], image_slug: str) -> str:
         for key in ("value", "file"):
             if isinstance(entry.get(key), str) and entry[key]:
                 return PurePosixPath(entry[key]).name
-    slugs = ", ".join(sorted({_slug(i) for i in inputs})) or "none"
+    slugs = ", ".join(sorted({shown(_slug(i), 40) for i in inputs})) or "none"
     raise UsageError(
-        f"job {job.get('pk')}: no input with interface slug {image_slug!r} and an image name "
+        f"job {_shown_pk(job)}: no input with interface slug {image_slug!r} and an image name "
         f"(input slugs: {slugs})",
         hint="pass --image-slug with the slug of the slide input",
     )
@@ -226,56 +359,102 @@ def _match_id(name: str, reference_ids: Sequence[str]) -> str:
 
 
 def _report_from_value(value: Any, where: str) -> str:
-    if isinstance(value, str):
-        return value
     if isinstance(value, Mapping) and isinstance(value.get("report"), str):
-        return value["report"]
-    raise SubmissionRejected(
-        f"{where}: the output must be a report string or an object with a 'report' string, "
-        f"not {type(value).__name__}",
-        hint="write the report as a JSON string to the output file",
-    )
+        value = value["report"]
+    if not isinstance(value, str):
+        raise SubmissionRejected(
+            f"{where}: the output must be a report string or an object with a 'report' string, "
+            f"not {type(value).__name__}",
+            hint="write the report as a JSON string to the output file",
+        )
+    surrogate = _SURROGATE.search(value)
+    if surrogate:
+        raise SubmissionRejected(
+            f"{where}: the report holds an unpaired surrogate (U+{ord(surrogate.group()):04X} at "
+            f"character {surrogate.start()}), which is not text and cannot be written as UTF-8",
+            hint="write the report as valid Unicode text",
+        )
+    return value
 
 
-def _job_report(job: Mapping[str, Any], input_dir: Path, report_slug: str) -> str:
-    pk = str(job.get("pk"))
+def _job_folder(job: Mapping[str, Any], root: Path) -> Path:
+    pk = job.get("pk")
+    if not isinstance(pk, str | int) or isinstance(pk, bool) or not _PK.fullmatch(str(pk)):
+        raise SubmissionRejected(
+            f"job {_shown_pk(job)}: the pk is not a plain job id (letters, digits, '-', '_', "
+            "'.'), so no output folder is looked up for it",
+            hint="grand-challenge job pks are UUIDs",
+        )
+    return root / str(pk)
+
+
+def _parse_output(data: bytes, where: str, limits: Limits) -> tuple[bool, Any]:
+    """(parsed, value) of a job's output file; text that is not JSON gives (False, text)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SubmissionRejected(
+            f"{where} is not UTF-8 text", hint="write the report as UTF-8"
+        ) from None
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise LimitExceeded(
+            f"{where}: lists and objects nested deeper than can be read",
+            hint="write the report as a JSON string, e.g. json.dump(report, f)",
+        ) from None
+    except ValueError:
+        return False, text
+    if nesting_depth(value, limits.max_depth) > limits.max_depth:
+        raise LimitExceeded(
+            f"{where}: lists and objects nested more than {limits.max_depth} levels deep "
+            "(--max-depth)",
+            hint="write the report as a JSON string, e.g. json.dump(report, f)",
+        )
+    return True, value
+
+
+def _job_report(
+    job: Mapping[str, Any], root: Path, report_slug: str, limits: Limits
+) -> str:
+    pk = _shown_pk(job)
     outputs = [o for o in job.get("outputs") or [] if isinstance(o, Mapping)]
     chosen = [o for o in outputs if _slug(o) == report_slug]
     if not chosen:
-        slugs = ", ".join(sorted({_slug(o) for o in outputs})) or "none"
+        slugs = ", ".join(sorted({shown(_slug(o), 40) for o in outputs})) or "none"
         raise UsageError(
             f"job {pk}: no output with interface slug {report_slug!r} (output slugs: {slugs})",
             hint="pass --report-slug with the slug of the report output",
         )
     output = chosen[0]
-    relative = _interface(output).get("relative_path") or f"{report_slug}.json"
-    relative_path = PurePosixPath(str(relative))
-    if relative_path.is_absolute() or ".." in relative_path.parts:
-        raise UsageError(f"job {pk}: unsafe output path {relative!r}")
-    file = Path(input_dir) / pk / "output" / relative_path
-    if file.is_file():
-        data = file.read_bytes()
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
+    relative = str(_interface(output).get("relative_path") or f"{report_slug}.json")
+    relative_path = PurePosixPath(relative)
+    shown_relative = shown(relative, 80)
+    if relative_path.is_absolute() or ".." in relative_path.parts or "\x00" in relative:
+        raise SubmissionRejected(
+            f"job {pk}: unsafe output path {shown_relative!r}; it is not read",
+            hint="output paths are relative to the job's output folder",
+        )
+    folder = _job_folder(job, root) / "output"
+    candidate = folder / relative_path
+    where = f"job {pk}, output {shown_relative}"
+    if candidate.is_symlink() or candidate.exists():
+        file = _inside(candidate, root, f"job {pk}: the output {shown_relative}")
+        if not file.is_file():
+            raise SubmissionRejected(f"{where} is not a file")
+        parsed, value = _parse_output(read_input_bytes(file, "output file", limits=limits),
+                                      where, limits)
+        if not parsed and file.suffix.lower() == ".json":
             raise SubmissionRejected(
-                f"job {pk}: the output {relative} is not UTF-8 text",
-                hint="write the report as UTF-8",
-            ) from None
-        try:
-            value = json.loads(text)
-        except ValueError:
-            if file.suffix.lower() == ".json":
-                raise SubmissionRejected(
-                    f"job {pk}: the output {relative} is not valid JSON",
-                    hint="write the report as a JSON string, e.g. json.dump(report, f)",
-                ) from None
-            return text  # a plain-text output interface
-        return _report_from_value(value, f"job {pk}, output {relative}")
+                f"{where} is not valid JSON",
+                hint="write the report as a JSON string, e.g. json.dump(report, f)",
+            )
+        # Not JSON and not named .json: a plain-text output interface, the text is the report.
+        return _report_from_value(value, where)
     if output.get("value") is not None:
-        return _report_from_value(output["value"], f"job {pk}, output {report_slug}")
+        return _report_from_value(output["value"], f"job {pk}, output {shown(report_slug, 40)}")
     raise SubmissionRejected(
-        f"job {pk}: the report output {relative} is missing",
+        f"job {pk}: the report output {shown_relative} is missing",
         hint="the algorithm must write its report for every slide",
     )
 
@@ -287,57 +466,79 @@ def cases_from_jobs(
     *,
     report_slug: str = REPORT_SLUG,
     image_slug: str = IMAGE_SLUG,
+    limits: Limits | None = None,
 ) -> tuple[list[dict[str, str]], list[str]]:
     """Submission items `{id, report}` from the algorithm jobs, and notes on what was done."""
+    limits = limits or current_limits()
+    root = _input_root(Path(input_dir))
     items: list[dict[str, str]] = []
     notes: list[str] = []
     for job in jobs:
         status = job.get("status")
         if status is not None and status != SUCCEEDED:
-            notes.append(f"job {job.get('pk')} has status {status!r} and is not read")
+            notes.append(f"job {_shown_pk(job)} has status {shown(str(status), 40)!r} and is "
+                         "not read")
             continue
+        _job_folder(job, root)  # a pk that is not a plain folder name is refused first
         name = _case_name(job, image_slug)
         case_id = _match_id(name, reference_ids)
         if case_id != name:
-            notes.append(f"job {job.get('pk')}: image {name} scored as case {case_id}")
-        items.append({"id": case_id, "report": _job_report(job, input_dir, report_slug)})
+            notes.append(f"job {_shown_pk(job)}: image {shown(name)} scored as case {case_id}")
+        items.append({"id": case_id, "report": _job_report(job, root, report_slug, limits)})
     return items, notes
 
 
 def read_layout(
     input_dir: Path,
-    work: Path,
     reference_ids: Sequence[str],
     *,
     phase: str = "auto",
     report_slug: str = REPORT_SLUG,
     image_slug: str = IMAGE_SLUG,
+    limits: Limits | None = None,
 ) -> Layout:
-    """Decide the phase kind from the input folder and give the submission file to check."""
+    """Decide the phase kind from the input folder and read the submission, once."""
+    from reg_eval.io.submission import parse_submission
+
     if phase not in PHASES:
         raise UsageError(f"unknown phase kind {phase!r}", hint=f"use {', '.join(PHASES)}")
+    limits = limits or current_limits()
     upload = find_upload(input_dir)
     notes: list[str] = []
-    data_head = upload.read_bytes()[:4]
-    if data_head == ZIP_MAGIC:
+    with upload.open("rb") as handle:
+        head = handle.read(len(ZIP_MAGIC))
+    if head == ZIP_MAGIC:
         if phase == "algorithm":
-            raise UsageError(f"{upload} is a zip file, not an algorithm job list")
-        extracted = _unzip_single_json(upload, work)
-        notes.append(f"read {extracted.name} from the zip upload {upload.name}")
-        return Layout("prediction-file", extracted, notes)
-    value = _read_json(upload) if phase != "prediction-file" else None
-    if phase == "algorithm" or (phase == "auto" and is_job_list(value)):
-        if not is_job_list(value):
-            raise UsageError(
-                f"{upload} is not an algorithm job list (a JSON list of jobs with pk and outputs)"
-            )
-        items, job_notes = cases_from_jobs(
-            value, input_dir, reference_ids, report_slug=report_slug, image_slug=image_slug
+            raise UsageError(f"{upload.name} is a zip file, not an algorithm job list")
+        member, data = _read_zip_member(upload, limits)
+        notes.append(f"read {shown(member, 120)} from the zip upload {upload.name}")
+        shown_path = Path(f"{upload.name}:{shown(PurePosixPath(member).name, 120)}")
+        return Layout("prediction-file", parse_submission(data, shown_path, limits=limits),
+                      notes)
+    loaded = parse_submission(read_input_bytes(upload, "upload", limits=limits),
+                              Path(upload.name), limits=limits)
+    jobs = loaded.values if loaded.parsed and is_job_list(loaded.values) else None
+    if phase == "prediction-file" or (phase == "auto" and jobs is None):
+        if jobs is not None:
+            notes.append(f"{upload.name} is shaped like an algorithm job list; read as a "
+                         "submission because the phase is prediction-file")
+        return Layout("prediction-file", loaded, notes)
+    if jobs is None:
+        raise UsageError(
+            f"{upload.name} is not an algorithm job list (a JSON list of jobs with pk and outputs)",
+            hint="this evaluation is set for an algorithm phase (--phase algorithm)",
         )
-        assembled = work / "predictions-from-algorithm-jobs.json"
-        assembled.write_text(json.dumps(items, ensure_ascii=False, indent=1), encoding="utf-8")
-        return Layout("algorithm", assembled, notes + job_notes)
-    return Layout("prediction-file", upload, notes)
+    items, job_notes = cases_from_jobs(
+        jobs, upload.parent, reference_ids, report_slug=report_slug, image_slug=image_slug,
+        limits=limits,
+    )
+    # ASCII escapes: an odd character in an image name reaches validation as a finding.
+    assembled = json.dumps(items, ensure_ascii=True, indent=1).encode("ascii")
+    return Layout(
+        "algorithm",
+        parse_submission(assembled, Path(ASSEMBLED_NAME), limits=limits),
+        notes + job_notes,
+    )
 
 
 # -- validation, in the order the participant should read it ---------------------------------
@@ -361,15 +562,16 @@ def rejection(report: ValidationReport) -> SubmissionRejected:
 
 
 def check_submission(
-    submission: Path, ground_truth: Path | None
+    loaded: LoadResult, reference_ids: Sequence[str] | None
 ) -> tuple[list[Case], list[str]]:
     """The valid cases, and warning lines; a refused submission raises `SubmissionRejected`.
 
-    Without a ground truth, missing ids are not findings (for `--missing empty|skip`).
+    Without reference ids, missing ids are not findings (for `--missing empty|skip`).
     """
-    from reg_eval.io.validate import validate_submission
+    from reg_eval.io.validate import validate_loaded
 
-    report = validate_submission(submission, ground_truth=ground_truth)
+    reference = list(reference_ids) if reference_ids is not None else None
+    report = validate_loaded(loaded, reference=reference)
     if not report.valid:
         raise rejection(report)
     warnings = [
@@ -442,12 +644,6 @@ def metrics_document(result: ScoreResult) -> dict[str, Any]:
 # -- the whole evaluation -----------------------------------------------------------------------
 
 
-@contextmanager
-def _work_dir() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="reg-eval-gc-") as name:
-        yield Path(name)
-
-
 def run_gc_evaluation(
     *,
     input_dir: str | Path = INPUT_DIR,
@@ -459,35 +655,39 @@ def run_gc_evaluation(
     report_slug: str = REPORT_SLUG,
     image_slug: str = IMAGE_SLUG,
     force: bool = False,
+    limits: Limits | None = None,
     **scorer_options: Any,
 ) -> GcOutcome:
     """Read the platform's inputs, score with `profile`, write metrics.json and the signature.
 
     `scorer_options` go to `reg_eval.Scorer` (emb_model, key_model, device, dtype,
-    batch_size, cache_dir, metrics, bootstrap, seed).
+    batch_size, cache_dir, metrics, bootstrap, seed). `limits` default to the ones in force
+    (`reg_eval.io.limits`).
     """
+    from reg_eval.io.limits import limits_applied
     from reg_eval.io.writers import atomic_write_text, write_json
     from reg_eval.scoring import Scorer, align_cases, load_valid_cases
 
-    gt_path = find_ground_truth(Path(ground_truth))
-    reference = load_valid_cases(gt_path, role="ground truth")
-    reference_ids = [case.id for case in reference]
+    limits = limits or current_limits()
     output = Path(output)
     signature_file = output.parent / SIGNATURE_FILE
     for target in (output, signature_file):
         if target.exists() and not force:
             raise UsageError(f"{target} already exists", hint="pass --force to overwrite it")
-    with _work_dir() as work:
+    with limits_applied(limits):
+        gt_path = find_ground_truth(Path(ground_truth))
+        reference = load_valid_cases(gt_path, role="ground truth")
+        reference_ids = [case.id for case in reference]
         layout = read_layout(
             Path(input_dir),
-            work,
             reference_ids,
             phase=phase,
             report_slug=report_slug,
             image_slug=image_slug,
+            limits=limits,
         )
         cases, warnings = check_submission(
-            layout.submission, gt_path if missing == "error" else None
+            layout.loaded, reference_ids if missing == "error" else None
         )
     scorer = Scorer(profile, **scorer_options)
     result = scorer.score_alignment(align_cases(reference, cases, missing))

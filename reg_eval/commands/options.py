@@ -1,4 +1,5 @@
-"""Typer option declarations shared by the commands that score (score, compare)."""
+"""Typer option declarations shared by the commands that score (score, compare) and by every
+command that reads submissions (the input limits)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from reg_eval.io.limits import Limits
 from reg_eval.profiles import PROFILES
 
 if TYPE_CHECKING:
@@ -155,4 +157,50 @@ def scorer_from_options(options: Mapping[str, Any]) -> Scorer:
         bootstrap=options.get("bootstrap", DEFAULT_BOOTSTRAP),
         seed=options.get("seed", DEFAULT_SEED),
         progress=not options.get("quiet", False),
+    )
+
+
+# -- input limits (reg_eval.io.limits): every command that reads submissions takes them ------
+
+MaxUploadMbOption = Annotated[
+    int,
+    typer.Option(
+        "--max-upload-mb", help="Largest input file read, in MB (an upload, a submission, a "
+        "ground truth).", min=1,
+    ),
+]
+MaxDecompressedMbOption = Annotated[
+    int,
+    typer.Option(
+        "--max-decompressed-mb", help="Most MB read out of a zip upload, whatever its "
+        "header claims.", min=1,
+    ),
+]
+MaxDepthOption = Annotated[
+    int, typer.Option("--max-depth", help="Deepest nesting of JSON lists and objects.", min=1)
+]
+MaxReportCharsOption = Annotated[
+    int,
+    typer.Option("--max-report-chars", help="Longest report accepted, in characters.", min=1),
+]
+MaxCasesOption = Annotated[
+    int, typer.Option("--max-cases", help="Most cases (items) in one input file.", min=1)
+]
+
+
+def limits_from_options(
+    *,
+    max_upload_mb: int,
+    max_decompressed_mb: int,
+    max_depth: int,
+    max_report_chars: int,
+    max_cases: int,
+) -> Limits:
+    """The `Limits` the five options above ask for."""
+    return Limits(
+        max_upload_mb=max_upload_mb,
+        max_decompressed_mb=max_decompressed_mb,
+        max_depth=max_depth,
+        max_report_chars=max_report_chars,
+        max_cases=max_cases,
     )

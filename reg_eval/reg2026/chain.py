@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.findings import CHECKS, COT_CODES, Check, Finding, HasFindings, shown
+from reg_eval.io.limits import current_limits, nesting_depth
+from reg_eval.io.sniff import table_header, utf16_without_bom
+from reg_eval.io.submission import depth_finding, read_input_bytes
 from reg_eval.reg2026.canonical import (
     END_MARKER,
     canonical_next_question,
@@ -91,7 +94,6 @@ class ChainLoad(HasFindings):
 
 def _read_json(path: Path, findings: list[Finding]) -> tuple[bool, Any]:
     """(parsed, value); problems become findings. Unreadable files raise UsageError."""
-    from reg_eval.io.submission import read_input_bytes
 
     data = read_input_bytes(path)
     file = str(path)
@@ -99,6 +101,13 @@ def _read_json(path: Path, findings: list[Finding]) -> tuple[bool, Any]:
         findings.append(cot_finding(
             "E002", "the file starts with a UTF-8 byte-order mark, which json.load refuses",
             file=file, line=1, column=1, hint="save it as UTF-8 without a byte-order mark",
+        ))
+        return False, None
+    utf16 = utf16_without_bom(data)
+    if utf16 is not None or data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        findings.append(cot_finding(
+            "E001", f"the file is {utf16 or 'UTF-16'} text, not UTF-8", file=file, line=1,
+            hint=f"save it as UTF-8: `iconv -f {utf16 or 'UTF-16'} -t UTF-8 FILE > fixed.json`",
         ))
         return False, None
     try:
@@ -109,15 +118,29 @@ def _read_json(path: Path, findings: list[Finding]) -> tuple[bool, Any]:
             file=file, line=data.count(b"\n", 0, exc.start) + 1, hint="save the file as UTF-8",
         ))
         return False, None
+    limits = current_limits()
     try:
-        return True, json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
+        table = table_header(text)
         findings.append(cot_finding(
-            "E003", f"invalid JSON: {exc.msg}", file=file, line=exc.lineno, column=exc.colno,
+            "E003", f"invalid JSON: {exc.msg}" if table is None else
+            f"the file is a table with {table[0]}-separated columns, not JSON",
+            file=file, line=exc.lineno, column=exc.colno,
         ))
+        return False, None
     except RecursionError:
-        findings.append(cot_finding("E003", "invalid JSON: values nested too deeply", file=file))
-    return False, None
+        findings.append(depth_finding(None, limits, file=file))
+        return False, None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        findings.append(cot_finding(
+            "E003", f"invalid JSON: a value cannot be read ({shown(str(exc), 100)})", file=file,
+        ))
+        return False, None
+    if nesting_depth(value, limits.max_depth) > limits.max_depth:
+        findings.append(depth_finding(0, limits, file=file))
+        return False, None
+    return True, value
 
 
 # -- steps ----------------------------------------------------------------------------------
@@ -471,6 +494,6 @@ def require_valid(load: ChainLoad, *, role: str) -> list[ChainCase]:
     if not load.ok:
         raise InvalidInputError(
             f"the {role} {load.path} is not valid:\n{render_findings(load.errors)}",
-            hint=f"run `reg-eval validate --format-kind cot {load.path}` for every finding",
+            hint=f"run `reg-eval validate --kind cot {load.path}` for every finding",
         )
     return list(load.cases)
