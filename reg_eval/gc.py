@@ -31,15 +31,26 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.errors import UsageError
 from reg_eval.io.findings import shown
+from reg_eval.io.jobs import (
+    SUCCEEDED,
+    SubmissionRejected,
+    case_name,
+    input_root,
+    inside,
+    is_job_list,
+    job_folder,
+    job_output,
+    match_id,
+    shown_pk,
+)
 from reg_eval.io.limits import (
     MAX_ZIP_MEMBERS,
     MIB,
     LimitExceeded,
     Limits,
     current_limits,
-    nesting_depth,
     too_large,
 )
 from reg_eval.io.submission import LoadResult, read_input_bytes
@@ -62,22 +73,10 @@ IMAGE_SLUG = "whole-slide-image"
 """Default slug of the algorithm input interface whose image name is the case id."""
 SIGNATURE_FILE = "signature.txt"
 PHASES = ("auto", "prediction-file", "algorithm")
-SUCCEEDED = "Succeeded"
 ZIP_MAGIC = b"PK\x03\x04"
 ASSEMBLED_NAME = "reports-of-the-algorithm-jobs.json"
 """How the submission assembled from the jobs' outputs is named in findings."""
-_PK = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-"""A job pk that is one plain folder name (grand-challenge uses UUIDs)."""
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-
-class SubmissionRejected(InvalidInputError):
-    """The submission cannot be scored; `details` are printed before the message, which the
-    platform shows the participant as the last stderr line."""
-
-    def __init__(self, message: str, *, details: Sequence[str] = (), hint: str | None = None):
-        super().__init__(message, hint=hint)
-        self.details = list(details)
 
 
 @dataclass(frozen=True)
@@ -144,44 +143,13 @@ def find_ground_truth(path: Path) -> Path:
 # parsed once, and a zip is read member by member with its declared and its real size checked.
 
 
-def _input_root(input_dir: Path) -> Path:
-    try:
-        root = Path(input_dir).resolve(strict=True)
-    except (OSError, RuntimeError):
-        root = None
-    if root is None or not root.is_dir():
-        raise UsageError(
-            f"the input folder {input_dir} does not exist",
-            hint="the platform mounts the submission at /input; for a local run pass --input "
-            "FOLDER",
-        )
-    return root
-
-
-def _inside(path: Path, root: Path, what: str) -> Path:
-    """`path` with every symlink resolved; refused unless it stays inside `root`."""
-    try:
-        resolved = path.resolve()
-    except (OSError, RuntimeError):  # a symlink loop
-        raise SubmissionRejected(
-            f"{what} cannot be resolved (a symbolic link loop?)",
-            hint="write plain files, not links",
-        ) from None
-    if not resolved.is_relative_to(root):
-        raise SubmissionRejected(
-            f"{what} leads outside the input folder; it is not read",
-            hint="write plain files inside the output folder, not links or paths that leave it",
-        )
-    return resolved
-
-
 def find_upload(input_dir: Path) -> Path:
     """The upload in the input folder, resolved and checked to stay inside it."""
-    root = _input_root(Path(input_dir))
+    root = input_root(Path(input_dir))
     for name in UPLOAD_NAMES:
         candidate = root / name
         if candidate.is_symlink() or candidate.exists():
-            upload = _inside(candidate, root, name)
+            upload = inside(candidate, root, name)
             if not upload.is_file():
                 raise SubmissionRejected(
                     f"{name} is not a file", hint="upload the predictions JSON file itself"
@@ -294,70 +262,6 @@ def _single_json_member(archive: zipfile.ZipFile) -> zipfile.ZipInfo:
     return chosen[0]
 
 
-def is_job_list(value: Any) -> bool:
-    """True for the algorithm phase's job list: objects with `pk` and `outputs`."""
-    return (
-        isinstance(value, list)
-        and bool(value)
-        and all(isinstance(job, dict) and "pk" in job and "outputs" in job for job in value)
-    )
-
-
-def _interface(entry: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The socket of an input or output (`interface` in older job lists)."""
-    for key in ("socket", "interface"):
-        interface = entry.get(key)
-        if isinstance(interface, Mapping):
-            return interface
-    return {}
-
-
-def _slug(entry: Mapping[str, Any]) -> str:
-    return str(_interface(entry).get("slug", ""))
-
-
-def _shown_pk(job: Mapping[str, Any]) -> str:
-    return shown(str(job.get("pk")), 60)
-
-
-def _case_name(job: Mapping[str, Any], image_slug: str) -> str:
-    """The user-given name of the job's slide image: the case id."""
-    inputs = [i for i in job.get("inputs") or [] if isinstance(i, Mapping)]
-    chosen = [i for i in inputs if _slug(i) == image_slug]
-    if not chosen:
-        with_image = [i for i in inputs if isinstance(i.get("image"), Mapping)]
-        chosen = with_image if len(with_image) == 1 else []
-    if chosen:
-        entry = chosen[0]
-        image = entry.get("image")
-        if isinstance(image, Mapping) and isinstance(image.get("name"), str):
-            return image["name"]
-        for key in ("value", "file"):
-            if isinstance(entry.get(key), str) and entry[key]:
-                return PurePosixPath(entry[key]).name
-    slugs = ", ".join(sorted({shown(_slug(i), 40) for i in inputs})) or "none"
-    raise UsageError(
-        f"job {_shown_pk(job)}: no input with interface slug {image_slug!r} and an image name "
-        f"(input slugs: {slugs})",
-        hint="pass --image-slug with the slug of the slide input",
-    )
-
-
-def _stem(name: str) -> str:
-    return name.split(".", 1)[0]
-
-
-def _match_id(name: str, reference_ids: Sequence[str]) -> str:
-    """The ground-truth id of an image name; `PIT_01_00001_01.tif` and `.mha` find `.tiff`."""
-    if name in reference_ids:
-        return name
-    by_stem: dict[str, list[str]] = {}
-    for case_id in reference_ids:
-        by_stem.setdefault(_stem(case_id), []).append(case_id)
-    matches = by_stem.get(_stem(name), [])
-    return matches[0] if len(matches) == 1 else name
-
-
 def _report_from_value(value: Any, where: str) -> str:
     if isinstance(value, Mapping) and isinstance(value.get("report"), str):
         value = value["report"]
@@ -377,86 +281,18 @@ def _report_from_value(value: Any, where: str) -> str:
     return value
 
 
-def _job_folder(job: Mapping[str, Any], root: Path) -> Path:
-    pk = job.get("pk")
-    if not isinstance(pk, str | int) or isinstance(pk, bool) or not _PK.fullmatch(str(pk)):
-        raise SubmissionRejected(
-            f"job {_shown_pk(job)}: the pk is not a plain job id (letters, digits, '-', '_', "
-            "'.'), so no output folder is looked up for it",
-            hint="grand-challenge job pks are UUIDs",
-        )
-    return root / str(pk)
-
-
-def _parse_output(data: bytes, where: str, limits: Limits) -> tuple[bool, Any]:
-    """(parsed, value) of a job's output file; text that is not JSON gives (False, text)."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise SubmissionRejected(
-            f"{where} is not UTF-8 text", hint="write the report as UTF-8"
-        ) from None
-    try:
-        value = json.loads(text)
-    except RecursionError:
-        raise LimitExceeded(
-            f"{where}: lists and objects nested deeper than can be read",
-            hint="write the report as a JSON string, e.g. json.dump(report, f)",
-        ) from None
-    except ValueError:
-        return False, text
-    if nesting_depth(value, limits.max_depth) > limits.max_depth:
-        raise LimitExceeded(
-            f"{where}: lists and objects nested more than {limits.max_depth} levels deep "
-            "(--max-depth)",
-            hint="write the report as a JSON string, e.g. json.dump(report, f)",
-        )
-    return True, value
-
-
 def _job_report(
     job: Mapping[str, Any], root: Path, report_slug: str, limits: Limits
 ) -> str:
-    pk = _shown_pk(job)
-    outputs = [o for o in job.get("outputs") or [] if isinstance(o, Mapping)]
-    chosen = [o for o in outputs if _slug(o) == report_slug]
-    if not chosen:
-        slugs = ", ".join(sorted({shown(_slug(o), 40) for o in outputs})) or "none"
-        raise UsageError(
-            f"job {pk}: no output with interface slug {report_slug!r} (output slugs: {slugs})",
-            hint="pass --report-slug with the slug of the report output",
-        )
-    output = chosen[0]
-    relative = str(_interface(output).get("relative_path") or f"{report_slug}.json")
-    relative_path = PurePosixPath(relative)
-    shown_relative = shown(relative, 80)
-    if relative_path.is_absolute() or ".." in relative_path.parts or "\x00" in relative:
+    output = job_output(job, root, report_slug, limits=limits,
+                        slug_hint="pass --report-slug with the slug of the report output")
+    if output is None:
         raise SubmissionRejected(
-            f"job {pk}: unsafe output path {shown_relative!r}; it is not read",
-            hint="output paths are relative to the job's output folder",
+            f"job {shown_pk(job)}: the report output is missing",
+            hint="the algorithm must write its report for every slide",
         )
-    folder = _job_folder(job, root) / "output"
-    candidate = folder / relative_path
-    where = f"job {pk}, output {shown_relative}"
-    if candidate.is_symlink() or candidate.exists():
-        file = _inside(candidate, root, f"job {pk}: the output {shown_relative}")
-        if not file.is_file():
-            raise SubmissionRejected(f"{where} is not a file")
-        parsed, value = _parse_output(read_input_bytes(file, "output file", limits=limits),
-                                      where, limits)
-        if not parsed and file.suffix.lower() == ".json":
-            raise SubmissionRejected(
-                f"{where} is not valid JSON",
-                hint="write the report as a JSON string, e.g. json.dump(report, f)",
-            )
-        # Not JSON and not named .json: a plain-text output interface, the text is the report.
-        return _report_from_value(value, where)
-    if output.get("value") is not None:
-        return _report_from_value(output["value"], f"job {pk}, output {shown(report_slug, 40)}")
-    raise SubmissionRejected(
-        f"job {pk}: the report output {shown_relative} is missing",
-        hint="the algorithm must write its report for every slide",
-    )
+    # A file that is not JSON and not named .json is a plain-text output: the text is the report.
+    return _report_from_value(output.value, output.where)
 
 
 def cases_from_jobs(
@@ -470,20 +306,20 @@ def cases_from_jobs(
 ) -> tuple[list[dict[str, str]], list[str]]:
     """Submission items `{id, report}` from the algorithm jobs, and notes on what was done."""
     limits = limits or current_limits()
-    root = _input_root(Path(input_dir))
+    root = input_root(Path(input_dir))
     items: list[dict[str, str]] = []
     notes: list[str] = []
     for job in jobs:
         status = job.get("status")
         if status is not None and status != SUCCEEDED:
-            notes.append(f"job {_shown_pk(job)} has status {shown(str(status), 40)!r} and is "
+            notes.append(f"job {shown_pk(job)} has status {shown(str(status), 40)!r} and is "
                          "not read")
             continue
-        _job_folder(job, root)  # a pk that is not a plain folder name is refused first
-        name = _case_name(job, image_slug)
-        case_id = _match_id(name, reference_ids)
+        job_folder(job, root)  # a pk that is not a plain folder name is refused first
+        name = case_name(job, image_slug)
+        case_id = match_id(name, reference_ids)
         if case_id != name:
-            notes.append(f"job {_shown_pk(job)}: image {shown(name)} scored as case {case_id}")
+            notes.append(f"job {shown_pk(job)}: image {shown(name)} scored as case {case_id}")
         items.append({"id": case_id, "report": _job_report(job, root, report_slug, limits)})
     return items, notes
 

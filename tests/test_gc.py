@@ -427,7 +427,7 @@ def test_100000_nested_brackets_end_with_a_clear_reason(
             (input_dir / f"job-{n}" / "output").mkdir(parents=True)
             (input_dir / f"job-{n}" / "output" / "pathology-report.json").write_text(
                 deep_json(100_000))
-        with pytest.raises(LimitExceeded, match="job job-0, output pathology-report.json: "
+        with pytest.raises(LimitExceeded, match=r"job job-0, output pathology-report\.json: "
                            "lists and objects nested"):
             run_gc_evaluation(input_dir=input_dir, ground_truth=ground_truth_dir,
                               output=tmp_path / "m.json", **options)

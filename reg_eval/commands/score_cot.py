@@ -65,8 +65,10 @@ def score_cot_command(
         Path,
         typer.Option(
             "--submission", "-s",
-            help="A folder of <id>.json or <id>/chain-of-thought.json files, or one JSON file "
-            "listing cases with ids.",
+            help="A folder of <id>.json, <id>/chain-of-thought.json or "
+            "<id>/output/chain-of-thought.json files; an algorithm phase's input folder (the "
+            "job list predictions.json beside <pk>/output/chain-of-thought.json); or one JSON "
+            "file listing cases with ids.",
         ),
     ],
     profile: Annotated[
@@ -84,6 +86,14 @@ def score_cot_command(
         Path | None,
         typer.Option("--per-case", help="Write one row per case (.jsonl or .csv)."),
     ] = None,
+    missing: Annotated[
+        str,
+        typer.Option(
+            "--missing",
+            help="Ground-truth cases without a prediction: 'empty' (scored as an empty chain, "
+            "as the organisers do), 'error' (refuse), 'skip' (leave out of the mean).",
+        ),
+    ] = "empty",
     bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
     seed: SeedOption = DEFAULT_SEED,
     batch_size: BatchSizeOption = 16,
@@ -109,8 +119,9 @@ def score_cot_command(
     """Score a chain-of-thought submission with REG 2026 Metric A.
 
     A = 0.05*BPV + 0.30*EdgeF1 + 0.25*MESS + 0.40*FinalReport per case, averaged over every
-    ground-truth case (a missing case is scored as an empty chain). Metric B is not computed:
-    it needs the organisers' hidden ROI mapping and LLM judge.
+    ground-truth case (a missing case is scored as an empty chain, unless --missing says
+    otherwise). Metric B is not computed: it needs the organisers' hidden ROI mapping and LLM
+    judge.
     """
     if output_format not in ("text", "json"):
         raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
@@ -130,7 +141,7 @@ def score_cot_command(
         seed=seed,
         progress=not quiet,
     )
-    result = scorer.score_files(ground_truth, submission)
+    result = scorer.score_files(ground_truth, submission, missing=missing)
     write_result_files(result, output=output, per_case=per_case, force=force)
     err = Console(stderr=True)
     for message in result.messages:
@@ -160,8 +171,9 @@ def print_cot_score(console: Console, result: CotResult, *, label: str = "") -> 
         lo, hi = result.ci[name]
         table.add_row(_LABELS[name], f"{means[name]:.4f}", f"[{lo:.4f}, {hi:.4f}]")
     console.print(table)
+    treated = {"empty": "scored as empty chains", "skip": "left out", "error": "refused"}
     console.print(
-        f"n cases: {result.n_cases}   missing (scored as empty chains): "
+        f"n cases: {result.n_cases}   missing ({treated[result.missing_policy]}): "
         f"{len(result.missing_ids)}   extra ids ignored: {len(result.extra_ids)}"
     )
     console.print(
