@@ -3,13 +3,14 @@ command that reads submissions (the input limits)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from reg_eval.io.limits import Limits
+from reg_eval.io.limits import Limits, limits_applied
 from reg_eval.profiles import PROFILES
 
 if TYPE_CHECKING:
@@ -204,3 +205,20 @@ def limits_from_options(
         max_report_chars=max_report_chars,
         max_cases=max_cases,
     )
+
+
+LIMIT_PARAMETERS = ("max_upload_mb", "max_decompressed_mb", "max_depth", "max_report_chars",
+                    "max_cases")
+
+
+def applies_input_limits(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command with the limits its five `--max-*` options ask for (the command declares
+    them with the options above; every reader it calls then stops at them)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        limits = limits_from_options(**{name: kwargs[name] for name in LIMIT_PARAMETERS})
+        with limits_applied(limits):
+            return fn(*args, **kwargs)
+
+    return wrapper

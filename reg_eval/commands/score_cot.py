@@ -19,11 +19,24 @@ from reg_eval.commands.options import (
     DtypeOption,
     ForceOption,
     KeyModelOption,
+    MaxCasesOption,
+    MaxDecompressedMbOption,
+    MaxDepthOption,
+    MaxReportCharsOption,
+    MaxUploadMbOption,
     NoCacheOption,
     QuietOption,
     SeedOption,
+    applies_input_limits,
 )
 from reg_eval.errors import UsageError
+from reg_eval.io.limits import (
+    DEFAULT_MAX_CASES,
+    DEFAULT_MAX_DECOMPRESSED_MB,
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_REPORT_CHARS,
+    DEFAULT_MAX_UPLOAD_MB,
+)
 from reg_eval.io.writers import refuse_existing, write_result_files
 from reg_eval.reg2026.scoring import (
     DEFAULT_BOOTSTRAP,
@@ -52,6 +65,7 @@ _LABELS = {
 
 
 @guarded
+@applies_input_limits
 def score_cot_command(
     ground_truth: Annotated[
         Path,
@@ -115,6 +129,11 @@ def score_cot_command(
     ] = "text",
     force: ForceOption = False,
     quiet: QuietOption = False,
+    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
+    max_decompressed_mb: MaxDecompressedMbOption = DEFAULT_MAX_DECOMPRESSED_MB,
+    max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
+    max_report_chars: MaxReportCharsOption = DEFAULT_MAX_REPORT_CHARS,
+    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
 ) -> None:
     """Score a chain-of-thought submission with REG 2026 Metric A.
 
