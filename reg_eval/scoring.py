@@ -400,8 +400,11 @@ class Scorer:
         self, refs: Sequence[str], hyps: Sequence[str], ids: Sequence[str] | None = None
     ) -> ScoreResult:
         """Score parallel lists of reference and generated reports."""
+        from reg_eval.io.texts import checked_texts
+
         if len(refs) != len(hyps):
             raise UsageError(f"{len(refs)} references but {len(hyps)} hypotheses")
+        refs, hyps = checked_texts(refs, "reference"), checked_texts(hyps, "hypothesis")
         case_ids = list(ids) if ids is not None else [f"case-{i}" for i in range(len(refs))]
         alignment = Alignment(case_ids, list(refs), list(hyps), [], [], "n/a")
         return self.score_alignment(alignment)
