@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.findings import CHECKS, COT_CODES, Check, Finding, HasFindings, shown
-from reg_eval.io.limits import current_limits, nesting_depth
+from reg_eval.io.limits import current_limits, nesting_depth, raise_hint
 from reg_eval.io.sniff import table_header, utf16_without_bom
 from reg_eval.io.submission import depth_finding, read_input_bytes
 from reg_eval.reg2026.canonical import (
@@ -199,7 +199,18 @@ def parse_steps(value: Any, findings: list[Finding], **where: Any) -> tuple[Step
                 "which are not read",
                 hint="the known keys are question, answer and next_question", **where,
             ))
-        steps.append(Step(*(field_text(item.get(key)) for key in STEP_KEYS)))
+        step = Step(*(field_text(item.get(key)) for key in STEP_KEYS))
+        longest = max(len(text) for text in (step.question, step.answer, step.next_question))
+        limit = current_limits().max_report_chars
+        if longest > limit:
+            findings.append(cot_finding(
+                "E015", f"step {position} holds a text of {longest:,} characters, over the "
+                f"limit of {limit:,} (--max-report-chars)",
+                hint=raise_hint("max_report_chars", str(longest)), **where,
+            ))
+            ok = False
+            continue
+        steps.append(step)
     return tuple(steps) if ok else None
 
 
@@ -306,6 +317,13 @@ def _read_case_list(path: Path, load: ChainLoad) -> None:
         return
     if not value:
         load.findings.append(cot_finding("E012", "the list of cases is empty", file=file))
+    limits = current_limits()
+    if len(value) > limits.max_cases:
+        load.findings.append(cot_finding(
+            "E014", f"the list holds {len(value):,} cases, more than {limits.max_cases:,} "
+            "(--max-cases); none is read", file=file, hint=raise_hint("max_cases"),
+        ))
+        return
     for index, item in enumerate(value):
         case = _case_from_object(item, index, file, load)
         if case is not None:
