@@ -271,6 +271,14 @@ def _report_from_value(value: Any, where: str) -> str:
             f"not {type(value).__name__}",
             hint="write the report as a JSON string to the output file",
         )
+    limit = current_limits().max_report_chars
+    if len(value) > limit:  # refused at once: reports are kept until every job is read
+        raise LimitExceeded(
+            f"{where}: the report has {len(value):,} characters, over the limit of {limit:,} "
+            "(--max-report-chars)",
+            hint="a REG report has a few hundred characters: check that the model stopped "
+            "generating",
+        )
     surrogate = _SURROGATE.search(value)
     if surrogate:
         raise SubmissionRejected(

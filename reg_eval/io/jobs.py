@@ -20,7 +20,13 @@ from typing import Any
 
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.findings import shown
-from reg_eval.io.limits import LimitExceeded, Limits, current_limits, nesting_depth
+from reg_eval.io.limits import (
+    LimitExceeded,
+    Limits,
+    current_limits,
+    nesting_depth,
+    too_many_values,
+)
 from reg_eval.io.submission import read_input_bytes
 
 SUCCEEDED = "Succeeded"
@@ -143,6 +149,9 @@ def job_folder(job: Mapping[str, Any], root: Path) -> Path:
 
 def parse_output(data: bytes, where: str, limits: Limits) -> tuple[bool, Any]:
     """(parsed, value) of a job's output file; text that is not JSON gives (False, text)."""
+    crowded = too_many_values(data, where, limits)
+    if crowded is not None:
+        raise crowded
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

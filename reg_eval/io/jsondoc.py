@@ -16,7 +16,13 @@ from typing import Any
 
 from reg_eval.errors import InvalidInputError
 from reg_eval.io.findings import shown
-from reg_eval.io.limits import LimitExceeded, Limits, current_limits, nesting_depth
+from reg_eval.io.limits import (
+    LimitExceeded,
+    Limits,
+    current_limits,
+    nesting_depth,
+    too_many_values,
+)
 from reg_eval.io.sniff import table_header, utf16_without_bom
 from reg_eval.io.submission import read_input_bytes
 
@@ -50,6 +56,9 @@ def parse_json_document(
 ) -> Any:
     """The value of a whole JSON file given as bytes; `where` names it in messages."""
     limits = limits or current_limits()
+    crowded = too_many_values(data, where, limits)
+    if crowded is not None:
+        raise crowded
     text = decode_utf8(data, where)
     try:
         value = json.loads(text)

@@ -27,6 +27,10 @@ DEFAULT_MAX_REPORT_CHARS = 100_000
 DEFAULT_MAX_CASES = 200_000
 MAX_ZIP_MEMBERS = 1_000
 """A zip upload holds one JSON file; a central directory of more entries is refused unread."""
+VALUES_PER_CASE = 32
+"""JSON values a file may hold per case allowed by `--max-cases` (a case needs 3, a job of the
+grand-challenge job list about 40): what keeps a file within `--max-upload-mb` from
+unpacking into gigabytes of tiny objects such as `[[{}, {}, {}, ...]]`."""
 
 
 class LimitExceeded(InvalidInputError):
@@ -128,3 +132,25 @@ def nesting_depth(value: Any, stop_after: int) -> int:
                 return deepest
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return deepest
+
+
+def value_count_bound(data: bytes) -> int:
+    """An upper bound on the JSON values in `data`, counted in C without parsing: every value
+    but the first in a list or object follows a comma, and every list and object opens with a
+    bracket (commas and brackets inside strings only raise the bound)."""
+    return data.count(b",") + data.count(b"[") + data.count(b"{") + 1
+
+
+def too_many_values(data: bytes, what: str, limits: Limits) -> LimitExceeded | None:
+    """The refusal for a file that would parse into more values than `--max-cases` allows."""
+    bound = value_count_bound(data)
+    allowed = VALUES_PER_CASE * limits.max_cases
+    if bound <= allowed:
+        return None
+    return LimitExceeded(
+        f"{what} holds up to {bound:,} JSON values (counted by commas and brackets), more than "
+        f"the {allowed:,} allowed ({VALUES_PER_CASE} per case, --max-cases "
+        f"{limits.max_cases:,}); it is not parsed",
+        hint="a submission is a flat list of {\"id\", \"report\"} objects; "
+        + raise_hint("max_cases"),
+    )

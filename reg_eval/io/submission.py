@@ -21,7 +21,14 @@ from typing import Any
 from reg_eval.errors import RegEvalError, UsageError
 from reg_eval.io.findings import Finding, HasFindings, make_finding, shown
 from reg_eval.io.ids import explain_id_fix, is_valid_id, suggest_id
-from reg_eval.io.limits import Limits, current_limits, nesting_depth, raise_hint, too_large
+from reg_eval.io.limits import (
+    Limits,
+    current_limits,
+    nesting_depth,
+    raise_hint,
+    too_large,
+    too_many_values,
+)
 from reg_eval.io.records import Case
 from reg_eval.io.sniff import table_header, utf16_without_bom
 from reg_eval.io.tokens import BERT_MAX_TOKENS, estimate_bert_tokens, may_exceed
@@ -172,6 +179,12 @@ def parse_submission(data: bytes, path: Path, *, limits: Limits | None = None) -
     result = LoadResult(path=path, limits=limits or current_limits())
     file = str(path)
     raw = data
+    crowded = too_many_values(data, file, result.limits)
+    if crowded is not None:
+        result.findings.append(make_finding(
+            "E014", crowded.message, file=file, line=1, column=1, hint=crowded.hint,
+        ))
+        return result
     if data.startswith(codecs.BOM_UTF8):
         result.findings.append(make_finding(
             "E002",

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.findings import CHECKS, COT_CODES, Check, Finding, HasFindings, shown
-from reg_eval.io.limits import current_limits, nesting_depth, raise_hint
+from reg_eval.io.limits import current_limits, nesting_depth, raise_hint, too_many_values
 from reg_eval.io.sniff import table_header, utf16_without_bom
 from reg_eval.io.submission import depth_finding, read_input_bytes
 from reg_eval.reg2026.canonical import (
@@ -109,6 +109,10 @@ def _read_json(path: Path, findings: list[Finding]) -> tuple[bool, Any]:
             "E002", "the file starts with a UTF-8 byte-order mark, which json.load refuses",
             file=file, line=1, column=1, hint="save it as UTF-8 without a byte-order mark",
         ))
+        return False, None
+    crowded = too_many_values(data, file, current_limits())
+    if crowded is not None:
+        findings.append(cot_finding("E014", crowded.message, file=file, hint=crowded.hint))
         return False, None
     utf16 = utf16_without_bom(data)
     if utf16 is not None or data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from hostile_inputs import (
     GOOD_ITEMS,
-    ITEMS,
     HOSTILE_IDS,
     HOSTILE_JSON,
+    ITEMS,
     Hostile,
     assert_refused,
     folder_snapshot,
@@ -68,7 +68,7 @@ def test_compare(cli: Cli, tmp_path: Path, model_args: list[str], hostile: Hosti
     output = tmp_path / "comparison.json"
     output.write_bytes(USER_OUTPUT)
     options = [a for a in model_args if a not in ("--bootstrap", "20")]
-    result = cli("compare", good, path, "-g", good, *options, "--n", "50", "--output", output,
+    result = cli("compare", path, good, "-g", good, *options, "--n", "50", "--output", output,
                  "--force", *hostile.options)
     assert_refused(result, hostile.exit_code, path.name)
     assert output.read_bytes() == USER_OUTPUT
