@@ -69,6 +69,11 @@ def read_training_reports(path: Path) -> tuple[list[str], list[str]]:
             )
         ids.append(record["id"])
         reports.append(record["report"])
+    from reg_eval.io.texts import checked_texts
+
+    # A lone surrogate or a runaway report would otherwise fail only when the run is written.
+    checked_texts(ids, f"training file {path}: id")
+    checked_texts(reports, f"training file {path}: report")
     _check_unique(ids, path)
     return ids, reports
 

@@ -316,10 +316,13 @@ class Scorer:
 
     def case_stats(self, refs: Sequence[str], hyps: Sequence[str]) -> OfficialCaseStats:
         """Per-case BLEU, ROUGE, KEY, EMB and ranking; each distinct text is processed once."""
+        from reg_eval.io.texts import checked_texts
         from reg_eval.metrics.official import official_case_stats
 
         if len(refs) != len(hyps):
             raise UsageError(f"{len(refs)} references but {len(hyps)} hypotheses")
+        # Texts from memory (the API, rewards, the HF module) get the checks files get.
+        refs, hyps = checked_texts(refs, "reference"), checked_texts(hyps, "hypothesis")
         texts = list(refs) + list(hyps)
         entities = self._key.entity_texts(texts)
         vectors = self._emb.embed(texts)
@@ -400,11 +403,8 @@ class Scorer:
         self, refs: Sequence[str], hyps: Sequence[str], ids: Sequence[str] | None = None
     ) -> ScoreResult:
         """Score parallel lists of reference and generated reports."""
-        from reg_eval.io.texts import checked_texts
-
         if len(refs) != len(hyps):
             raise UsageError(f"{len(refs)} references but {len(hyps)} hypotheses")
-        refs, hyps = checked_texts(refs, "reference"), checked_texts(hyps, "hypothesis")
         case_ids = list(ids) if ids is not None else [f"case-{i}" for i in range(len(refs))]
         alignment = Alignment(case_ids, list(refs), list(hyps), [], [], "n/a")
         return self.score_alignment(alignment)
