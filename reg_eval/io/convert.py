@@ -71,14 +71,10 @@ def detect_format(path: Path, requested: str = "auto") -> str:
 
 
 def _text(path: Path, data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InvalidInputError(
-            f"{path}:{line}: byte {exc.start} is not valid UTF-8",
-            hint="save the file as UTF-8 (e.g. `iconv -f cp1252 -t utf-8`)",
-        ) from None
+    """UTF-8 text; UTF-16 (with or without a byte-order mark) and other encodings are named."""
+    from reg_eval.io.jsondoc import decode_utf8
+
+    return decode_utf8(data, str(path))
 
 
 MAX_ROWS_NAMED = 5

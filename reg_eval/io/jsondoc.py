@@ -47,7 +47,8 @@ def decode_utf8(data: bytes, where: str) -> str:
         line = data.count(b"\n", 0, exc.start) + 1
         raise InvalidInputError(
             f"{where}: byte {exc.start} (line {line}) is not valid UTF-8 ({exc.reason})",
-            hint="save the file as UTF-8",
+            hint="save the file as UTF-8; text from Excel or Windows is often cp1252: "
+            "`iconv -f cp1252 -t utf-8 FILE > fixed`",
         ) from None
 
 
