@@ -35,6 +35,7 @@ from reg_eval.commands.options import (
 )
 from reg_eval.errors import RegEvalError
 from reg_eval.gc import (
+    GC_PROFILE,
     GROUND_TRUTH_DIR,
     IMAGE_SLUG,
     INPUT_DIR,
@@ -50,7 +51,7 @@ from reg_eval.io.limits import (
     DEFAULT_MAX_REPORT_CHARS,
     DEFAULT_MAX_UPLOAD_MB,
 )
-from reg_eval.scoring import DEFAULT_BOOTSTRAP, DEFAULT_SEED
+from reg_eval.scoring_options import DEFAULT_BOOTSTRAP, DEFAULT_SEED, ScoringOptions
 
 PROFILE_ENV = "REG_EVAL_GC_PROFILE"
 PHASE_ENV = "REG_EVAL_GC_PHASE"
@@ -107,7 +108,7 @@ def gc_evaluate_command(
             envvar=PROFILE_ENV,
             help="Scoring profile; the container sets it to the profile whose models it holds.",
         ),
-    ] = "reg2025",
+    ] = GC_PROFILE,
     phase: Annotated[
         str,
         typer.Option(
@@ -173,22 +174,24 @@ def gc_evaluate_command(
             input_dir=input_dir,
             ground_truth=ground_truth,
             output=output,
-            profile=profile,
+            options=ScoringOptions(
+                profile=profile,
+                metrics=metrics,
+                emb_model=emb_model,
+                key_model=key_model,
+                device=device,
+                dtype=dtype,
+                batch_size=batch_size,
+                cache=not no_cache,
+                cache_dir=cache_dir,
+                bootstrap=bootstrap,
+                seed=seed,
+            ),
             phase=phase,
             missing=missing,
             report_slug=report_slug,
             image_slug=image_slug,
             force=force,
-            metrics=metrics,
-            bootstrap=bootstrap,
-            seed=seed,
-            batch_size=batch_size,
-            device=device,
-            dtype=dtype,
-            emb_model=emb_model,
-            key_model=key_model,
-            cache=not no_cache,
-            cache_dir=cache_dir,
             limits=limits,
         )
     except RegEvalError as exc:
