@@ -14,6 +14,10 @@ tarball, extracted) at `/opt/ml/input/data/ground_truth/`, and collects `/output
 Either way the cases pass the same checks as `reg-eval validate --ground-truth`, and a refused
 submission is explained on stderr with the most important line last: the platform shows the
 participant the last line of stderr.
+
+Everything under `/input` is the participant's: paths are resolved and must stay inside it
+(`reg_eval.io.jobs`), the upload is read once within the input limits (`reg_eval.io.limits`),
+and a zip is read member by member with its real size counted.
 """
 
 from __future__ import annotations
@@ -371,8 +375,10 @@ def read_layout(
                          "submission because the phase is prediction-file")
         return Layout("prediction-file", loaded, notes)
     if jobs is None:
+        unread = f" ({loaded.errors[0].message})" if not loaded.parsed and loaded.errors else ""
         raise UsageError(
-            f"{upload.name} is not an algorithm job list (a JSON list of jobs with pk and outputs)",
+            f"{upload.name} is not an algorithm job list (a JSON list of jobs with pk and "
+            f"outputs){unread}",
             hint="this evaluation is set for an algorithm phase (--phase algorithm)",
         )
     items, job_notes = cases_from_jobs(
