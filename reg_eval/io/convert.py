@@ -267,6 +267,10 @@ def read_text_folder(path: Path) -> Converted:
     if not files:
         raise InvalidInputError(f"{path} holds no .txt files",
                                 hint="write one <id>.txt file per case")
+    limits = current_limits()
+    if len(files) > limits.max_cases:
+        raise LimitExceeded(f"{path} holds {len(files):,} .txt files, more than "
+                            f"{limits.max_cases:,} (--max-cases)", hint=raise_hint("max_cases"))
     rows = []
     for file in files:
         report = _text(file, read_input_bytes(file))

@@ -142,3 +142,39 @@ def test_limit_messages_name_the_option_and_the_size_that_would_pass(
     finding = json.loads(result.stdout)["errors"][0]
     assert finding["code"] == "E015" and finding["index"] == len(items) - 1
     assert "--max-report-chars 300" in finding["hint"]
+
+
+ID_LIST_HOSTILE = [h for h in HOSTILE_JSON if not h.options and h.name not in
+                   ("not-a-list", "nan", "lone-surrogate", "truncated", "empty", "garbage",
+                    "csv-as-json")]
+"""Id lists given with --ids: read as JSON when they start with [, else one id a line, so only
+the cases that stay broken either way are here."""
+
+
+@pytest.mark.parametrize("hostile", ID_LIST_HOSTILE, ids=[h.name for h in ID_LIST_HOSTILE])
+def test_validate_with_a_hostile_id_list(cli: Cli, tmp_path: Path, hostile: Hostile) -> None:
+    ids = make_hostile(hostile, tmp_path, "ids.json")
+    good = write_json(tmp_path / "good.json", GOOD_ITEMS)
+    result = cli("validate", good, "--ids", ids)
+    # The id list is an option's file: unusable, it is a usage error (2), named.
+    assert_refused(result, 2, "ids.json")
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfeid_list\n", b"id_list\n\"PIT_01", b"\x80\x81"])
+def test_validate_with_a_hostile_exclusion_list(
+    cli: Cli, tmp_path: Path, content: bytes
+) -> None:
+    exclude = tmp_path / "corrupted_id.csv"
+    exclude.write_bytes(content)
+    good = write_json(tmp_path / "good.json", GOOD_ITEMS)
+    assert_refused(cli("validate", good, "--exclude", exclude), 2, "corrupted_id.csv")
+
+
+def test_convert_a_folder_over_the_case_limit(cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    for n in range(4):
+        (folder / f"PIT_01_{n:05d}_01.txt").write_text("Lung, biopsy", encoding="utf-8")
+    result = cli("convert", folder, "--out", tmp_path / "o.json", "--max-cases", "3")
+    assert_refused(result, 1, "4 .txt files", "--max-cases")
+    assert not (tmp_path / "o.json").exists()
