@@ -178,3 +178,19 @@ def test_convert_a_folder_over_the_case_limit(cli: Cli, tmp_path: Path) -> None:
     result = cli("convert", folder, "--out", tmp_path / "o.json", "--max-cases", "3")
     assert_refused(result, 1, "4 .txt files", "--max-cases")
     assert not (tmp_path / "o.json").exists()
+
+
+REPORT_HOSTILE = [h for h in HOSTILE_JSON if not h.options]
+
+
+@pytest.mark.parametrize("hostile", REPORT_HOSTILE, ids=[h.name for h in REPORT_HOSTILE])
+def test_report_on_a_hostile_submission(
+    cli: Cli, tmp_path: Path, model_args: list[str], hostile: Hostile
+) -> None:
+    path = make_hostile(hostile, tmp_path)
+    good = write_json(tmp_path / "good.json", GOOD_ITEMS)
+    out = tmp_path / "report.html"
+    out.write_bytes(USER_OUTPUT)
+    result = cli("report", "-g", good, "-s", path, *model_args, "--out", out, "--force")
+    assert_refused(result, hostile.exit_code, path.name)
+    assert out.read_bytes() == USER_OUTPUT
