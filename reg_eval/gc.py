@@ -36,6 +36,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from reg_eval.errors import UsageError
+from reg_eval.io.files import read_input_bytes
 from reg_eval.io.findings import shown
 from reg_eval.io.jobs import (
     SUCCEEDED,
@@ -57,7 +58,7 @@ from reg_eval.io.limits import (
     current_limits,
     too_large,
 )
-from reg_eval.io.submission import LoadResult, read_input_bytes
+from reg_eval.io.submission import LoadResult
 from reg_eval.scoring_options import ScoringOptions
 
 if TYPE_CHECKING:

@@ -112,7 +112,7 @@ def test_doc_examples_run_with_tiny_models(
 @pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.name)
 def test_doc_examples_run_unchanged_with_the_offline_models(doc: Path, tmp_path: Path) -> None:
     from reg_eval.cache import FeatureCache
-    from reg_eval.models import fetch_profile_models
+    from reg_eval.models.inventory import fetch_profile_models
     from reg_eval.profiles import get_profile
 
     cache_root = FeatureCache.default_root()

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.files import read_input_bytes
 from reg_eval.io.findings import shown
 from reg_eval.io.limits import LimitExceeded, current_limits, nesting_depth, raise_hint
-from reg_eval.io.submission import read_input_bytes
 from reg_eval.io.writers import write_json
 
 FORMATS = ("auto", "csv", "tsv", "jsonl", "dir")

@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.files import read_input_bytes
 from reg_eval.io.findings import shown
 from reg_eval.io.limits import (
     LimitExceeded,
@@ -27,7 +28,6 @@ from reg_eval.io.limits import (
     nesting_depth,
     too_many_values,
 )
-from reg_eval.io.submission import read_input_bytes
 
 SUCCEEDED = "Succeeded"
 JOB_LIST_NAME = "predictions.json"

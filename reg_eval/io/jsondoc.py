@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reg_eval.errors import InvalidInputError
+from reg_eval.io.files import read_input_bytes
 from reg_eval.io.findings import shown
 from reg_eval.io.limits import (
     LimitExceeded,
@@ -24,7 +25,6 @@ from reg_eval.io.limits import (
     too_many_values,
 )
 from reg_eval.io.sniff import table_header, utf16_without_bom
-from reg_eval.io.submission import read_input_bytes
 
 
 def decode_utf8(data: bytes, where: str) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.findings import Finding, make_finding
 
 MIB = 1024 * 1024
 DEFAULT_MAX_UPLOAD_MB = 128
@@ -153,4 +154,30 @@ def too_many_values(data: bytes, what: str, limits: Limits) -> LimitExceeded | N
         f"{limits.max_cases:,}); it is not parsed",
         hint="a submission is a flat list of {\"id\", \"report\"} objects; "
         + raise_hint("max_cases"),
+    )
+
+
+def depth_finding(
+    depth: int | None,
+    limits: Limits,
+    *,
+    file: str,
+    offset: int | None = None,
+    positions: Any = None,
+    **where: Any,
+) -> Finding:
+    """E016: lists and objects nested deeper than `--max-depth` (or than the parser follows)."""
+    if offset is not None and positions is not None:
+        where["line"], where["column"] = positions.line_column(offset)
+    how_deep = (
+        f"more than {limits.max_depth} levels deep (--max-depth)" if depth is not None
+        else "deeper than the reader can follow (about 1,000 levels)"
+    )
+    return make_finding(
+        "E016",
+        f"lists and objects are nested {how_deep}",
+        file=file,
+        hint="a submission is a list of flat {\"id\", \"report\"} objects (2 levels); "
+        "remove the nesting",
+        **where,
     )

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.files import read_input_bytes
 from reg_eval.io.jsondoc import decode_utf8, parse_json_document
-from reg_eval.io.submission import read_input_bytes
 
 COMPONENTS = ("bleu", "rouge", "key", "emb")
 SCORE_COLUMNS = ("ranking", *COMPONENTS)

@@ -12,21 +12,20 @@ from __future__ import annotations
 import bisect
 import codecs
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reg_eval.errors import RegEvalError, UsageError
+from reg_eval.io.files import read_input_bytes
 from reg_eval.io.findings import Finding, HasFindings, make_finding, shown
 from reg_eval.io.ids import explain_id_fix, is_valid_id, suggest_id
 from reg_eval.io.limits import (
     Limits,
     current_limits,
+    depth_finding,
     nesting_depth,
     raise_hint,
-    too_large,
     too_many_values,
 )
 from reg_eval.io.records import Case
@@ -132,39 +131,6 @@ class _Positions:
         before = bisect.bisect_left(self._newlines, offset)
         line_start = self._newlines[before - 1] + 1 if before else 0
         return before + 1, offset - line_start + 1
-
-
-def read_input_bytes(path: Path, what: str = "file", *, limits: Limits | None = None) -> bytes:
-    """Read a whole file, up to `--max-upload-mb`; anything that stops it is a UsageError (exit 2),
-    a file over the limit is `LimitExceeded` (exit 1) and is not read."""
-    limits = limits or current_limits()
-    try:
-        if path.is_dir():
-            raise UsageError(
-                f"{path} is a folder, not a {what}",
-                hint="pass the JSON file itself; `reg-eval convert FOLDER --out predictions.json` "
-                "turns a folder of <id>.txt files into one",
-            )
-        with path.open("rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size > limits.max_upload_bytes:
-                raise too_large(f"{path}", size, limits)
-            # A pipe or device reports no size: read one byte past the limit to know.
-            data = handle.read(limits.max_upload_bytes + 1)
-        if len(data) > limits.max_upload_bytes:
-            raise too_large(f"{path}", len(data), limits)
-        return data
-    except RegEvalError:
-        raise
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such {what}", hint="check the path") from None
-    except PermissionError:
-        raise UsageError(
-            f"{path}: permission denied", hint="make the file readable (chmod +r)"
-        ) from None
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise UsageError(f"{path}: cannot read the {what} ({reason})") from None
 
 
 def load_cases(path: str | Path, *, limits: Limits | None = None) -> LoadResult:
@@ -301,32 +267,6 @@ def _decode_error(
     if isinstance(exc, RecursionError):
         return depth_finding(None, limits, file=file, offset=offset, positions=positions)
     return _syntax_finding(f"a value cannot be read ({shown(str(exc))})", offset, positions, file)
-
-
-def depth_finding(
-    depth: int | None,
-    limits: Limits,
-    *,
-    file: str,
-    offset: int | None = None,
-    positions: _Positions | None = None,
-    **where: Any,
-) -> Finding:
-    """E016: lists and objects nested deeper than `--max-depth` (or than the parser follows)."""
-    if offset is not None and positions is not None:
-        where["line"], where["column"] = positions.line_column(offset)
-    how_deep = (
-        f"more than {limits.max_depth} levels deep (--max-depth)" if depth is not None
-        else "deeper than the reader can follow (about 1,000 levels)"
-    )
-    return make_finding(
-        "E016",
-        f"lists and objects are nested {how_deep}",
-        file=file,
-        hint="a submission is a list of flat {\"id\", \"report\"} objects (2 levels); "
-        "remove the nesting",
-        **where,
-    )
 
 
 def _parse_text(text: str, result: LoadResult) -> None:

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.files import read_input_bytes
 from reg_eval.io.findings import CHECKS, Finding, Severity, make_finding, shown
 from reg_eval.io.ids import suggest_id
 from reg_eval.io.jsondoc import decode_utf8, parse_json_document
 from reg_eval.io.records import Case
-from reg_eval.io.submission import LoadResult, load_cases, read_input_bytes
+from reg_eval.io.submission import LoadResult, load_cases
 
 EXCLUDE_COLUMN = "id_list"
 

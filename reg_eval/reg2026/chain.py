@@ -12,8 +12,6 @@ Every problem becomes a `Finding`; only an unreadable path raises (`UsageError`)
 
 from __future__ import annotations
 
-import codecs
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.findings import CHECKS, COT_CODES, Check, Finding, HasFindings, shown
-from reg_eval.io.limits import current_limits, nesting_depth, raise_hint, too_many_values
-from reg_eval.io.sniff import table_header, utf16_without_bom
-from reg_eval.io.submission import depth_finding, read_input_bytes
+from reg_eval.io.limits import current_limits, raise_hint
 from reg_eval.reg2026.canonical import (
     END_MARKER,
     canonical_next_question,
@@ -31,6 +27,7 @@ from reg_eval.reg2026.canonical import (
     is_final_report_question,
     normalise_case_id,
 )
+from reg_eval.reg2026.cot_json import read_json as _read_json
 
 if TYPE_CHECKING:
     from reg_eval.io.validate import ValidationReport
@@ -97,61 +94,6 @@ class ChainLoad(HasFindings):
 
 
 # -- reading JSON ---------------------------------------------------------------------------
-
-
-def _read_json(path: Path, findings: list[Finding]) -> tuple[bool, Any]:
-    """(parsed, value); problems become findings. Unreadable files raise UsageError."""
-
-    data = read_input_bytes(path)
-    file = str(path)
-    if data.startswith(codecs.BOM_UTF8):
-        findings.append(cot_finding(
-            "E002", "the file starts with a UTF-8 byte-order mark, which json.load refuses",
-            file=file, line=1, column=1, hint="save it as UTF-8 without a byte-order mark",
-        ))
-        return False, None
-    crowded = too_many_values(data, file, current_limits())
-    if crowded is not None:
-        findings.append(cot_finding("E014", crowded.message, file=file, hint=crowded.hint))
-        return False, None
-    utf16 = utf16_without_bom(data)
-    if utf16 is not None or data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        findings.append(cot_finding(
-            "E001", f"the file is {utf16 or 'UTF-16'} text, not UTF-8", file=file, line=1,
-            hint=f"save it as UTF-8: `iconv -f {utf16 or 'UTF-16'} -t UTF-8 FILE > fixed.json`",
-        ))
-        return False, None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        findings.append(cot_finding(
-            "E001", f"byte {exc.start} is not valid UTF-8 ({exc.reason})",
-            file=file, line=data.count(b"\n", 0, exc.start) + 1, hint="save the file as UTF-8",
-        ))
-        return False, None
-    limits = current_limits()
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        table = table_header(text)
-        findings.append(cot_finding(
-            "E003", f"invalid JSON: {exc.msg}" if table is None else
-            f"the file is a table with {table[0]}-separated columns, not JSON",
-            file=file, line=exc.lineno, column=exc.colno,
-        ))
-        return False, None
-    except RecursionError:
-        findings.append(depth_finding(None, limits, file=file))
-        return False, None
-    except ValueError as exc:  # an integer of more than 4,300 digits
-        findings.append(cot_finding(
-            "E003", f"invalid JSON: a value cannot be read ({shown(str(exc), 100)})", file=file,
-        ))
-        return False, None
-    if nesting_depth(value, limits.max_depth) > limits.max_depth:
-        findings.append(depth_finding(0, limits, file=file))
-        return False, None
-    return True, value
 
 
 # -- steps ----------------------------------------------------------------------------------
