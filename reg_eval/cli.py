@@ -55,6 +55,7 @@ def _register() -> None:
         report,
         score,
         score_cot,
+        slides,
         synth,
         validate,
     )
@@ -73,6 +74,7 @@ def _register() -> None:
     app.add_typer(models.models_app, name="models")
     app.command("synth")(synth.synth_command)
     app.add_typer(baseline.baseline_app, name="baseline")
+    app.add_typer(slides.slides_app, name="slides")
 
 
 _register()
