@@ -46,6 +46,7 @@ def _register() -> None:
         baseline,
         compare,
         convert,
+        features,
         final,
         gc_evaluate,
         hf_metric_path,
@@ -75,6 +76,7 @@ def _register() -> None:
     app.command("synth")(synth.synth_command)
     app.add_typer(baseline.baseline_app, name="baseline")
     app.add_typer(slides.slides_app, name="slides")
+    app.add_typer(features.features_app, name="features")
 
 
 _register()

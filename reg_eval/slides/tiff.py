@@ -208,7 +208,7 @@ def inspect_jpeg_page(handle: Any, page: PageInfo) -> None:
 
 def quiet_tifffile() -> None:
     """tifffile logs broken IFDs as warnings; the check reports them itself."""
-    logging.getLogger("tifffile").setLevel(logging.ERROR)
+    logging.getLogger("tifffile").setLevel(logging.CRITICAL)
 
 
 def read_tiff_info(path: Path, *, inspect_jpeg: bool = True) -> TiffInfo:
