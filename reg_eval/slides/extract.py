@@ -342,13 +342,17 @@ def _encode(path: Path, backend: str, coords: np.ndarray, geometry: Any,
 
 # --- the run -----------------------------------------------------------------------------
 
-def _distributed_state() -> Any:
-    """Accelerate's process state when launched with several processes, else None."""
+def _distributed_state(device: str) -> Any:
+    """Accelerate's process state when launched with several processes, else None.
+
+    On machines without CUDA (or with --device cpu) the processes talk over gloo.
+    """
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         return None
+    import torch
     from accelerate import PartialState
 
-    return PartialState()
+    return PartialState(cpu=device == "cpu" or not torch.cuda.is_available())
 
 
 def build_signature(options: ExtractOptions, encoder: Any) -> Signature:
@@ -418,7 +422,7 @@ def extract_features(slides: Sequence[Path], out_dir: Path, options: ExtractOpti
             raise UsageError(f"two slides share the id {stem}: {by_stem[stem]} and {path}",
                              hint="each slide's features are named after its id")
         by_stem[stem] = path
-    state = _distributed_state()
+    state = _distributed_state(options.device)
     process_index = state.process_index if state is not None else 0
     n_processes = state.num_processes if state is not None else 1
     mine = assign_slides(list(by_stem), options.shard_index, options.n_shards,
