@@ -103,7 +103,8 @@ def check_command(
     else:
         for result in results:
             typer.echo(_text_row(result))
-        typer.echo(f"{totals['slides']} slides: {totals['with_problems']} with problems "
+        plural = "s" if totals["slides"] != 1 else ""
+        typer.echo(f"{totals['slides']} slide{plural}: {totals['with_problems']} with problems "
                    f"({totals['unreadable']} unreadable, {totals['fixable']} with a fixable "
                    f"tag 262), {totals['with_warnings']} with warnings")
         if totals["fixable"]:
@@ -158,3 +159,27 @@ def fix_command(
                        f" ({len(result.changed_offsets)} bytes changed, verified)")
     if failures:
         raise typer.Exit(1)
+
+
+@slides_app.command("synth")
+@guarded
+def synth_command(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the slides and lists.")],
+    n: Annotated[int, typer.Option("--n", help="Number of slides (>= 3).")] = 16,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the tissue shapes.")] = 0,
+    width: Annotated[int, typer.Option("--width", help="Level-0 width in pixels.")] = 1024,
+    height: Annotated[int, typer.Option("--height", help="Level-0 height in pixels.")] = 768,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an earlier synthetic slide set.")
+    ] = False,
+) -> None:
+    """Small synthetic slides (tiled JPEG pyramids at 0.5 µm/px) to try the slide tools:
+    slide 2 has the colour defect (tag 262 RGB on YCbCr tiles), slide 3 is truncated, and
+    corrupted_id.csv / revised_list.csv name them as the organisers' lists do."""
+    from reg_eval.slides.synthetic import write_slide_set
+
+    if width < 64 or height < 64:
+        raise UsageError("--width and --height must be at least 64")
+    specs = write_slide_set(out, n=n, seed=seed, width=width, height=height, force=force)
+    defects = ", ".join(f"{s.slide_id} ({s.defect})" for s in specs if s.defect)
+    typer.echo(f"wrote {len(specs)} slides to {out}; with defects: {defects}")

@@ -150,3 +150,59 @@ def truncate(path: Path, keep_fraction: float = 0.6) -> Path:
     data = Path(path).read_bytes()
     Path(path).write_bytes(data[: int(len(data) * keep_fraction)])
     return Path(path)
+
+
+@dataclass(frozen=True)
+class SlideSpec:
+    slide_id: str
+    stain: str
+    defect: str  # "", "wrong-tag" or "truncated"
+
+
+def demo_specs(n: int, seed: int) -> list[SlideSpec]:
+    """Ids and stains of a demo set; slide 2 has the colour defect, slide 3 is truncated."""
+    rng = np.random.default_rng([seed, 13])
+    stains = sorted(STAINS)
+    specs = []
+    for index in range(n):
+        defect = {1: "wrong-tag", 2: "truncated"}.get(index, "")
+        stain = stains[int(rng.integers(len(stains)))] if index >= 2 else stains[index]
+        specs.append(SlideSpec(f"PIT_01_{index + 1:05d}_01.tiff", stain, defect))
+    return specs
+
+
+def write_slide_set(out_dir: Path, *, n: int = 16, seed: int = 0, width: int = 1024,
+                    height: int = 768, force: bool = False) -> list[SlideSpec]:
+    """Slides plus the organisers' style lists: `corrupted_id.csv` names the truncated
+    slide, `revised_list.csv` the one with the wrong tag; `slides.csv` says what each is."""
+    from reg_eval.errors import UsageError
+    from reg_eval.io.writers import atomic_write_text
+
+    out_dir = Path(out_dir)
+    if n < 3:
+        raise UsageError("--n must be at least 3 (a good, a wrong-tag and a truncated slide)")
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if not force:
+            raise UsageError(f"{out_dir} already exists and is not empty",
+                             hint="pass --force to replace earlier synthetic slides")
+        if not (out_dir / "slides.csv").is_file():
+            raise UsageError(f"{out_dir} holds no slides.csv, so it is not an earlier "
+                             "synthetic slide set; --force will not replace it",
+                             hint="choose an empty or new folder for --out")
+        for old in out_dir.glob("*.tiff"):
+            old.unlink()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    specs = demo_specs(n, seed)
+    for index, spec in enumerate(specs):
+        slide = tissue_image(width, height, seed=seed * 100_003 + index, stain=spec.stain)
+        path = write_jpeg_slide(out_dir / spec.slide_id, slide.image, mpp=0.5, tile=256,
+                                levels=3, wrong_tag=spec.defect == "wrong-tag")
+        if spec.defect == "truncated":
+            truncate(path, 0.6)
+    rows = ["id,stain,defect"] + [f"{s.slide_id},{s.stain},{s.defect}" for s in specs]
+    atomic_write_text(out_dir / "slides.csv", "\n".join(rows) + "\n", force=True)
+    for name, defect in (("corrupted_id.csv", "truncated"), ("revised_list.csv", "wrong-tag")):
+        ids = [s.slide_id.removesuffix(".tiff") for s in specs if s.defect == defect]
+        atomic_write_text(out_dir / name, "id_list\n" + "".join(f"{i}\n" for i in ids),
+                          force=True)
+    return specs

@@ -85,3 +85,21 @@ def test_fix_command(tmp_path: Path, slide_set: SlideSet) -> None:
     broken = _run("fix", slide_set.truncated, "--out", out)
     assert broken.exit_code == 1 and "truncated" in broken.output
     assert _run("fix", slide_set.wrong_tag).exit_code == 2
+
+
+def test_synth_writes_a_set_the_tools_agree_with(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    result = _run("synth", "--out", out, "--n", "4", "--width", "256", "--height", "192")
+    assert result.exit_code == 0, result.output
+    assert (out / "revised_list.csv").read_text() == "id_list\nPIT_01_00002_01\n"
+    assert (out / "corrupted_id.csv").read_text() == "id_list\nPIT_01_00003_01\n"
+    data = json.loads(_run("check", out, "--format", "json").stdout)
+    problems = {row["id"]: [p["code"] for p in row["problems"]] for row in data["slides"]}
+    assert problems == {"PIT_01_00001_01.tiff": [],
+                        "PIT_01_00002_01.tiff": ["photometric-mismatch"],
+                        "PIT_01_00003_01.tiff": ["truncated"], "PIT_01_00004_01.tiff": []}
+    assert _run("synth", "--out", out, "--n", "4").exit_code == 2  # not without --force
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "x.txt").write_text("x")
+    refused = _run("synth", "--out", tmp_path / "mine", "--force")
+    assert refused.exit_code == 2 and "slides.csv" in refused.output
