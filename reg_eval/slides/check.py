@@ -132,6 +132,11 @@ def check_slide(path: Path, *, exclude: SlideList | None = None,
         result.warnings.append(Finding(
             "missing-tiles", f"{base.empty_segments} of {base.n_segments} tiles of the base "
             "level are empty (read as background)"))
+    broken_jpeg = [p for p in info.pages if p.jpeg_error]
+    if broken_jpeg:
+        result.problems.append(Finding(
+            "decoder-error", f"page {broken_jpeg[0].index}: the JPEG data cannot be read "
+            f"({broken_jpeg[0].jpeg_error})"))
     wrong = result.fixable_pages
     if wrong:
         tag = wrong[0]
@@ -155,7 +160,7 @@ def check_slide(path: Path, *, exclude: SlideList | None = None,
             "striped", "the base level is stored in strips, not tiles: OpenSlide cannot "
             "open it; features extract reads it with tifffile"))
     truncated = any(f.code == "truncated" for f in result.problems)
-    if decode and not truncated and base.n_segments > base.empty_segments:
+    if decode and not truncated and not broken_jpeg and base.n_segments > base.empty_segments:
         try:
             _decode_one_tile(result.path, base)
         except Exception as exc:  # codec errors come in many types

@@ -166,7 +166,12 @@ class PatchDataset:
         if self._reader is None:
             self._reader = open_slide(self.path, backend=self.backend)
         x, y = (int(v) for v in self.coords[index])
-        region = self._reader.read_region(self.level, x, y, self.read_size, self.read_size)
+        try:
+            region = self._reader.read_region(self.level, x, y, self.read_size,
+                                              self.read_size)
+        except Exception as exc:  # OpenSlideError, codec errors: name the patch
+            raise OSError(f"cannot read the patch at x={x}, y={y} (level {self.level}): "
+                          f"{type(exc).__name__}: {exc}") from None
         if self.read_size != self.out_size:
             region = np.asarray(Image.fromarray(region).resize(
                 (self.out_size, self.out_size), Image.Resampling.BILINEAR, reducing_gap=None))
@@ -265,6 +270,11 @@ def extract_slide(path: Path, out_path: Path, *, options: ExtractOptions, encode
         if truncated:
             raise InvalidInputError(f"{path}: the file is truncated (page {truncated[0]})",
                                     hint="download the slide again")
+        broken = [p for p in info.levels if p.jpeg_error]
+        if broken:
+            raise InvalidInputError(f"{path}: page {broken[0].index}: the JPEG data cannot "
+                                    f"be read ({broken[0].jpeg_error})",
+                                    hint="run `reg-eval slides check` on it")
     with open_slide(path, backend=options.backend) as reader:
         slide_mpp = reader.mpp or options.slide_mpp
         if slide_mpp is None:
@@ -497,3 +507,8 @@ def _run_one(path: Path, target: Path, options: ExtractOptions, encoder: Any,
         if exc.exit_code == 2 and not isinstance(exc, InvalidInputError):
             raise
         return SlideOutcome(stem, str(path), "failed", message=str(exc))
+    except (OSError, ValueError, RuntimeError) as exc:
+        # a tile that does not decode half-way through a slide: that slide fails, the run
+        # goes on (codecs raise these kinds; torch raises RuntimeError from loader workers)
+        return SlideOutcome(stem, str(path), "failed",
+                            message=f"{path}: {type(exc).__name__}: {exc}")

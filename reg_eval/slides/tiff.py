@@ -55,6 +55,7 @@ class PageInfo:
     tag_offset: int | None  # file offset of the tag 262 value field
     jpeg_space: str | None = None  # colour space of the JPEG stream (jpeg.RGB / YCBCR)
     jpeg_evidence: str = ""
+    jpeg_error: str | None = None  # the first tile is not a JPEG stream that can be read
 
     @property
     def photometric_name(self) -> str:
@@ -194,13 +195,21 @@ def inspect_jpeg_page(handle: Any, page: PageInfo) -> None:
     tiff_page = handle.pages[page.index]
     tables = tiff_page.jpegtables
     data = read_segment(handle, page, index)
-    header = jpeg.parse_header(bytes(tables) if tables else None, data)
+    try:
+        header = jpeg.parse_header(bytes(tables) if tables else None, data)
+    except jpeg.JpegStreamError as exc:
+        page.jpeg_error = f"tile {index}: {exc}"
+        return
     verdict = jpeg.colour_space(header)
     if verdict.space is None and header.n_components == 3:
         import imagecodecs
 
-        raw = imagecodecs.jpeg8_decode(data, tables=bytes(tables) if tables else None,
-                                       colorspace="RGB", outcolorspace="RGB")
+        try:
+            raw = imagecodecs.jpeg8_decode(data, tables=bytes(tables) if tables else None,
+                                           colorspace="RGB", outcolorspace="RGB")
+        except Exception as exc:  # codec errors
+            page.jpeg_error = f"tile {index}: {type(exc).__name__}: {exc}"
+            return
         verdict = jpeg.guess_from_pixels(np.asarray(raw))
     page.jpeg_space = verdict.space
     page.jpeg_evidence = verdict.evidence

@@ -80,3 +80,14 @@ def test_no_tiles_and_summary(tmp_path: Path, slide_set: SlideSet) -> None:
     totals = summary(results)
     assert totals["with_problems"] == 2 and totals["fixable"] == 1
     assert totals["unreadable"] == 1 and totals["by_code"]["striped"] == 1
+
+
+def test_first_tile_not_jpeg(tmp_path: Path, slide_set: SlideSet) -> None:
+    broken = tmp_path / "broken.tiff"
+    data = bytearray(slide_set.good.read_bytes())
+    with tifffile.TiffFile(slide_set.good) as handle:
+        offset, count = handle.pages[0].dataoffsets[0], handle.pages[0].databytecounts[0]
+    data[offset:offset + count] = bytes(count)
+    broken.write_bytes(bytes(data))
+    result = check_slide(broken)
+    assert {f.code for f in result.problems} == {"decoder-error"} and not result.readable

@@ -169,3 +169,27 @@ def test_shards_share_one_folder(tmp_path: Path, slide_set: SlideSet) -> None:
     assert [r["id"] for r in manifest["slides"]] == [
         "PIT_01_00001_01", "PIT_01_00003_01", "PIT_01_00005_01"]
     assert len(manifest["parts"]) == 2
+
+
+@pytest.mark.parametrize("reader", ["openslide", "tifffile"])
+def test_a_tile_that_does_not_decode(tmp_path: Path, slide_set: SlideSet, reader: str) -> None:
+    """Headers, the first tile and the small levels fine, the other level-0 tiles zeroed:
+    that slide fails, naming the patch; the other slide is done."""
+    import tifffile
+
+    broken = tmp_path / "PIT_01_00009_01.tiff"
+    shutil.copyfile(slide_set.good, broken)
+    with tifffile.TiffFile(broken) as handle:
+        page = handle.pages[0]
+        spans = list(zip(page.dataoffsets, page.databytecounts, strict=True))
+    data = bytearray(broken.read_bytes())
+    _first, *rest = spans  # the first tile stays readable, so the headers pass
+    for offset, count in rest:
+        data[offset:offset + count] = bytes(count)  # not a JPEG stream any more
+    broken.write_bytes(bytes(data))
+    result = extract_features([broken, slide_set.rgb_jpeg], tmp_path / "out",
+                              _options(backend=reader))
+    by_id = {o.id: o for o in result.outcomes}
+    assert by_id["PIT_01_00003_01"].status == "done"
+    assert by_id["PIT_01_00009_01"].status == "failed"
+    assert "cannot read the patch at x=" in by_id["PIT_01_00009_01"].message

@@ -67,3 +67,21 @@ def test_in_place(tmp_path: Path, slide_set: SlideSet) -> None:
     assert work.stat().st_ino != inode  # a new file renamed over the old one
     assert not check_slide(work).problems
     assert sorted(p.name for p in tmp_path.iterdir()) == ["slide.tiff"]
+
+
+@pytest.mark.parametrize(("byteorder", "bigtiff"), [(">", False), ("<", True), (">", True)])
+def test_other_layouts(tmp_path: Path, slide_set: SlideSet, byteorder: str,
+                       bigtiff: bool) -> None:
+    """Big-endian files and BigTIFF keep the value in other places of the IFD entry."""
+    path = tmp_path / "slide.tiff"
+    tifffile.imwrite(path, slide_set.image, tile=(128, 128), compression="jpeg",
+                     photometric="rgb", byteorder=byteorder, bigtiff=bigtiff)
+    with tifffile.TiffFile(path, mode="r+b") as handle:
+        handle.pages[0].tags[262].overwrite(2)
+    assert {f.code for f in check_slide(path).problems} == {"photometric-mismatch"}
+    result = fix_slide(path, out_dir=tmp_path / "fixed")
+    assert len(result.changed_offsets) == 1
+    with tifffile.TiffFile(result.target) as handle:
+        assert handle.pages[0].photometric == 6
+        assert handle.byteorder == byteorder and handle.is_bigtiff == bigtiff
+    assert not check_slide(result.target).problems
