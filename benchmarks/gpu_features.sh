@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Patch-feature extraction on a GPU: 16 synthetic 8192x6144 slides at 0.25 µm/px, 256-px
-# patches at 0.25 µm/px (about 3,500 on tissue), a ViT-B/16-sized encoder
+# patches at 0.25 µm/px on tissue, a ViT-B/16-sized encoder
 # with random weights (a local transformers folder, no hub), float32 then bfloat16 autocast.
 # Prints tiles/s, peak GPU memory and the largest fp32-bf16 feature difference; writes
 # $OUT/gpu_features.json.
