@@ -27,8 +27,8 @@ def final_command(
     A phase left out counts 0 (with a warning), as for teams that skipped it. Both
     signatures are printed with the score.
     """
+    from reg_eval.io.results import load_result
     from reg_eval.leaderboard import final_from_results, load_official, official_place
-    from reg_eval.report.inputs import load_result
 
     if output_format not in ("text", "json"):
         raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")

@@ -55,9 +55,9 @@ def leaderboard_command(
     A run scored with a profile that is not the test-phase setup is marked not comparable.
     Every output lists the signature of each run shown.
     """
+    from reg_eval.io.results import load_per_case, load_result, run_names
     from reg_eval.io.writers import atomic_write_text
     from reg_eval.leaderboard import build_leaderboard, official_choices
-    from reg_eval.report.inputs import load_per_case, load_result, run_names
     from reg_eval.report.tables import RENDERERS
 
     if output_format not in FORMATS:
