@@ -77,7 +77,7 @@ def check_command(
 
     Exit 0 when no slide has a problem, 1 when one has, 2 for usage or I/O errors.
     """
-    from reg_eval import __version__
+    from reg_eval._version import __version__
     from reg_eval.slides.check import check_slides, summary
     from reg_eval.slides.lists import read_slide_list
 
