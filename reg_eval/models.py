@@ -662,7 +662,9 @@ def resolve_emb(
                     load_path=str(found[0].parent),
                     gguf_file=spec.gguf_file,
                     revision=found[1],
-                    identity=identity(f"{spec.name}/{spec.gguf_file}", found[1], None),
+                    identity=identity(
+                        f"{spec.name}/{spec.gguf_file}", found[1], _hub_file_sha256(found[0], memo)
+                    ),
                 )
         raise UsageError(
             f"GGUF file {file} not found",
@@ -699,8 +701,40 @@ def resolve_emb(
         load_path=str(snapshot),
         gguf_file=None,
         revision=commit,
-        identity=identity(spec.name, commit, None),
+        identity=identity(spec.name, commit, hub_snapshot_sha256(snapshot, memo)),
     )
+
+
+def _hub_file_sha256(file: Path, memo: HashMemo) -> str:
+    """A hub file's sha256 from the name of the blob it links to (LFS files are named by
+    their sha256), else read from the file."""
+    blob = file.resolve().name
+    if len(blob) == 64 and _HEX.fullmatch(blob):
+        return blob
+    return memo.sha256(file)
+
+
+def hub_snapshot_sha256(snapshot: Path, memo: HashMemo) -> str:
+    """One hash over the weight, config and tokenizer files of a hub snapshot.
+
+    Each file counts by the hash its blob is named after (sha256 for LFS files such as
+    weights, the git object id for small files), so no weight file is read; a snapshot of
+    plain copies (no blob links) is hashed from the files themselves, once (memoised).
+    """
+    digest = hashlib.sha256()
+    files = [
+        f
+        for f in snapshot.iterdir()
+        if f.is_file() and f.name.endswith(WEIGHT_SUFFIXES + CONFIG_SUFFIXES)
+    ]
+    for file in sorted(files, key=lambda f: f.name):
+        blob = file.resolve().name
+        named = _HEX.fullmatch(blob) is not None and len(blob) in (40, 64)
+        digest.update(file.name.encode("utf-8"))
+        digest.update(b"\x00")
+        digest.update((blob if named else memo.sha256(file)).encode("ascii"))
+        digest.update(b"\n")
+    return digest.hexdigest()
 
 
 # -- KEY resolution -------------------------------------------------------------------------
@@ -777,8 +811,35 @@ def resolve_key(spec: ModelSpec, *, cache_root: Path) -> ResolvedKeyModel:
     name = spec.name
     return ResolvedKeyModel(
         load=lambda: _spacy_load(name),
-        identity=ModelIdentity(role="key", name=name, revision=installed),
+        identity=ModelIdentity(
+            role="key", name=name, revision=installed, sha256=package_files_sha256(name)
+        ),
     )
+
+
+def package_files_sha256(package: str) -> str | None:
+    """One hash over the sha256 an installed package's RECORD lists for its files.
+
+    Two builds of a pipeline that share a version number still get different hashes; only
+    the RECORD is read, not the model files. None when the package records no hashes.
+    """
+    _root, _files, pins = _record_pins(package)
+    if not pins:
+        return None
+    digest = hashlib.sha256()
+    base = Path(str(metadata.distribution(package).locate_file("")))
+    for path, _kind, value in sorted(pins, key=lambda pin: pin[0].as_posix()):
+        try:
+            relative = path.relative_to(base).as_posix()
+        except ValueError:
+            relative = path.as_posix()
+        if relative.endswith((".pyc", "RECORD")):
+            continue
+        digest.update(relative.encode("utf-8"))
+        digest.update(b"\x00")
+        digest.update(value.encode("ascii"))
+        digest.update(b"\n")
+    return digest.hexdigest()
 
 
 def _spacy_load(name_or_path: str) -> spacy.Language:

@@ -78,10 +78,10 @@ def _header(run: ReportRun, against: ReportRun | None) -> str:
         )
     for item in (run, against):
         if item is not None and not item.result.comparable:
+            reasons = "; ".join(item.result.not_comparable_because)
             parts.append(
-                f'<p class="warn">{esc(item.name)}: profile {esc(item.result.profile)} is not '
-                "comparable with the REG 2025 leaderboard (other models than the test phases)."
-                "</p>"
+                f'<p class="warn">{esc(item.name)} is not comparable with the REG 2025 '
+                f"leaderboard: {esc(reasons)}.</p>"
             )
     links = [("overall", "Overall"), ("distributions", "Distributions"),
              ("organs", "By organ")]
@@ -157,8 +157,9 @@ def _organs(run: ReportRun, against: ReportRun | None) -> str:
     rows = []
     for organ, row in by_organ.items():
         ci = row.get("ci", {}).get("ranking", [None, None])
+        count = esc(str(row.get("n_cases", "")))
         rows.append(
-            f'<tr><th scope="row">{esc(organ)}</th><td class="num">{row.get("n_cases", "")}</td>'
+            f'<tr><th scope="row">{esc(organ)}</th><td class="num">{count}</td>'
             + "".join(f'<td class="num">{_f(row.get(c))}</td>' for c in SCORE_COLUMNS)
             + f'<td class="num">[{_f(ci[0])}, {_f(ci[1])}]</td></tr>'
         )

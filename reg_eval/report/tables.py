@@ -82,7 +82,8 @@ def _footer_lines(board: Leaderboard) -> list[str]:
         lines.append(
             f"Official rows: {board.official_title} (leaderboards/, sources in "
             "leaderboards/README.md). A local rank in parentheses is the place the run would "
-            "take; runs marked not comparable were scored with other models."
+            "take; runs marked not comparable were scored with other models, another precision or "
+            "without every case (the note says which)."
         )
         if board.official_name == "reg2025-final":
             lines.append(FINAL_NOTE)
