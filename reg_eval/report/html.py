@@ -22,7 +22,7 @@ from reg_eval.report.analysis import (
     numeric_columns,
 )
 from reg_eval.report.inputs import SCORE_COLUMNS
-from reg_eval.report.static import CSS, JS
+from reg_eval.report.static import CSS, JS, with_content_security_policy
 
 LABELS = {"ranking": "Ranking", "bleu": "BLEU-4", "rouge": "ROUGE-L", "key": "KEY", "emb": "EMB"}
 esc = html.escape
@@ -317,14 +317,13 @@ def build_report(
         '<footer><p class="muted">Written by reg-eval. This file is self-contained: it loads '
         "nothing from the network and opens offline in any browser.</p></footer>",
     ]
-    return (
+    page = (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-        "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">"
         f"<title>{esc(title)}</title><style>{CSS}</style></head><body>\n"
         + "\n".join(part for part in body if part)
         + f'\n<script type="application/json" id="report-data">{json_for_script(payload)}'
         f"</script>\n<script>{JS}</script>\n</body></html>\n"
     )
+    return with_content_security_policy(page)
