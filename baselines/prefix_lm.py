@@ -172,7 +172,7 @@ class PrefixLMBaseline(Baseline):
     def _ensure_lm(self) -> None:
         if self.lm is None:
             self.lm_reference = resolve_lm(self.config.lm)
-            self.lm, self.tokenizer = load_lm(self.lm_reference)
+            self.lm, self.tokenizer = load_lm(self.lm_reference, progress=self.config.progress)
             if self.config.lm_layers is not None:
                 keep_first_layers(self.lm, self.config.lm_layers)
         if self.tokenizer.eos_token_id is None:
