@@ -69,8 +69,9 @@ class BertScoreGroup:
         from bert_score import BERTScorer
         from bert_score.utils import get_hash, model2layers
 
-        from reg_eval.backends.devices import resolve_device
+        from reg_eval.backends.devices import resolve_device, resolve_device_type
         from reg_eval.backends.embeddings import quiet_transformers
+        from reg_eval.backends.identity import library_versions
         from reg_eval.standard.local_model import package_version, read_json, resolve_local_model
 
         if len(refs) != len(hyps):
@@ -161,6 +162,11 @@ class BertScoreGroup:
             "tokenizer": "fast" if self.use_fast_tokenizer else "slow",
             "max_length": str(max_length) if max_length else "tokenizer-default",
             "version": f"bert-score:{package_version('bert-score')}",
+            "device": resolve_device_type(context.device),
+            "libraries": "|".join(
+                f"{name}={version}"
+                for name, version in library_versions(("torch", "transformers", "tokenizers"))
+            ),
             "hash": bert_hash,
             "empty_text": "raw-0",
         }

@@ -62,6 +62,13 @@ def test_default_layer_is_the_last_and_signature_is_explicit(tiny_bert_folder: P
     assert signature["idf"] == "no" and signature["rescale"] == "no"
     assert signature["hash"] == get_hash(str(tiny_bert_folder), 2, False, False, False, False)
     assert signature["model"].startswith(str(tiny_bert_folder) + "|sha256:")
+    from importlib.metadata import version
+
+    assert signature["device"] == "cpu"  # resolved, and what ran: never "auto"
+    assert signature["libraries"] == (
+        f"torch={version('torch')}|transformers={version('transformers')}"
+        f"|tokenizers={version('tokenizers')}"
+    )
 
 
 def test_idf_weighting_equals_bert_score(tiny_bert_folder: Path) -> None:
