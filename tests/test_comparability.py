@@ -147,8 +147,8 @@ def test_leaderboard_and_final_commands_mark_a_bfloat16_run(cli, tmp_path: Path)
     assert ",yes,," in rows["good"]
     done = cli("final", "--phase1", good, "--phase2", half)
     assert done.exit_code == 0, done.output
-    assert "not comparable" in done.stdout
-    assert "precision bfloat16 instead of float32" in done.output
+    assert "(NOT comparable: see the warnings above)" in done.stdout
+    assert "precision bfloat16 instead of float32" in done.stderr
     done = cli("final", "--phase1", good, "--phase2", half, "--format", "json")
     data = json.loads(done.stdout)
     assert data["comparable_with_leaderboard"] is False
