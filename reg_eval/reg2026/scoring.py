@@ -213,6 +213,7 @@ class CotScorer:
             name=resolved.identity.name,
             revision=resolved.identity.revision,
             sha256=resolved.identity.sha256,
+            precision="float32",  # sentence-transformers loads and encodes in float32
             options=(("normalize", "l2"),),
         )
 
