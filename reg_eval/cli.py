@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from reg_eval import __version__
+from reg_eval._version import __version__
 
 app = typer.Typer(
     name="reg-eval",

@@ -29,12 +29,15 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.scoring_options import ScoringOptions
 
 if TYPE_CHECKING:
     from reg_eval.io.records import Case
     from reg_eval.io.validate import ValidationReport
     from reg_eval.scoring import ScoreResult
 
+GC_PROFILE = "reg2025"
+"""The profile an evaluation container scores with unless told otherwise."""
 INPUT_DIR = Path("/input")
 GROUND_TRUTH_DIR = Path("/opt/ml/input/data/ground_truth")
 OUTPUT_FILE = Path("/output/metrics.json")
@@ -453,22 +456,24 @@ def run_gc_evaluation(
     input_dir: str | Path = INPUT_DIR,
     ground_truth: str | Path = GROUND_TRUTH_DIR,
     output: str | Path = OUTPUT_FILE,
-    profile: str = "reg2025",
+    options: ScoringOptions | None = None,
     phase: str = "auto",
     missing: str = "error",
     report_slug: str = REPORT_SLUG,
     image_slug: str = IMAGE_SLUG,
     force: bool = False,
-    **scorer_options: Any,
+    **changes: Any,
 ) -> GcOutcome:
-    """Read the platform's inputs, score with `profile`, write metrics.json and the signature.
+    """Read the platform's inputs, score, write metrics.json and the signature.
 
-    `scorer_options` go to `reg_eval.Scorer` (emb_model, key_model, device, dtype,
-    batch_size, cache_dir, metrics, bootstrap, seed).
+    `options` (default: the `reg2025` profile) with `changes` are the `ScoringOptions` fields
+    (profile, metrics, emb_model, key_model, device, dtype, batch_size, cache, cache_dir,
+    bootstrap, seed), as for `reg_eval.Scorer`.
     """
     from reg_eval.io.writers import atomic_write_text, write_json
     from reg_eval.scoring import Scorer, align_cases, load_valid_cases
 
+    scoring_options = ScoringOptions.of(options or ScoringOptions(profile=GC_PROFILE), **changes)
     gt_path = find_ground_truth(Path(ground_truth))
     reference = load_valid_cases(gt_path, role="ground truth")
     reference_ids = [case.id for case in reference]
@@ -489,7 +494,7 @@ def run_gc_evaluation(
         cases, warnings = check_submission(
             layout.submission, gt_path if missing == "error" else None
         )
-    scorer = Scorer(profile, **scorer_options)
+    scorer = Scorer(scoring_options)
     result = scorer.score_alignment(align_cases(reference, cases, missing))
     metrics = metrics_document(result)
     write_json(output, metrics, force=True)

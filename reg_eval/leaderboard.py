@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from reg_eval.errors import InvalidInputError, UsageError
-from reg_eval.report.inputs import SavedCases, SavedResult, check_same_run
+from reg_eval.io.results import SavedCases, SavedResult, check_same_run
 
 OFFICIAL_TABLES: dict[str, tuple[str, int | None, str]] = {
     "reg2025-phase1": ("reg2025_phase1.csv", 1, "REG 2025 test phase 1"),

@@ -16,8 +16,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from reg_eval.errors import UsageError
+from reg_eval.scoring_options import ScoringOptions
 
 if TYPE_CHECKING:
+    from reg_eval.profiles import Profile
     from reg_eval.scoring import Scorer
 
 OFFICIAL_COMPONENTS = ("ranking", "bleu", "rouge", "key", "emb")
@@ -39,18 +41,22 @@ def _options_key(profile: str, options: Mapping[str, Any]) -> str:
     return json.dumps({"profile": profile, **options}, sort_keys=True, default=str)
 
 
-def shared_scorer(profile: str = DEFAULT_PROFILE, **scorer_options: Any) -> Scorer:
+def shared_scorer(
+    options: ScoringOptions | str | Profile = DEFAULT_PROFILE, /, **changes: Any
+) -> Scorer:
     """One `Scorer` per process and options, so its models load once.
 
     The reward functions and the Hugging Face `evaluate` module both use it; two callers that
-    ask for the same profile and options share the loaded models.
+    ask for the same options share the loaded models. `options` and `changes` are as for
+    `Scorer`.
     """
-    key = _options_key(profile, scorer_options)
+    resolved = ScoringOptions.of(options, **changes)
+    key = resolved.key()
     scorer = _SCORERS.get(key)
     if scorer is None:
         from reg_eval.scoring import Scorer
 
-        scorer = Scorer(profile, **scorer_options)
+        scorer = Scorer(resolved)
         _SCORERS[key] = scorer
     return scorer
 
@@ -137,8 +143,9 @@ def reg_reward(
     `component` is "ranking" (the official score) or one of its parts ("bleu", "rouge",
     "key", "emb"), or a per-case column of an extra metric group given through
     `metrics=`. References come from `kwargs[reference_column]`, one per completion, as TRL
-    passes the dataset's columns. `scorer_options` go to `reg_eval.Scorer` (emb_model,
-    key_model, device, dtype, batch_size, cache_dir, metrics, ...).
+    passes the dataset's columns. `scorer_options` are `ScoringOptions` fields (emb_model,
+    key_model, device, dtype, batch_size, cache_dir, metrics, ...); an unknown name is a
+    TypeError at once.
     """
     if not math.isfinite(empty_reward):
         raise UsageError("empty_reward must be a finite number")
@@ -149,8 +156,7 @@ def reg_reward(
             hint=f"use one of {', '.join(OFFICIAL_COMPONENTS)}, or pass metrics= with the "
             "group that computes it",
         )
-    options = dict(scorer_options)
-    options.setdefault("bootstrap", REWARD_BOOTSTRAP)
+    options = ScoringOptions.of(profile, **{"bootstrap": REWARD_BOOTSTRAP, **scorer_options})
     named_options = dict(scorer_options)
     if empty_reward != EMPTY_REWARD:
         named_options["empty_reward"] = empty_reward
@@ -163,7 +169,7 @@ def reg_reward(
         rewards = [float(empty_reward)] * len(hyps)
         if not scored:
             return rewards
-        scorer = shared_scorer(profile, **options)
+        scorer = shared_scorer(options)
         refs = [references[i] for i in scored]
         values = _component_values(scorer, component, refs, [hyps[i] for i in scored])
         for i, value in zip(scored, values, strict=True):

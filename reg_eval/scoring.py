@@ -18,6 +18,7 @@ from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.groups import OFFICIAL, GroupResult, ScoringContext, load_group, parse_metric_groups
 from reg_eval.organs import organ_of
 from reg_eval.profiles import Profile, get_profile
+from reg_eval.scoring_options import RunOptions, ScoringOptions
 from reg_eval.signature import Signature
 
 if TYPE_CHECKING:
@@ -29,9 +30,6 @@ if TYPE_CHECKING:
 
 MISSING_POLICIES = ("error", "empty", "skip")
 SUMMARY_COLUMNS = ("ranking", "bleu", "rouge", "key", "emb")
-DEFAULT_SEED = 12345
-DEFAULT_BOOTSTRAP = 1000
-DEFAULT_METRICS = "official,clinical"
 
 
 @dataclass(frozen=True)
@@ -216,7 +214,43 @@ def summarise(
     return ci, by_organ
 
 
-class Scorer:
+class RunAttributes:
+    """What a scorer reads from its run options, under the attribute names scorers expose."""
+
+    def __init__(self, options: RunOptions) -> None:
+        self.options = options
+        self.cache_root = Path(options.cache_dir) if options.cache_dir else default_cache_root()
+
+    @property
+    def device(self) -> str:
+        return self.options.device
+
+    @property
+    def dtype(self) -> str:
+        return self.options.dtype
+
+    @property
+    def batch_size(self) -> int:
+        return self.options.batch_size
+
+    @property
+    def use_cache(self) -> bool:
+        return self.options.cache
+
+    @property
+    def bootstrap(self) -> int:
+        return self.options.bootstrap
+
+    @property
+    def seed(self) -> int:
+        return self.options.seed
+
+    @property
+    def progress(self) -> bool:
+        return self.options.progress
+
+
+class Scorer(RunAttributes):
     """The official REG score with models kept loaded between calls.
 
     Models load lazily and only for texts the cache does not hold, so scoring a second
@@ -224,42 +258,26 @@ class Scorer:
     """
 
     def __init__(
-        self,
-        profile: str | Profile = "offline",
-        *,
-        metrics: str | Sequence[str] = DEFAULT_METRICS,
-        group_options: dict[str, dict[str, Any]] | None = None,
-        emb_model: str | None = None,
-        key_model: str | None = None,
-        device: str = "auto",
-        dtype: str = "float32",
-        batch_size: int = 16,
-        cache: bool = True,
-        cache_dir: str | Path | None = None,
-        bootstrap: int = DEFAULT_BOOTSTRAP,
-        seed: int = DEFAULT_SEED,
-        progress: bool = False,
+        self, options: ScoringOptions | str | Profile = "offline", /, **changes: Any
     ) -> None:
-        base = get_profile(profile) if isinstance(profile, str) else profile
-        self.profile = base.with_models(emb=emb_model, key=key_model)
+        """`Scorer(ScoringOptions(...))`, or a profile with keyword options, as
+        `Scorer("offline", device="cpu")`: the keywords are `ScoringOptions` fields."""
+        options = ScoringOptions.of(options, **changes)
+        super().__init__(options)
+        self.options: ScoringOptions = options
+        named = options.profile
+        base = get_profile(named) if isinstance(named, str) else named
+        self.profile = base.with_models(emb=options.emb_model, key=options.key_model)
         from reg_eval.backends.devices import check_device_name, check_dtype_name
 
-        check_device_name(device)
-        check_dtype_name(dtype)
-        if batch_size < 1:
+        check_device_name(options.device)
+        check_dtype_name(options.dtype)
+        if options.batch_size < 1:
             raise UsageError("--batch-size must be at least 1")
-        if bootstrap < 1:
+        if options.bootstrap < 1:
             raise UsageError("--bootstrap must be at least 1")
-        self.device = device
-        self.dtype = dtype
-        self.batch_size = batch_size
-        self.use_cache = cache
-        self.cache_root = Path(cache_dir) if cache_dir else default_cache_root()
-        self.bootstrap = bootstrap
-        self.seed = seed
-        self.progress = progress
-        self.metric_groups = parse_metric_groups(metrics)
-        self.group_options = group_options or {}
+        self.metric_groups = parse_metric_groups(options.metrics)
+        self.group_options = options.group_options
 
     @cached_property
     def _groups(self) -> dict[str, Any]:
@@ -509,13 +527,18 @@ def load_valid_cases(path: str | Path, *, role: str) -> list[Case]:
 def score_files(
     ground_truth: str | Path,
     submission: str | Path,
+    options: ScoringOptions | str | Profile = "offline",
+    /,
     *,
-    profile: str | Profile = "offline",
     missing: str = "error",
-    **scorer_options: Any,
+    **changes: Any,
 ) -> ScoreResult:
-    """What `reg-eval score` computes, callable from Python with the same defaults."""
-    return Scorer(profile, **scorer_options).score_files(ground_truth, submission, missing=missing)
+    """What `reg-eval score` computes, callable from Python with the same defaults.
+
+    `options` and `changes` are as for `Scorer`: `score_files(gt, sub, profile="offline",
+    metrics="official")` or `score_files(gt, sub, ScoringOptions(...))`.
+    """
+    return Scorer(options, **changes).score_files(ground_truth, submission, missing=missing)
 
 
 def default_cache_root() -> Path:

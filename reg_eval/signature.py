@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from reg_eval import __version__
+from reg_eval._version import __version__
 
 
 @dataclass(frozen=True)

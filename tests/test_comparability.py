@@ -19,7 +19,7 @@ from reg_eval.commands.leaderboard import leaderboard_command
 from reg_eval.comparability import run_differences, saved_differences
 from reg_eval.leaderboard import build_leaderboard, final_from_results
 from reg_eval.profiles import get_profile
-from reg_eval.report.inputs import load_result
+from reg_eval.io.results import load_result
 from reg_eval.scoring import Scorer
 
 IDS = [f"c{i}" for i in range(12)]

@@ -12,6 +12,7 @@ import pytest
 from report.report_fixtures import make_result, write_run
 
 from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.results import cases_from_rows, load_per_case, load_result
 from reg_eval.leaderboard import (
     build_leaderboard,
     final_from_results,
@@ -19,7 +20,6 @@ from reg_eval.leaderboard import (
     official_place,
     paired_ranking_test,
 )
-from reg_eval.report.inputs import cases_from_rows, load_per_case, load_result
 from reg_eval.report.tables import to_csv, to_html, to_markdown
 
 IDS = [f"c{i}" for i in range(40)]

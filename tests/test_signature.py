@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from reg_eval import __version__
+from reg_eval._version import __version__
 from reg_eval.signature import Signature
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from reg_eval.commands.guard import guarded
+from reg_eval.commands.options import DeviceOption, ForceOption, QuietOption
 
 baseline_app = typer.Typer(
     help="Reference baselines (majority, knn, prefix-lm): train on slide features, then "
@@ -30,17 +31,12 @@ ManifestOption = Annotated[
 SkipBadOption = Annotated[
     bool, typer.Option("--skip-bad", help="Leave out unreadable slides and list them.")
 ]
-ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 KOption = Annotated[int, typer.Option("--k", help="knn: neighbours to consider.")]
 VoteOption = Annotated[
     bool, typer.Option("--vote", help="knn: most-voted report among the k nearest.")
 ]
 StandardiseOption = Annotated[
     bool, typer.Option("--standardise", help="knn: z-score features on training stats.")
-]
-DeviceOption = Annotated[
-    str, typer.Option("--device", help="prefix-lm: auto, cpu or cuda (auto picks cuda).")
 ]
 
 
@@ -236,7 +232,7 @@ def baseline_command(
         typer.Option("--checkpoint-dir", help="prefix-lm: checkpoints; resumes from one."),
     ] = None,
     device: DeviceOption = "auto",
-    force: Annotated[bool, typer.Option("--force", help="Overwrite --out.")] = False,
+    force: ForceOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Fit and generate in one go, keeping no run directory (train + generate keep one)."""

@@ -28,11 +28,11 @@ from reg_eval.commands.options import (
     RougeStemmerOption,
     SeedOption,
     SemanticModelOption,
-    scorer_from_options,
+    group_options,
 )
 from reg_eval.errors import UsageError
 from reg_eval.io.writers import refuse_existing
-from reg_eval.scoring import DEFAULT_METRICS, DEFAULT_SEED
+from reg_eval.scoring_options import DEFAULT_METRICS, DEFAULT_SEED, ScoringOptions
 
 
 @guarded
@@ -86,7 +86,30 @@ def compare_command(
     if len(submissions) < 2:
         raise UsageError("compare needs at least two submissions: the baseline first")
     refuse_existing(output, force=force)
-    scorer = scorer_from_options(locals())
+    from reg_eval.scoring import Scorer
+
+    scorer = Scorer(
+        ScoringOptions(
+            profile=profile,
+            metrics=metrics,
+            group_options=group_options(
+                semantic_model=semantic_model,
+                bertscore_model=bertscore_model,
+                bertscore_layer=bertscore_layer,
+                bertscore_rescale=bertscore_rescale,
+                rouge_stemmer=rouge_stemmer,
+            ),
+            emb_model=emb_model,
+            key_model=key_model,
+            device=device,
+            dtype=dtype,
+            batch_size=batch_size,
+            cache=not no_cache,
+            cache_dir=cache_dir,
+            seed=seed,
+            progress=not quiet,
+        )
+    )
     results = [scorer.score_files(ground_truth, path, missing=missing) for path in submissions]
     comparison = compare_results(
         [path.name for path in submissions], results, test=test, n=n, seed=seed

@@ -28,8 +28,8 @@ def final_command(
     signatures are printed with the score. A phase not scored with the leaderboard's models
     in float32 on every case makes the final score not comparable, and says why.
     """
+    from reg_eval.io.results import load_result
     from reg_eval.leaderboard import final_from_results, load_official, official_place
-    from reg_eval.report.inputs import load_result
 
     if output_format not in ("text", "json"):
         raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")

@@ -22,6 +22,7 @@ from reg_eval.commands.options import (
 )
 from reg_eval.errors import RegEvalError
 from reg_eval.gc import (
+    GC_PROFILE,
     GROUND_TRUTH_DIR,
     IMAGE_SLUG,
     INPUT_DIR,
@@ -29,7 +30,7 @@ from reg_eval.gc import (
     REPORT_SLUG,
     SubmissionRejected,
 )
-from reg_eval.scoring import DEFAULT_BOOTSTRAP, DEFAULT_SEED
+from reg_eval.scoring_options import DEFAULT_BOOTSTRAP, DEFAULT_SEED, ScoringOptions
 
 PROFILE_ENV = "REG_EVAL_GC_PROFILE"
 
@@ -70,7 +71,7 @@ def gc_evaluate_command(
             envvar=PROFILE_ENV,
             help="Scoring profile; the container sets it to the profile whose models it holds.",
         ),
-    ] = "reg2025",
+    ] = GC_PROFILE,
     phase: Annotated[
         str,
         typer.Option(
@@ -123,22 +124,24 @@ def gc_evaluate_command(
             input_dir=input_dir,
             ground_truth=ground_truth,
             output=output,
-            profile=profile,
+            options=ScoringOptions(
+                profile=profile,
+                metrics=metrics,
+                emb_model=emb_model,
+                key_model=key_model,
+                device=device,
+                dtype=dtype,
+                batch_size=batch_size,
+                cache=not no_cache,
+                cache_dir=cache_dir,
+                bootstrap=bootstrap,
+                seed=seed,
+            ),
             phase=phase,
             missing=missing,
             report_slug=report_slug,
             image_slug=image_slug,
             force=force,
-            metrics=metrics,
-            bootstrap=bootstrap,
-            seed=seed,
-            batch_size=batch_size,
-            device=device,
-            dtype=dtype,
-            emb_model=emb_model,
-            key_model=key_model,
-            cache=not no_cache,
-            cache_dir=cache_dir,
         )
     except RegEvalError as exc:
         _explain(exc)

@@ -56,9 +56,9 @@ def leaderboard_command(
     comparable, with the reason; a saved flag is checked against the run's signature.
     Every output lists the signature of each run shown.
     """
+    from reg_eval.io.results import load_per_case, load_result, run_names
     from reg_eval.io.writers import atomic_write_text
     from reg_eval.leaderboard import build_leaderboard, official_choices
-    from reg_eval.report.inputs import load_per_case, load_result, run_names
     from reg_eval.report.tables import RENDERERS
 
     if output_format not in FORMATS:

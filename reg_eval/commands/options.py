@@ -1,17 +1,17 @@
-"""Typer option declarations shared by the commands that score (score, compare)."""
+"""Typer option declarations shared by the commands, and the spelling of group options.
+
+A scoring command fills `reg_eval.scoring_options.ScoringOptions` from these, field by field
+(`--no-cache` is `cache=False`, `--quiet` is `progress=False`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
 from reg_eval.profiles import PROFILES
-
-if TYPE_CHECKING:
-    from reg_eval.scoring import Scorer
 
 ProfileOption = Annotated[
     str,
@@ -124,35 +124,3 @@ def group_options(
         "lexical": {"rouge_stemmer": rouge_stemmer},
     }
 
-
-def scorer_from_options(options: Mapping[str, Any]) -> Scorer:
-    """The Scorer a scoring command asks for, from its parsed options (`locals()`).
-
-    Keys are the parameter names the options above are declared with (profile, metrics,
-    emb_model, no_cache, quiet, ...); a command that lacks one gets the Scorer's default.
-    This is the one place where command-line spellings (--no-cache, --quiet, the group
-    options) become Scorer arguments.
-    """
-    from reg_eval.scoring import DEFAULT_BOOTSTRAP, DEFAULT_METRICS, DEFAULT_SEED, Scorer
-
-    return Scorer(
-        options["profile"],
-        metrics=options.get("metrics", DEFAULT_METRICS),
-        group_options=group_options(
-            semantic_model=options.get("semantic_model"),
-            bertscore_model=options.get("bertscore_model"),
-            bertscore_layer=options.get("bertscore_layer"),
-            bertscore_rescale=options.get("bertscore_rescale", False),
-            rouge_stemmer=options.get("rouge_stemmer", False),
-        ),
-        emb_model=options.get("emb_model"),
-        key_model=options.get("key_model"),
-        device=options.get("device", "auto"),
-        dtype=options.get("dtype", "float32"),
-        batch_size=options.get("batch_size", 16),
-        cache=not options.get("no_cache", False),
-        cache_dir=options.get("cache_dir"),
-        bootstrap=options.get("bootstrap", DEFAULT_BOOTSTRAP),
-        seed=options.get("seed", DEFAULT_SEED),
-        progress=not options.get("quiet", False),
-    )

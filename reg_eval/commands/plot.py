@@ -21,7 +21,7 @@ def plot_command(
     force: ForceOption = False,
 ) -> None:
     """Write components.png/.svg and organs.png/.svg; same input, same bytes."""
-    from reg_eval.report.inputs import load_result, run_names
+    from reg_eval.io.results import load_result, run_names
     from reg_eval.report.plots import write_plot_files
 
     names = run_names(results)

@@ -27,11 +27,15 @@ from reg_eval.commands.options import (
     ProfileOption,
     QuietOption,
     SeedOption,
-    scorer_from_options,
 )
 from reg_eval.errors import UsageError
 from reg_eval.io.writers import refuse_existing
-from reg_eval.scoring import DEFAULT_BOOTSTRAP, DEFAULT_METRICS, DEFAULT_SEED
+from reg_eval.scoring_options import (
+    DEFAULT_BOOTSTRAP,
+    DEFAULT_METRICS,
+    DEFAULT_SEED,
+    ScoringOptions,
+)
 
 if TYPE_CHECKING:
     from reg_eval.report.analysis import ReportRun
@@ -118,7 +122,24 @@ def report_command(
             raise UsageError(
                 "give --ground-truth and --submission to score, or --results and --per-case",
             )
-        scorer = scorer_from_options(locals())
+        from reg_eval.scoring import Scorer
+
+        scorer = Scorer(
+            ScoringOptions(
+                profile=profile,
+                metrics=metrics,
+                emb_model=emb_model,
+                key_model=key_model,
+                device=device,
+                dtype=dtype,
+                batch_size=batch_size,
+                cache=not no_cache,
+                cache_dir=cache_dir,
+                bootstrap=bootstrap,
+                seed=seed,
+                progress=not quiet,
+            )
+        )
         scored = scorer.score_files(ground_truth, submission, missing=missing)
         run = _run_from_score(submission.stem, submission, scored)
         references = dict(zip(scored.alignment.ids, scored.alignment.refs, strict=True))
@@ -137,8 +158,8 @@ def report_command(
 
 
 def _run_from_score(name: str, path: Path, scored: ScoreResult) -> ReportRun:
+    from reg_eval.io.results import cases_from_rows, result_from_dict
     from reg_eval.report.analysis import ReportRun
-    from reg_eval.report.inputs import cases_from_rows, result_from_dict
 
     signature = scored.signature.format()
     result = result_from_dict(scored.to_dict(), name=name, path=path)
@@ -161,8 +182,8 @@ def _texts(path: Path | None, role: str) -> dict[str, str] | None:
 def _saved_run(
     results: Path, per_case: Path, texts: Path | None, *, name: str
 ) -> ReportRun:
+    from reg_eval.io.results import check_same_run, load_per_case, load_result
     from reg_eval.report.analysis import ReportRun
-    from reg_eval.report.inputs import check_same_run, load_per_case, load_result
 
     result = load_result(results, name=name)
     cases = load_per_case(per_case)

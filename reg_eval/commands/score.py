@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from reg_eval.commands.guard import guarded
 from reg_eval.commands.options import (
@@ -30,11 +28,15 @@ from reg_eval.commands.options import (
     RougeStemmerOption,
     SeedOption,
     SemanticModelOption,
-    scorer_from_options,
+    group_options,
 )
-from reg_eval.errors import UsageError
-from reg_eval.io.writers import refuse_existing, write_result_files
-from reg_eval.scoring import DEFAULT_BOOTSTRAP, DEFAULT_METRICS, DEFAULT_SEED
+from reg_eval.commands.results import check_result_outputs, deliver_result
+from reg_eval.scoring_options import (
+    DEFAULT_BOOTSTRAP,
+    DEFAULT_METRICS,
+    DEFAULT_SEED,
+    ScoringOptions,
+)
 
 
 @guarded
@@ -81,21 +83,38 @@ def score_command(
     first; missing cases are an error unless --missing says otherwise. Every printed number
     carries a signature naming the models, precision, tokenisation and version.
     """
-    if output_format not in ("text", "json"):
-        raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
-    if per_case is not None and per_case.suffix.lower() not in (".jsonl", ".csv"):
-        raise UsageError(f"--per-case {per_case}: use a .jsonl or .csv file name")
-    refuse_existing(output, per_case, force=force)
-    scorer = scorer_from_options(locals())
-    result = scorer.score_files(ground_truth, submission, missing=missing)
-    write_result_files(result, output=output, per_case=per_case, force=force)
-    err = Console(stderr=True)
-    for message in result.messages:
-        err.print(f"[yellow]warning:[/] {message}")
-    if output_format == "json":
-        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
-    else:
+    check_result_outputs(output_format, output, per_case, force=force)
+    from reg_eval.scoring import Scorer
+
+    options = ScoringOptions(
+        profile=profile,
+        metrics=metrics,
+        group_options=group_options(
+            semantic_model=semantic_model,
+            bertscore_model=bertscore_model,
+            bertscore_layer=bertscore_layer,
+            bertscore_rescale=bertscore_rescale,
+            rouge_stemmer=rouge_stemmer,
+        ),
+        emb_model=emb_model,
+        key_model=key_model,
+        device=device,
+        dtype=dtype,
+        batch_size=batch_size,
+        cache=not no_cache,
+        cache_dir=cache_dir,
+        bootstrap=bootstrap,
+        seed=seed,
+        progress=not quiet,
+    )
+    result = Scorer(options).score_files(ground_truth, submission, missing=missing)
+
+    def print_text() -> None:
         from reg_eval.commands.render import make_console, print_score
 
         print_score(make_console(), result, label=submission.name)
 
+    deliver_result(
+        result, output=output, per_case=per_case, force=force, output_format=output_format,
+        print_text=print_text,
+    )

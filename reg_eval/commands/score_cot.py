@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -23,17 +22,16 @@ from reg_eval.commands.options import (
     QuietOption,
     SeedOption,
 )
-from reg_eval.errors import UsageError
-from reg_eval.io.writers import refuse_existing, write_result_files
+from reg_eval.commands.results import check_result_outputs, deliver_result
 from reg_eval.reg2026.scoring import (
-    DEFAULT_BOOTSTRAP,
-    DEFAULT_SEED,
     DETAIL_COLUMNS,
     SUMMARY_COLUMNS,
     CotResult,
     CotScorer,
+    CotScoringOptions,
 )
 from reg_eval.reg2026.settings import SETTINGS
+from reg_eval.scoring_options import DEFAULT_BOOTSTRAP, DEFAULT_SEED
 
 _LABELS = {
     "A": "Metric A",
@@ -112,13 +110,9 @@ def score_cot_command(
     ground-truth case (a missing case is scored as an empty chain). Metric B is not computed:
     it needs the organisers' hidden ROI mapping and LLM judge.
     """
-    if output_format not in ("text", "json"):
-        raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
-    if per_case is not None and per_case.suffix.lower() not in (".jsonl", ".csv"):
-        raise UsageError(f"--per-case {per_case}: use a .jsonl or .csv file name")
-    refuse_existing(output, per_case, force=force)
-    scorer = CotScorer(
-        profile,
+    check_result_outputs(output_format, output, per_case, force=force)
+    options = CotScoringOptions(
+        profile=profile,
         emb_model=emb_model,
         key_model=key_model,
         device=device,
@@ -130,15 +124,12 @@ def score_cot_command(
         seed=seed,
         progress=not quiet,
     )
+    scorer = CotScorer(options)
     result = scorer.score_files(ground_truth, submission)
-    write_result_files(result, output=output, per_case=per_case, force=force)
-    err = Console(stderr=True)
-    for message in result.messages:
-        err.print(f"[yellow]warning:[/] {message}")
-    if output_format == "json":
-        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        print_cot_score(Console(), result, label=submission.name)
+    deliver_result(
+        result, output=output, per_case=per_case, force=force, output_format=output_format,
+        print_text=lambda: print_cot_score(Console(), result, label=submission.name),
+    )
 
 
 def print_cot_score(console: Console, result: CotResult, *, label: str = "") -> None:

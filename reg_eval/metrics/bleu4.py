@@ -10,14 +10,11 @@ hypothesis under four tokens scores 0 even when it matches exactly.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-
-import numpy as np
-
-from reg_eval.metrics.base import Metric, per_distinct_pair
-from reg_eval.metrics.tokenize import bleu_tokens
+from collections.abc import Mapping, Sequence
 
 NGRAM_ORDER = 4
+
+NgramCounts = Mapping[tuple[str, ...], int]
 
 
 def ngram_counts(tokens: Sequence[str], order: int = NGRAM_ORDER) -> Counter[tuple[str, ...]]:
@@ -25,35 +22,25 @@ def ngram_counts(tokens: Sequence[str], order: int = NGRAM_ORDER) -> Counter[tup
     return Counter(zip(*(tokens[i:] for i in range(order)), strict=False))
 
 
-def bleu4(ref_tokens: Sequence[str], hyp_tokens: Sequence[str]) -> float:
-    """The official 4-gram score of one hypothesis against one reference.
+def bleu4_from_counts(ref_counts: NgramCounts, hyp_counts: NgramCounts) -> float:
+    """The official 4-gram score from the 4-gram counts of a reference and a hypothesis.
 
-    Summing `min(count_H, count_R)` once per position equals summing
-    `count_H * min(count_H, count_R)` once per distinct 4-gram; both are exact integers, so the
-    final division gives the same float as the literal per-position loop.
+    The statistics form of `bleu4`, so that each distinct text is counted once however many
+    cases it appears in. Summing `min(count_H, count_R)` once per position equals summing
+    `count_H * min(count_H, count_R)` once per distinct 4-gram; both are exact integers, so
+    the final division gives the same float as the literal per-position loop.
     """
-    hyp_counts = ngram_counts(hyp_tokens)
     n_hyp = sum(hyp_counts.values())
     if n_hyp == 0:
         return 0.0
-    ref_counts = ngram_counts(ref_tokens)
-    matched = sum(
-        count * min(count, ref_counts[gram])
-        for gram, count in hyp_counts.items()
-        if gram in ref_counts
-    )
+    matched = 0
+    for gram, count in hyp_counts.items():
+        ref_count = ref_counts.get(gram)
+        if ref_count:
+            matched += count * min(count, ref_count)
     return matched / n_hyp
 
 
-class Bleu4(Metric[str]):
-    """`bleu4` over raw texts, with the official tokenisation."""
-
-    name = "bleu4"
-
-    def options(self) -> dict[str, str]:
-        return {"tok": "str.split", "case": "mixed", "count": "per-occurrence", "bp": "none"}
-
-    def case_stats(self, refs: Sequence[str], hyps: Sequence[str]) -> np.ndarray:
-        return per_distinct_pair(
-            refs, hyps, lambda ref, hyp: bleu4(bleu_tokens(ref), bleu_tokens(hyp))
-        )
+def bleu4(ref_tokens: Sequence[str], hyp_tokens: Sequence[str]) -> float:
+    """The official 4-gram score of one hypothesis against one reference."""
+    return bleu4_from_counts(ngram_counts(ref_tokens), ngram_counts(hyp_tokens))

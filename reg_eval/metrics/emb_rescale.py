@@ -7,12 +7,9 @@ values stay negative. That is the behaviour behind the leaderboard, so it is rep
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import overload
 
 import numpy as np
-
-from reg_eval.metrics.base import Metric
 
 COSINE_EPS = 1e-8
 """torch.nn.functional.cosine_similarity's default eps: each norm is clamped to at least this."""
@@ -49,16 +46,3 @@ def cosine_rows(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     v_norm = np.maximum(np.linalg.norm(v64, axis=1, keepdims=True), COSINE_EPS)
     return np.sum((u64 / u_norm) * (v64 / v_norm), axis=1)
 
-
-class EmbCosine(Metric[np.ndarray]):
-    """The rescaled cosine of paired embedding rows."""
-
-    name = "emb_cosine"
-
-    def options(self) -> dict[str, str]:
-        return {"pool": "mean-all-tokens", "rescale": "gt0.5:(c-0.5)/0.5", "clamp": "none"}
-
-    def case_stats(
-        self, refs: Sequence[np.ndarray] | np.ndarray, hyps: Sequence[np.ndarray] | np.ndarray
-    ) -> np.ndarray:
-        return emb_rescale(cosine_rows(np.asarray(refs), np.asarray(hyps)))

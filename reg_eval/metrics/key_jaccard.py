@@ -6,11 +6,7 @@ keywords and compares keyword sets, so it is testable with plain lists.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence, Set
-
-import numpy as np
-
-from reg_eval.metrics.base import Metric, check_paired
+from collections.abc import Iterable, Set
 
 KEY_MIN_CHARS = 3
 
@@ -27,26 +23,3 @@ def key_jaccard(ref_keywords: Set[str], hyp_keywords: Set[str]) -> float:
         return 0.0
     return len(ref_keywords & hyp_keywords) / union
 
-
-class KeyJaccard(Metric[Sequence[str]]):
-    """`key_jaccard` over the entity texts of each case."""
-
-    name = "key_jaccard"
-
-    def __init__(self, min_chars: int = KEY_MIN_CHARS) -> None:
-        self.min_chars = min_chars
-
-    def options(self) -> dict[str, str]:
-        return {"case": "lower", "min_chars": str(self.min_chars), "both_empty": "0"}
-
-    def case_stats(
-        self, refs: Sequence[Sequence[str]], hyps: Sequence[Sequence[str]]
-    ) -> np.ndarray:
-        check_paired(refs, hyps)
-        return np.array(
-            [
-                key_jaccard(keywords(r, self.min_chars), keywords(h, self.min_chars))
-                for r, h in zip(refs, hyps, strict=True)
-            ],
-            dtype=np.float64,
-        )

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
-from reg_eval.metrics.bleu4 import NGRAM_ORDER, ngram_counts
+from reg_eval.metrics.bleu4 import bleu4_from_counts, ngram_counts
 from reg_eval.metrics.emb_rescale import cosine_rows, emb_rescale
 from reg_eval.metrics.key_jaccard import KEY_MIN_CHARS, key_jaccard, keywords
+from reg_eval.metrics.pairs import per_distinct_pair
 from reg_eval.metrics.ranking import ranking
 from reg_eval.metrics.rouge_lcs import rouge_lcs_f1
 from reg_eval.metrics.tokenize import bleu_tokens, rouge_tokens
@@ -48,49 +50,16 @@ class OfficialCaseStats:
         return np.column_stack([getattr(self, name) for name in names])
 
 
-class _TextPairScorer:
-    """BLEU and ROUGE per distinct pair, with each distinct text prepared once."""
+def text_pair_stats(refs: Sequence[str], hyps: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-case BLEU and ROUGE, case i pairing refs[i] with hyps[i].
 
-    def __init__(self) -> None:
-        self._bleu_grams: dict[str, tuple[dict[tuple[str, ...], int], int]] = {}
-        self._rouge_tokens: dict[str, list[str]] = {}
-        self._pairs: dict[tuple[str, str], tuple[float, float]] = {}
-
-    def _grams(self, text: str) -> tuple[dict[tuple[str, ...], int], int]:
-        found = self._bleu_grams.get(text)
-        if found is None:
-            counts = ngram_counts(bleu_tokens(text), NGRAM_ORDER)
-            found = self._bleu_grams[text] = (counts, sum(counts.values()))
-        return found
-
-    def _tokens(self, text: str) -> list[str]:
-        found = self._rouge_tokens.get(text)
-        if found is None:
-            found = self._rouge_tokens[text] = rouge_tokens(text)
-        return found
-
-    def _bleu(self, ref: str, hyp: str) -> float:
-        # Same arithmetic as bleu4(): an exact integer count divided by the 4-gram total.
-        hyp_counts, n_hyp = self._grams(hyp)
-        if n_hyp == 0:
-            return 0.0
-        ref_counts, _ = self._grams(ref)
-        matched = 0
-        for gram, count in hyp_counts.items():
-            ref_count = ref_counts.get(gram)
-            if ref_count:
-                matched += count * min(count, ref_count)
-        return matched / n_hyp
-
-    def score(self, ref: str, hyp: str) -> tuple[float, float]:
-        pair = (ref, hyp)
-        found = self._pairs.get(pair)
-        if found is None:
-            found = self._pairs[pair] = (
-                self._bleu(ref, hyp),
-                rouge_lcs_f1(self._tokens(ref), self._tokens(hyp)),
-            )
-        return found
+    Each distinct text is tokenised and counted once, and each distinct pair scored once.
+    """
+    grams = cache(lambda text: ngram_counts(bleu_tokens(text)))
+    tokens = cache(rouge_tokens)
+    bleu = per_distinct_pair(refs, hyps, lambda ref, hyp: bleu4_from_counts(grams(ref), grams(hyp)))
+    rouge = per_distinct_pair(refs, hyps, lambda ref, hyp: rouge_lcs_f1(tokens(ref), tokens(hyp)))
+    return bleu, rouge
 
 
 def official_case_stats(
@@ -120,11 +89,7 @@ def official_case_stats(
     if wrong:
         raise ValueError(f"all per-case inputs must have {n} rows (one per reference): {wrong}")
 
-    scorer = _TextPairScorer()
-    bleu = np.empty(n, dtype=np.float64)
-    rouge = np.empty(n, dtype=np.float64)
-    for i, (ref, hyp) in enumerate(zip(refs, hyps, strict=True)):
-        bleu[i], rouge[i] = scorer.score(ref, hyp)
+    bleu, rouge = text_pair_stats(refs, hyps)
 
     ref_keywords = [keywords(ents, key_min_chars) for ents in ref_entities]
     hyp_keywords = [keywords(ents, key_min_chars) for ents in hyp_entities]

@@ -8,11 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 from rapidfuzz.distance import LCSseq
-
-from reg_eval.metrics.base import Metric, per_distinct_pair
-from reg_eval.metrics.tokenize import rouge_tokens
 
 
 def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
@@ -31,16 +27,3 @@ def rouge_lcs_f1(ref_tokens: Sequence[str], hyp_tokens: Sequence[str]) -> float:
         return 0.0
     return 2 * precision * recall / (precision + recall)
 
-
-class RougeLcs(Metric[str]):
-    """`rouge_lcs_f1` over raw texts, with the official tokenisation."""
-
-    name = "rouge_lcs"
-
-    def options(self) -> dict[str, str]:
-        return {"tok": "lower+str.split", "score": "f1"}
-
-    def case_stats(self, refs: Sequence[str], hyps: Sequence[str]) -> np.ndarray:
-        return per_distinct_pair(
-            refs, hyps, lambda ref, hyp: rouge_lcs_f1(rouge_tokens(ref), rouge_tokens(hyp))
-        )

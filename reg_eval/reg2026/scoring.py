@@ -31,7 +31,8 @@ from reg_eval.reg2026.metric_a import (
     plan_case,
 )
 from reg_eval.reg2026.settings import Reg2026Settings, get_settings
-from reg_eval.scoring import DEFAULT_BOOTSTRAP, DEFAULT_SEED, default_cache_root
+from reg_eval.scoring import RunAttributes
+from reg_eval.scoring_options import RunOptions, ScoringOptions
 from reg_eval.signature import Signature
 
 if TYPE_CHECKING:
@@ -51,6 +52,14 @@ DETAIL_COLUMNS: tuple[str, ...] = (
     "report_emb",
 )
 """Per-case columns reported beside A; ordered validity is the organisers' extra, not in A."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CotScoringOptions(RunOptions):
+    """The REG 2026 scorer's options: `score-cot`, `CotScorer` and `score_cot_files` fill it."""
+
+    profile: str | Reg2026Settings = "reg2026"
+    """A setup name (`reg2026`, `offline`) or a `Reg2026Settings`."""
 
 
 @dataclass
@@ -126,36 +135,22 @@ class CotResult:
         return rows
 
 
-class CotScorer:
+class CotScorer(RunAttributes):
     """REG 2026 Metric A with the models kept loaded; models load only for uncached texts."""
 
     def __init__(
-        self,
-        profile: str | Reg2026Settings = "reg2026",
-        *,
-        emb_model: str | None = None,
-        key_model: str | None = None,
-        device: str = "auto",
-        dtype: str = "float32",
-        batch_size: int = 16,
-        cache: bool = True,
-        cache_dir: str | Path | None = None,
-        bootstrap: int = DEFAULT_BOOTSTRAP,
-        seed: int = DEFAULT_SEED,
-        progress: bool = False,
+        self, options: CotScoringOptions | str | Reg2026Settings = "reg2026", /, **changes: Any
     ) -> None:
-        base = get_settings(profile) if isinstance(profile, str) else profile
-        self.settings = base.with_models(emb=emb_model, key=key_model)
-        if bootstrap < 1:
+        """`CotScorer(CotScoringOptions(...))`, or a setup with keyword options, as
+        `CotScorer("reg2026", device="cuda")`: the keywords are `CotScoringOptions` fields."""
+        options = CotScoringOptions.of(options, **changes)
+        super().__init__(options)
+        self.options: CotScoringOptions = options
+        named = options.profile
+        base = get_settings(named) if isinstance(named, str) else named
+        self.settings = base.with_models(emb=options.emb_model, key=options.key_model)
+        if options.bootstrap < 1:
             raise UsageError("--bootstrap must be at least 1")
-        self.device = device
-        self.dtype = dtype
-        self.batch_size = batch_size
-        self.use_cache = cache
-        self.cache_root = Path(cache_dir) if cache_dir else default_cache_root()
-        self.bootstrap = bootstrap
-        self.seed = seed
-        self.progress = progress
 
     # -- models ------------------------------------------------------------------------------
 
@@ -179,17 +174,9 @@ class CotScorer:
         """The 2025 scorer, whose KEY and EMB backends score the final report."""
         from reg_eval.scoring import Scorer
 
-        return Scorer(
-            self.settings.report_profile(self._model_spec),
-            device=self.device,
-            dtype=self.dtype,
-            batch_size=self.batch_size,
-            cache=self.use_cache,
-            cache_dir=self.cache_root,
-            bootstrap=self.bootstrap,
-            seed=self.seed,
-            progress=self.progress,
-        )
+        profile = self.settings.report_profile(self._model_spec)
+        run = {**self.options.run_fields(), "cache_dir": self.cache_root}
+        return Scorer(ScoringOptions.of(profile, **run))
 
     @cached_property
     def _sentence_model(self) -> tuple[str, ModelIdentity]:
@@ -389,9 +376,9 @@ class CotScorer:
 def score_cot_files(
     ground_truth: str | Path,
     submission: str | Path,
-    *,
-    profile: str | Reg2026Settings = "reg2026",
-    **scorer_options: Any,
+    options: CotScoringOptions | str | Reg2026Settings = "reg2026",
+    /,
+    **changes: Any,
 ) -> CotResult:
     """What `reg-eval score-cot` computes, callable from Python with the same defaults."""
-    return CotScorer(profile, **scorer_options).score_files(ground_truth, submission)
+    return CotScorer(options, **changes).score_files(ground_truth, submission)

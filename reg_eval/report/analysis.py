@@ -11,14 +11,14 @@ from typing import Any
 import numpy as np
 
 from reg_eval.errors import InvalidInputError
-from reg_eval.report.diff import word_diff
-from reg_eval.report.inputs import (
+from reg_eval.io.results import (
     LIST_COLUMNS,
     SCORE_COLUMNS,
     SavedCases,
     SavedResult,
     is_detail_column,
 )
+from reg_eval.report.diff import word_diff
 
 _NOT_NUMERIC = {"id", "organ", "signature"}
 

@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reg_eval.io.results import SCORE_COLUMNS
 from reg_eval.report.analysis import (
     HeadToHead,
     ReportRun,
@@ -21,7 +22,6 @@ from reg_eval.report.analysis import (
     head_to_head,
     numeric_columns,
 )
-from reg_eval.report.inputs import SCORE_COLUMNS
 from reg_eval.report.static import CSS, JS, with_content_security_policy
 
 LABELS = {"ranking": "Ranking", "bleu": "BLEU-4", "rouge": "ROUGE-L", "key": "KEY", "emb": "EMB"}

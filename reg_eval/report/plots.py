@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reg_eval.report.inputs import COMPONENTS, SCORE_COLUMNS, SavedResult
+from reg_eval.io.results import COMPONENTS, SCORE_COLUMNS, SavedResult
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from reg_eval.metrics.emb_rescale import EmbCosine, cosine_rows, emb_rescale
+from reg_eval.metrics.emb_rescale import cosine_rows, emb_rescale
+from reg_eval.metrics.official import official_case_stats
 
 SPEC_RESCALE = [(0.5, 0.5), (0.51, 0.02), (0.2, 0.2), (-0.3, -0.3), (0.99, 0.98)]
 
@@ -79,8 +80,9 @@ def test_cosine_rejects_mismatched_shapes() -> None:
         cosine_rows(np.ones(3), np.ones(3))
 
 
-def test_metric_class() -> None:
+def test_production_case_stats() -> None:
+    """The EMB column the scorer computes from paired embedding rows."""
     u = np.array([[1.0, 0.0], [1.0, 1.0]])
     v = np.array([[1.0, 0.0], [-1.0, 1.0]])
-    assert EmbCosine().case_stats(u, v).tolist() == [1.0, 0.0]
-    assert "clamp:none" in EmbCosine().signature()
+    stats = official_case_stats(["", ""], ["", ""], [[], []], [[], []], u, v)
+    assert stats.emb.tolist() == [1.0, 0.0]

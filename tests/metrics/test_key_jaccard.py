@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from reg_eval.metrics.key_jaccard import KeyJaccard, key_jaccard, keywords
+from reg_eval.metrics.key_jaccard import key_jaccard, keywords
+from reg_eval.metrics.official import official_case_stats
 
 
 def literal_key(ref_entities: list[str], hyp_entities: list[str]) -> float:
@@ -57,7 +59,10 @@ def test_equals_literal_reference(ref: list[str], hyp: list[str]) -> None:
     assert key_jaccard(keywords(ref), keywords(hyp)) == literal_key(ref, hyp)
 
 
-def test_metric_class() -> None:
-    stats = KeyJaccard().case_stats([["Lung", "Adenocarcinoma"], []], [["lung"], []])
-    assert stats.tolist() == [0.5, 0.0]
-    assert "min_chars:3" in KeyJaccard().signature()
+def test_production_case_stats() -> None:
+    """The KEY column the scorer computes from each case's entity texts."""
+    no_vectors = np.zeros((2, 2))
+    stats = official_case_stats(
+        ["", ""], ["", ""], [["Lung", "Adenocarcinoma"], []], [["lung"], []], no_vectors, no_vectors
+    )
+    assert stats.key.tolist() == [0.5, 0.0]

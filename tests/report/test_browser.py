@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 from report.report_fixtures import make_result
 
+from reg_eval.io.results import cases_from_rows, result_from_dict
 from reg_eval.report.analysis import ReportRun
 from reg_eval.report.html import build_report
-from reg_eval.report.inputs import cases_from_rows, result_from_dict
 
 N_CASES = 400
 HOSTILE = '</script><script>window.__pwned = 1</script><img src="x" onerror="window.__pwned = 2">'

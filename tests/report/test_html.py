@@ -14,9 +14,9 @@ import pytest
 from report.report_fixtures import make_result
 
 from reg_eval.errors import InvalidInputError
+from reg_eval.io.results import cases_from_rows, result_from_dict
 from reg_eval.report.analysis import ReportRun, head_to_head
 from reg_eval.report.html import build_report, json_for_script
-from reg_eval.report.inputs import cases_from_rows, result_from_dict
 
 HOSTILE = '</script><script>alert("x")</script><!-- <img src=x onerror=alert(1)> & \u2028'
 

@@ -9,7 +9,7 @@ import pytest
 from report.report_fixtures import make_result, write_run
 
 from reg_eval.errors import UsageError
-from reg_eval.report.inputs import load_result
+from reg_eval.io.results import load_result
 from reg_eval.report.plots import write_plot_files
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,7 +43,7 @@ def test_plot_files_are_written_and_byte_identical(tmp_path: Path) -> None:
     # A second run in a fresh process gives the same bytes.
     code = (
         "import sys; from pathlib import Path; "
-        "from reg_eval.report.inputs import load_result; "
+        "from reg_eval.io.results import load_result; "
         "from reg_eval.report.plots import write_plot_files; "
         "write_plot_files([load_result(p) for p in sys.argv[2:]], Path(sys.argv[1]))"
     )
