@@ -397,11 +397,14 @@ class Scorer(RunAttributes):
             },
             comparable_with_leaderboard=self.profile.comparable_with_leaderboard,
             not_comparable_because=run_differences(
-                self.profile,
+                profile=self.profile.name,
+                models_overridden=not self.profile.comparable_with_leaderboard,
                 precision=self.dtype,
                 emb_name=emb.name,
                 key_name=key.name,
                 key_revision=key.revision,
+                emb_max_length=self.profile.emb_max_length,
+                key_min_chars=self.profile.key_min_chars,
                 n_missing=n_missing,
             ),
         )

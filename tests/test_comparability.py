@@ -17,9 +17,8 @@ from reg_eval.backends.identity import ModelIdentity
 from reg_eval.commands.final import final_command
 from reg_eval.commands.leaderboard import leaderboard_command
 from reg_eval.comparability import run_differences, saved_differences
-from reg_eval.leaderboard import build_leaderboard, final_from_results
-from reg_eval.profiles import get_profile
 from reg_eval.io.results import load_result
+from reg_eval.leaderboard import build_leaderboard, final_from_results
 from reg_eval.scoring import Scorer
 
 IDS = [f"c{i}" for i in range(12)]
@@ -61,18 +60,25 @@ def test_overridden_models_and_missing_cases_are_not_comparable(tmp_path: Path) 
     scorer = _scorer("float32", emb_model=str(tmp_path))
     reasons = scorer.signature(n_cases=3, missing="error").not_comparable_because
     assert reasons and "EMB model" in reasons[0]
-    profile = get_profile("reg2025")
-    assert run_differences(profile, precision="float32", emb_name=OPENBIO,
-                           key_name="en_core_sci_lg", key_revision="0.5.4") == []
-    assert run_differences(profile, precision="float32", emb_name=OPENBIO,
-                           key_name="en_core_sci_lg", key_revision="0.5.3") == [
+    leaderboard = {"profile": "reg2025", "models_overridden": False, "emb_name": OPENBIO,
+                   "key_name": "en_core_sci_lg"}
+    assert run_differences(precision="float32", key_revision="0.5.4", **leaderboard) == []
+    assert run_differences(precision="float32", key_revision="0.5.3", **leaderboard) == [
         "KEY pipeline en_core_sci_lg 0.5.3 instead of en_core_sci_lg 0.5.4"
     ]
-    missing = run_differences(profile, precision="float32", emb_name=OPENBIO,
-                              key_name="en_core_sci_lg", key_revision="0.5.4", n_missing=2)
+    missing = run_differences(precision="float32", key_revision="0.5.4", n_missing=2,
+                              **leaderboard)
     assert missing and missing[0].startswith("2 ground-truth case(s) had no prediction")
-    assert run_differences(get_profile("offline"), precision="float32", emb_name="x",
-                           key_name="y", key_revision=None)[0].startswith("profile offline")
+    assert run_differences(precision="float32", key_revision="0.5.4", emb_max_length=256,
+                           **leaderboard) == ["EMB max_length 256, not 512"]
+    # The same models named by an override (another revision, say) are not taken on trust.
+    overridden = {**leaderboard, "models_overridden": True}
+    assert run_differences(precision="float32", key_revision="0.5.4", **overridden) == [
+        "models chosen with --emb-model/--key-model"
+    ]
+    assert run_differences(profile="offline", models_overridden=False, precision="float32",
+                           emb_name="x", key_name="y", key_revision=None)[0].startswith(
+        "profile offline")
 
 
 def _saved(tmp_path: Path, name: str, ranking: float, **kw: object) -> Path:
