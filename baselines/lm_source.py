@@ -2,7 +2,7 @@
 
 Three sources, never the network:
 - `offline` (the default): SmolLM2-135M from the pinned GGUF of the offline scoring profile,
-  de-quantised once to float32 safetensors by `reg_eval.models.prepare_offline_emb`. That
+  de-quantised once to float32 safetensors by `reg_eval.models.offline.prepare_offline_emb`. That
   folder was saved from `AutoModel` (config `architectures: LlamaModel`), yet
   `AutoModelForCausalLM` loads it as a `LlamaForCausalLM` whose head is the tied input
   embedding (`tie_word_embeddings: true`), which gives exactly the logits of the GGUF.
@@ -61,7 +61,7 @@ def weights_sha256(folder: Path) -> str:
 def _offline_reference(requested: str, cache_root: Path | None) -> LMReference:
     import json
 
-    from reg_eval.models import prepare_offline_emb
+    from reg_eval.models.offline import prepare_offline_emb
     from reg_eval.profiles import OFFLINE_EMB
     from reg_eval.scoring import default_cache_root
 
@@ -88,7 +88,7 @@ def resolve_lm(requested: str, *, cache_root: Path | None = None) -> LMReference
             f"cannot load the language model {requested!r}: not a model folder",
             hint="give a folder written by save_pretrained(), a hub name, or 'offline'",
         )
-    from reg_eval.models import find_in_hub_cache
+    from reg_eval.models.hub import find_in_hub_cache
 
     name, _, revision = requested.partition("@")
     found = find_in_hub_cache(name, revision or None)

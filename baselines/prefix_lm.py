@@ -19,9 +19,7 @@ never needs them.
 from __future__ import annotations
 
 import math
-import os
 import pickle
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
@@ -31,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.writers import atomic_file
 from reg_eval_baselines.base import Baseline, check_rows
 from reg_eval_baselines.lm_source import (
     DEFAULT_LM,
@@ -388,15 +387,8 @@ class PrefixLMBaseline(Baseline):
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
         }
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                torch.save(state, handle)
-            os.chmod(temp, 0o644)
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        with atomic_file(path, force=True) as handle:
+            torch.save(state, handle)
         return path
 
     def save(self, run_dir: Path) -> list[Path]:

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 CACHE_DIR_ENV = "REG_EVAL_CACHE_DIR"
+XDG_CACHE_ENV = "XDG_CACHE_HOME"
+CACHE_DIR_NAME = "reg-eval"
 DB_NAME = "features-v1.sqlite3"
 """The file name carries the layout version: a new layout starts a new file."""
 BUSY_TIMEOUT_MS = 120_000
@@ -114,11 +116,17 @@ class FeatureCache:
 
     @staticmethod
     def default_root() -> Path:
-        """`$REG_EVAL_CACHE_DIR`, else `~/.cache/reg-eval`."""
+        """`$REG_EVAL_CACHE_DIR`, else `$XDG_CACHE_HOME/reg-eval`, else `~/.cache/reg-eval`.
+
+        As the XDG base directory specification asks, a relative `XDG_CACHE_HOME` is ignored.
+        """
         env = os.environ.get(CACHE_DIR_ENV)
         if env:
             return Path(env).expanduser()
-        return Path.home() / ".cache" / "reg-eval"
+        xdg = os.environ.get(XDG_CACHE_ENV, "")
+        if xdg and Path(xdg).is_absolute():
+            return Path(xdg) / CACHE_DIR_NAME
+        return Path.home() / ".cache" / CACHE_DIR_NAME
 
     # -- public API -------------------------------------------------------------------------
 

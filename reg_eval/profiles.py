@@ -33,7 +33,7 @@ class WheelAsset:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """Where a model comes from; `models.py` turns it into something loadable."""
+    """Where a model comes from; `reg_eval.models` turns it into something loadable."""
 
     kind: str
     """"transformers", "spacy" or "sentence-transformers"."""

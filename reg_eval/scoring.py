@@ -298,7 +298,7 @@ class Scorer(RunAttributes):
     @cached_property
     def _emb(self) -> Any:
         from reg_eval.backends.embeddings import TransformersEmbeddingBackend
-        from reg_eval.models import resolve_emb
+        from reg_eval.models.resolve import resolve_emb
 
         resolved = resolve_emb(
             self.profile.emb,
@@ -322,7 +322,7 @@ class Scorer(RunAttributes):
     @cached_property
     def _key(self) -> Any:
         from reg_eval.backends.entities import SpacyEntityBackend
-        from reg_eval.models import resolve_key
+        from reg_eval.models.resolve import resolve_key
 
         resolved = resolve_key(self.profile.key, cache_root=self.cache_root)
         return SpacyEntityBackend(

@@ -55,9 +55,25 @@ def test_text_key_is_the_sha256_of_the_utf8_bytes() -> None:
 def test_default_root_follows_the_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     monkeypatch.setenv("REG_EVAL_CACHE_DIR", str(tmp_path / "here"))
     assert FeatureCache.default_root() == tmp_path / "here"
     monkeypatch.delenv("REG_EVAL_CACHE_DIR")
+    assert FeatureCache.default_root() == Path.home() / ".cache" / "reg-eval"
+
+
+def test_default_root_follows_xdg_cache_home_after_our_own_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("REG_EVAL_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert FeatureCache.default_root() == tmp_path / "xdg" / "reg-eval"
+    monkeypatch.setenv("REG_EVAL_CACHE_DIR", str(tmp_path / "ours"))
+    assert FeatureCache.default_root() == tmp_path / "ours"  # ours wins
+    monkeypatch.delenv("REG_EVAL_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # invalid by the XDG spec
+    assert FeatureCache.default_root() == Path.home() / ".cache" / "reg-eval"
+    monkeypatch.setenv("XDG_CACHE_HOME", "")
     assert FeatureCache.default_root() == Path.home() / ".cache" / "reg-eval"
 
 

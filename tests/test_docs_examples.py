@@ -118,12 +118,9 @@ def temporary_cache_with_shared_models(shared: Path, tmp_path: Path) -> Path:
     Features computed by the examples go to the fresh root: the user's own cache (the one
     `shared` names) only ever gains the offline models, fetched once as `slow` says.
     """
-    from reg_eval.models import (
-        fetch_profile_models,
-        models_dir,
-        offline_emb_folder,
-        sentence_model_folder,
-    )
+    from reg_eval.models.environment import models_dir
+    from reg_eval.models.inventory import fetch_profile_models
+    from reg_eval.models.offline import offline_emb_folder, sentence_model_folder
     from reg_eval.profiles import get_profile
 
     fetch_profile_models(get_profile("offline"), shared)

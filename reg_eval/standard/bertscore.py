@@ -181,7 +181,7 @@ class BertScoreGroup:
             "empty_text": "raw-0",
         }
         if baseline is not None:
-            from reg_eval.models import sha256_file
+            from reg_eval.models.hashing import sha256_file
 
             signature["baseline"] = f"{baseline.name}|sha256:{sha256_file(baseline)[:16]}"
             signature["lang"] = self.lang

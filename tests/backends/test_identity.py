@@ -18,7 +18,9 @@ from reg_eval.backends.embeddings import TransformersEmbeddingBackend
 from reg_eval.backends.entities import SpacyEntityBackend
 from reg_eval.backends.identity import ModelIdentity
 from reg_eval.cache import FeatureCache, text_key, vector_to_bytes
-from reg_eval.models import HashMemo, hub_snapshot_sha256, resolve_emb, resolve_key
+from reg_eval.models import resolve_emb, resolve_key
+from reg_eval.models.hashing import HashMemo
+from reg_eval.models.hub import hub_snapshot_sha256
 from reg_eval.profiles import ModelSpec
 from reg_eval.scoring import Scorer
 
