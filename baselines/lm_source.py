@@ -2,7 +2,7 @@
 
 Three sources, never the network:
 - `offline` (the default): SmolLM2-135M from the pinned GGUF of the offline scoring profile,
-  de-quantised once to float32 safetensors by `reg_eval.models.prepare_offline_emb`. That
+  de-quantised once to float32 safetensors by `reg_eval.models.offline.prepare_offline_emb`. That
   folder was saved from `AutoModel` (config `architectures: LlamaModel`), yet
   `AutoModelForCausalLM` loads it as a `LlamaForCausalLM` whose head is the tied input
   embedding (`tie_word_embeddings: true`), which gives exactly the logits of the GGUF.
@@ -61,7 +61,7 @@ def weights_sha256(folder: Path) -> str:
 def _offline_reference(requested: str, cache_root: Path | None) -> LMReference:
     import json
 
-    from reg_eval.models import prepare_offline_emb
+    from reg_eval.models.offline import prepare_offline_emb
     from reg_eval.profiles import OFFLINE_EMB
     from reg_eval.scoring import default_cache_root
 
@@ -88,7 +88,7 @@ def resolve_lm(requested: str, *, cache_root: Path | None = None) -> LMReference
             f"cannot load the language model {requested!r}: not a model folder",
             hint="give a folder written by save_pretrained(), a hub name, or 'offline'",
         )
-    from reg_eval.models import find_in_hub_cache
+    from reg_eval.models.hub import find_in_hub_cache
 
     name, _, revision = requested.partition("@")
     found = find_in_hub_cache(name, revision or None)
@@ -135,13 +135,19 @@ def keep_first_layers(lm: Any, n_layers: int) -> None:
         lm.config.layer_types = layer_types[:n_layers]
 
 
-def load_lm(reference: LMReference) -> tuple[Any, Any]:
-    """A causal LM (float32) and its tokenizer from the resolved folder."""
+def load_lm(reference: LMReference, *, progress: bool = False) -> tuple[Any, Any]:
+    """A causal LM (float32) and its tokenizer from the resolved folder.
+
+    transformers' own loading bar shows only with `progress` (not under `--quiet`).
+    """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from reg_eval.backends.embeddings import quiet_transformers
+
     try:
-        tokenizer = AutoTokenizer.from_pretrained(reference.path)
-        model = AutoModelForCausalLM.from_pretrained(reference.path, dtype="float32")
+        with quiet_transformers(show_progress=progress):
+            tokenizer = AutoTokenizer.from_pretrained(reference.path)
+            model = AutoModelForCausalLM.from_pretrained(reference.path, dtype="float32")
     except (OSError, ValueError) as exc:
         raise UsageError(
             f"cannot load the language model {reference.requested!r} from {reference.path}: "

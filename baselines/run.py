@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.writers import atomic_write_text
 from reg_eval_baselines.base import Baseline, most_frequent
 from reg_eval_baselines.features import SkippedSlide, pool_slides
 
@@ -149,22 +148,11 @@ def check_writable(out_path: Path, force: bool) -> None:
 def write_submission(
     out_path: Path, ids: list[str], reports: list[str], *, force: bool = False
 ) -> None:
-    """A submission file, written to a temporary sibling and moved into place."""
+    """A submission file, written atomically (see reg_eval.io.writers)."""
     check_writable(out_path, force)
     records = [{"id": i, "report": r} for i, r in zip(ids, reports, strict=True)]
-    payload = json.dumps(records, ensure_ascii=False, indent=2) + "\n"
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_name, 0o644)
-        os.replace(temp_name, out_path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    atomic_write_text(out_path, json.dumps(records, ensure_ascii=False, indent=2) + "\n",
+                      force=force)
 
 
 def run_baseline(

@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,6 +24,7 @@ import h5py
 import numpy as np
 
 from reg_eval.errors import UsageError
+from reg_eval.io.writers import atomic_folder
 from reg_eval_baselines.report_grammar import Report, sample_report
 
 FORMAT = "reg-eval synthetic benchmark v1"
@@ -243,16 +241,15 @@ def _prepare_target(out_dir: Path, force: bool) -> None:
 def write_benchmark(out_dir: Path, config: SynthConfig, *, force: bool = False) -> SynthSummary:
     """Write features/<stem>.h5, train.json, test.json, manifest.csv and synth.json.
 
-    Everything is built in a sibling temporary folder and moved into place at the end, so
-    an interrupted run leaves no half-written benchmark behind.
+    Everything is built in a sibling temporary folder, fsynced and moved into place at the
+    end (reg_eval.io.writers.atomic_folder), so an interrupted run leaves no half-written
+    benchmark behind.
     """
     config.check()
     out_dir = Path(out_dir)
     _prepare_target(out_dir, force)
     cases = make_cases(config)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with atomic_folder(out_dir, force=force) as staging:
         (staging / "features").mkdir()
         metadata = {"generator": FORMAT, "seed": config.seed, "difficulty": config.difficulty}
         manifest_lines = ["id,path,split"]
@@ -287,15 +284,4 @@ def write_benchmark(out_dir: Path, config: SynthConfig, *, force: bool = False) 
         (staging / "synth.json").write_text(
             json.dumps(described, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
-        os.chmod(staging, 0o755)
-        if out_dir.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
-            os.replace(out_dir, retired / "previous")
-            os.replace(staging, out_dir)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return summary

@@ -110,12 +110,14 @@ def main(argv: list[str] | None = None) -> int:
           f"rouge {means['rouge']:.4f}  key {means['key']:.4f}  emb {means['emb']:.4f} "
           f"({score_s:.1f} s)")
     print(f"signature:             {scored.signature.format()}")
-    (args.out / "timings.json").write_text(json.dumps({
+    from reg_eval.io.writers import atomic_write_text
+
+    atomic_write_text(args.out / "timings.json", json.dumps({
         "size": {k: v for k, v in size.items()}, "timings": timings.__dict__,
         "score": {k: means[k] for k in ("ranking", "bleu", "rouge", "key", "emb")},
         "signature": scored.signature.format(),
         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
-    }, indent=2) + "\n", encoding="utf-8")
+    }, indent=2) + "\n", force=True)
     return 0
 
 

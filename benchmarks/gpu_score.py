@@ -409,8 +409,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "cos_range": [float(ref_cos.min()), float(ref_cos.max())],
     }
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+        from reg_eval.io.writers import atomic_write_text
+
+        atomic_write_text(args.json, json.dumps(result, indent=2, sort_keys=True) + "\n",
+                          force=True)
     if not all(math.isfinite(value) for value in deltas.values()):
         print("non-finite EMB differences", file=sys.stderr)
         return 1

@@ -99,7 +99,7 @@ def literal_scores(refs: list[str], hyps: list[str]) -> tuple[list[dict[str, flo
     from transformers import AutoModel, AutoTokenizer
 
     from literal_reference import case_literal
-    from reg_eval.models import resolve_emb, resolve_key
+    from reg_eval.models.resolve import resolve_emb, resolve_key
     from reg_eval.profiles import get_profile
     from reg_eval.scoring import default_cache_root
 
@@ -158,7 +158,7 @@ def main() -> None:
         child(args.child, args.cache, args.out)
         return
 
-    from reg_eval.models import fetch_profile_models
+    from reg_eval.models.inventory import fetch_profile_models
     from reg_eval.profiles import get_profile
     from reg_eval.scoring import default_cache_root
 

@@ -121,7 +121,9 @@ def main() -> int:
               "| difficulty | knn − majority | prefix-lm − majority |", "|---|---|---|"]
     for difficulty, gap in gaps.items():
         lines.append(f"| {difficulty} | {gap['knn']:+.4f} | {gap['prefix-lm']:+.4f} |")
-    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    from reg_eval.io.writers import atomic_write_text
+
+    atomic_write_text(args.out, "\n".join(lines) + "\n", force=True)
     print(f"wrote {args.out}")
     return 0
 

@@ -18,6 +18,9 @@ class Fact:
     """The words of the report the fact was read from (for explaining a miss)."""
     start: int = 0
     """Character offset in the report; orders facts, so "the first diagnosis" is defined."""
+    uncertain: bool = False
+    """Stated with doubt ("suspicious for carcinoma", "invasion cannot be excluded"); such a
+    fact is never also negated. Not part of `key`: how doubt is scored is the scorer's choice."""
 
     @property
     def key(self) -> FactKey:
@@ -25,17 +28,20 @@ class Fact:
 
     @property
     def label(self) -> str:
-        """Human-readable: "gleason_score=7 (3+4)", "not:tumor"."""
+        """Human-readable: "gleason_score=7 (3+4)", "not:tumor", "maybe:carcinoma"."""
         body = self.concept_id if self.value is None else f"{self.concept_id}={self.value}"
-        return f"not:{body}" if self.negated else body
+        if self.negated:
+            return f"not:{body}"
+        return f"maybe:{body}" if self.uncertain else body
 
 
 def parse_label(label: str, category: str) -> Fact:
     """The inverse of `Fact.label` (for hand-written test data and examples)."""
     negated = label.startswith("not:")
-    body = label[4:] if negated else label
+    uncertain = label.startswith("maybe:")
+    body = label.partition(":")[2] if negated or uncertain else label
     concept_id, sep, value = body.partition("=")
-    return Fact(concept_id, category, value if sep else None, negated, label)
+    return Fact(concept_id, category, value if sep else None, negated, label, 0, uncertain)
 
 
 def unique_facts(facts: list[Fact] | tuple[Fact, ...]) -> list[Fact]:

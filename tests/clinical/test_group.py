@@ -111,7 +111,7 @@ def test_breakdowns_by_category_and_organ(group: ClinicalGroup) -> None:
 def test_signature(group: ClinicalGroup) -> None:
     signature = compute(group, ["Lung"], ["Lung"]).signature
     assert re.fullmatch(
-        r"lexicon sha256:[0-9a-f]{16}\|rules:negex-v1\|match:concept\+value\+polarity"
+        r"lexicon sha256:[0-9a-f]{16}\|rules:negex-v2\|match:concept\+value\+polarity"
         r"\|spacy-3\.7\.\d+",
         signature["clinical"],
     )

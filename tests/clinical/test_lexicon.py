@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -51,19 +52,72 @@ REQUIRED = {
         "gleason_score",
         "gleason_pattern",
         "grade_group",
-        "tumor_volume",
         "differentiation",
         "dysplasia",
         "cin",
     ],
     "finding": [
         "microcalcification",
-        "lymphovascular_invasion",
         "necrosis",
         "intestinal_metaplasia",
         "helicobacter",
+        "muscularis_propria",
+    ],
+    "histologic_type": ["solid_pattern", "cribriform_pattern", "comedo_pattern"],
+    "stage": ["t_category", "n_category", "m_category", "figo_stage", "stage_group"],
+    "size": ["tumor_size", "tumor_volume", "depth_of_invasion", "breslow_thickness"],
+    "margin": ["margin", "margin_distance", "deep_margin", "circumferential_margin"],
+    "invasion": [
+        "lymphovascular_invasion",
+        "perineural_invasion",
+        "muscularis_propria_invasion",
+        "extraprostatic_extension",
+        "myometrial_invasion",
+    ],
+    "lymph_node": ["lymph_nodes_involved", "lymph_nodes_examined", "extranodal_extension"],
+    "biomarker": [
+        "estrogen_receptor",
+        "progesterone_receptor",
+        "her2",
+        "ki67",
+        "p53",
+        "mmr_proteins",
+        "pd_l1",
     ],
 }
+ORGAN_SYSTEMS = {
+    "breast",
+    "prostate",
+    "lung",
+    "stomach",
+    "colorectum",
+    "bladder",
+    "cervix",
+    "uterus",
+    "ovary",
+    "skin",
+    "kidney",
+    "thyroid",
+    "liver",
+    "pancreas",
+    "lymph_node",
+    "soft_tissue_bone",
+    "oesophagus",
+    "small_bowel",
+    "brain",
+    "testis",
+    "head_neck",
+}
+BENIGN_BREAST = [
+    "atypical_ductal_hyperplasia",
+    "columnar_cell_lesion",
+    "sclerosing_adenosis",
+    "apocrine_metaplasia",
+    "duct_ectasia",
+    "intraductal_papilloma",
+    "fibroadenoma",
+    "fibrocystic_change",
+]
 
 
 def test_shipped_lexicon_covers_the_required_concepts() -> None:
@@ -73,6 +127,54 @@ def test_shipped_lexicon_covers_the_required_concepts() -> None:
             assert lexicon.category_of(concept_id) == category, concept_id
     assert {c.category for c in lexicon.concepts} == set(CATEGORIES)
     assert len(lexicon.sha256) == 64 and lexicon.short_hash == lexicon.sha256[:16]
+
+
+def test_every_organ_system_has_its_own_diagnoses() -> None:
+    lexicon = load_lexicon()
+    for system in ORGAN_SYSTEMS:
+        diagnoses = [
+            c for c in lexicon.concepts if c.category == "diagnosis" and system in c.organs
+        ]
+        assert len(diagnoses) >= 5, system
+        assert any(c.behaviour == "malignant" for c in diagnoses), system
+    assert len(lexicon.concepts) >= 500
+
+
+def test_the_documented_counts_are_the_shipped_lexicon() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "clinical-metrics.md").read_text()
+    rows = re.findall(r"^\| `(\w+)` \| (\d+) \| ([\d,]+) \|$", doc, re.MULTILINE)
+    documented = {c: (int(n), int(t.replace(",", ""))) for c, n, t in rows}
+    lexicon = load_lexicon()
+    counted = {
+        category: (
+            sum(1 for k in lexicon.concepts if k.category == category),
+            sum(len(k.terms) for k in lexicon.concepts if k.category == category),
+        )
+        for category in CATEGORIES
+    }
+    assert documented == counted
+    terms = sum(len(c.terms) for c in lexicon.concepts)
+    assert f"{len(lexicon.concepts)} concepts and {terms:,} terms" in doc
+
+
+def test_diagnoses_carry_a_behaviour_and_every_concept_a_source() -> None:
+    lexicon = load_lexicon()
+    for concept in lexicon.concepts:
+        assert (concept.behaviour is not None) == (concept.category == "diagnosis"), concept.id
+        assert concept.source in ("DOID", "curated"), concept.id
+        assert (concept.source_id is not None) == (concept.source == "DOID"), concept.id
+        assert all(xref.startswith("NCIT:C") for xref in concept.xrefs), concept.id
+    assert lexicon.behaviour_of("invasive_carcinoma_nst") == "malignant"
+    assert lexicon.behaviour_of("ductal_carcinoma_in_situ") == "in_situ"
+    assert lexicon.behaviour_of("atypical_ductal_hyperplasia") == "uncertain"
+    assert lexicon.behaviour_of("fibroadenoma") == "benign"
+    assert lexicon.behaviour_of("chronic_gastritis") == "non_neoplastic"
+    for concept_id in BENIGN_BREAST:
+        assert lexicon.behaviour_of(concept_id) in ("benign", "non_neoplastic", "uncertain")
+    # a link to the Disease Ontology, with the NCI Thesaurus ids it cross-references
+    squamous = lexicon.concept("squamous_cell_carcinoma")
+    assert (squamous.source, squamous.source_id) == ("DOID", "DOID:1749")
+    assert squamous.xrefs and squamous.parent == "carcinoma"
 
 
 def test_required_synonyms_name_their_concept() -> None:
@@ -113,6 +215,11 @@ GOOD = {"id": "breast", "category": "organ", "preferred": "breast", "synonyms": 
         (({**GOOD, "synonyms": [{"text": "x", "requires_value": True}]},), "requires a value"),
         (({**GOOD, "synonyms": [{"text": "x", "negated": "yes"}]},), "'negated' must be"),
         (({**GOOD, "preferred": ""},), "'preferred' must be a non-empty string"),
+        (({**GOOD, "behaviour": "malignant"},), "behaviour 'malignant' is not allowed"),
+        (({**GOOD, "category": "diagnosis", "behaviour": "bad"},), "behaviour 'bad'"),
+        (({**GOOD, "organs": "breast"},), "'organs' must be a list of strings"),
+        (({**GOOD, "parent": "absent"},), "parent 'absent' of 'breast'"),
+        (({**GOOD, "synonyms": [{"text": "x", "exact_case": 1}]},), "'exact_case' must be"),
         ((), "no concepts"),
     ],
 )

@@ -26,7 +26,7 @@ def labels(extractor: FactExtractor, text: str) -> list[str]:
         ("Lymphovascular invasion: not identified", ["not:lymphovascular_invasion"]),
         ("H. pylori: negative", ["not:helicobacter"]),
         ("Perineural invasion absent", ["not:perineural_invasion"]),
-        ("margins free of tumour", ["not:tumor"]),
+        ("margins free of tumour", ["margin=negative"]),
     ],
 )
 def test_negation_triggers(extractor: FactExtractor, text: str, expected: list[str]) -> None:
@@ -59,8 +59,8 @@ def test_negation_triggers(extractor: FactExtractor, text: str, expected: list[s
             "Non-invasive papillary urothelial carcinoma",
             ["noninvasive_papillary_urothelial_carcinoma"],
         ),
-        # pseudo-triggers do not negate
-        ("Lymphovascular invasion cannot be excluded", ["lymphovascular_invasion"]),
+        # pseudo-triggers do not negate (this one marks uncertainty instead)
+        ("Lymphovascular invasion cannot be excluded", ["maybe:lymphovascular_invasion"]),
         ("Tumor present", ["tumor"]),
     ],
 )

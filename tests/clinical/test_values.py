@@ -6,9 +6,16 @@ from reg_eval.clinical.values import (
     READERS,
     read_count,
     read_gleason,
+    read_margin,
+    read_node_count,
     read_ordinal,
     read_ordinal_or_tier,
     read_percent,
+    read_size,
+    read_stage,
+    read_status,
+    read_tnm,
+    value_end,
 )
 
 
@@ -96,4 +103,73 @@ def test_ordinal_or_tier(following: str, expected: str | None) -> None:
 
 
 def test_every_value_kind_has_a_reader() -> None:
-    assert set(READERS) == {"ordinal", "ordinal_or_tier", "count", "percent", "gleason"}
+    assert set(READERS) == {
+        "ordinal",
+        "ordinal_or_tier",
+        "count",
+        "percent",
+        "gleason",
+        "node_count",
+        "size",
+        "tnm",
+        "stage",
+        "status",
+        "margin",
+    }
+
+
+@pytest.mark.parametrize(
+    ("reader", "following", "expected"),
+    [
+        (read_size, ": 1.5 cm", "15 mm"),
+        (read_size, " 2.0 x 1.5 x 1.0 cm", "20 mm"),
+        (read_size, " less than 1 mm", "<1 mm"),
+        (read_size, " 12mm", "12 mm"),
+        (read_size, " 0,8 cm", "8 mm"),
+        (read_size, " 500 µm", "0.5 mm"),
+        (read_size, " 12 cores", None),
+        (read_tnm, "2a", "2a"),
+        (read_tnm, "0(i+)", "0(i+)"),
+        (read_tnm, "1mi", "1mi"),
+        (read_tnm, "is", "is"),
+        (read_tnm, "X", "x"),
+        (read_tnm, "5", None),
+        (read_stage, " IIIA", "3a"),
+        (read_stage, " IB1", "1b1"),
+        (read_stage, " 2", "2"),
+        (read_stage, " unknown", None),
+        (read_node_count, ": 2/15", "2/15"),
+        (read_node_count, " (two of fifteen)", "2/15"),
+        (read_node_count, " 3 out of 12", "3/12"),
+        (read_node_count, ": 18", "18"),
+        (read_node_count, ": 18 mm", None),
+        (read_status, ": positive (90%)", "positive"),
+        (read_status, ": 90%", "90%"),
+        (read_status, " 3+", "3+"),
+        (read_status, " score 0", "0"),
+        (read_status, "-positive", "positive"),
+        (read_status, "+", "positive"),
+        (read_status, " (-)", "negative"),
+        (read_status, " retained", "retained"),
+        (read_status, ": loss of expression", "lost"),
+        (read_status, " wild type", "wild-type"),
+        (read_status, ": not amplified", "not amplified"),
+        (read_status, " cells", None),
+        (read_margin, ": negative", "negative"),
+        (read_margin, " are free of tumour", "negative"),
+        (read_margin, " involved", "positive"),
+        (read_margin, " not involved", "negative"),
+        (read_margin, ": close", "close"),
+        (read_margin, " 2 mm", "2 mm"),
+        (read_margin, " of the specimen", None),
+    ],
+)
+def test_new_value_readers(reader: object, following: str, expected: str | None) -> None:
+    assert reader(following) == expected  # type: ignore[operator]
+
+
+def test_value_end_is_where_the_value_stops() -> None:
+    following = ": free of carcinoma, closest 2 mm"
+    assert following[: value_end("margin", following)] == ": free of carcinoma"
+    assert value_end("size", " 1.5 cm thick") == len(" 1.5 cm")
+    assert value_end("status", " cells") == 0

