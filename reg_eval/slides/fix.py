@@ -1,24 +1,23 @@
 """`slides fix`: a copy of a slide whose only change is the value of tag 262.
 
 This is what `tiffset -s 262 6 slide.tiff` does, without touching the original: the file is
-copied into a temporary file beside the target, the tag value is written over in the copy
-(two bytes in each affected IFD entry), the copy is re-read and compared byte for byte with
-the source, and only then renamed into place. `in_place` renames the fixed copy over the
-source, so an interruption leaves either the old file or the new one, never half of one.
+streamed into the project's atomic writer (a temporary file beside the target), the tag value
+is written over in the copy (two bytes in each affected IFD entry), the fsynced copy is
+re-read and compared byte for byte with the source, and only then moved into place.
+`in_place` renames the fixed copy over the source, so an interruption leaves either the old
+file or the new one, never half of one.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import shutil
 import struct
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.writers import atomic_file
 from reg_eval.slides import tiff
 from reg_eval.slides.check import check_slide
 
@@ -82,15 +81,6 @@ def _differing_offsets(a: Path, b: Path) -> list[int]:
             position += len(chunk_a)
 
 
-def _fsync_folder(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def fix_slide(source: Path, *, out_dir: Path | None = None, in_place: bool = False,
               force: bool = False) -> FixResult:
     """Write the fixed copy (or replace the source under `in_place`) and verify it."""
@@ -125,44 +115,36 @@ def fix_slide(source: Path, *, out_dir: Path | None = None, in_place: bool = Fal
             raise UsageError(f"cannot create {target.parent} ({exc.strerror or exc})") from None
     fields = _tag_fields(source, [p.index for p in pages])
     source_sha = _sha256(source)
-    try:
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
-                                        suffix=".tmp")
-    except OSError as exc:
-        raise UsageError(f"cannot write in {target.parent} ({exc.strerror or exc})") from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "r+b") as out, source.open("rb") as src:
-            shutil.copyfileobj(src, out, CHUNK)
-            for offset, fmt in fields:
-                out.seek(offset)
-                out.write(struct.pack(fmt, new_value))
-            out.flush()
-            os.fsync(out.fileno())
-        shutil.copymode(source, tmp)
-        changed = _differing_offsets(source, tmp)
+    changed_offsets: list[int] = []  # filled by verify()
+    copy_sha: list[str] = []
+
+    def verify(copy: Path) -> None:
+        """Re-read the finished copy before it is moved into place."""
+        changed = _differing_offsets(source, copy)
         allowed = {offset + i for offset, fmt in fields for i in range(struct.calcsize(fmt))}
         if not set(changed) <= allowed:
             raise InvalidInputError(f"{source}: the copy differs outside tag 262 "
                                     f"(first at byte {min(set(changed) - allowed)})")
-        recheck = tiff.read_tiff_info(tmp)
-        still_wrong = [p.index for p in recheck.pages if p.photometric_wrong]
-        if still_wrong or any(recheck.pages[i].photometric != new_value
-                              for i in range(len(recheck.pages))
-                              if recheck.pages[i].index in {p.index for p in pages}):
+        recheck = tiff.read_tiff_info(copy)
+        fixed_pages = {p.index for p in pages}
+        still_wrong = [p.index for p in recheck.pages
+                       if p.photometric_wrong or (p.index in fixed_pages
+                                                  and p.photometric != new_value)]
+        if still_wrong:
             raise InvalidInputError(f"{source}: tag 262 still wrong after rewriting "
                                     f"(pages {still_wrong})")
         if _sha256(source) != source_sha:
             raise UsageError(f"{source} changed while it was being copied",
                              hint="run the fix again once nothing writes the slide")
-        target_sha = _sha256(tmp)
-        os.replace(tmp, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if isinstance(exc, OSError):
-            raise UsageError(f"cannot write {target} ({exc.strerror or exc})") from None
-        raise
-    _fsync_folder(target.parent)
+        changed_offsets[:] = changed
+        copy_sha[:] = [_sha256(copy)]
+
+    # in place, the source is the target: its permission bits carry over to the copy
+    with atomic_file(target, force=force or in_place, verify=verify) as out, \
+            source.open("rb") as src:
+        shutil.copyfileobj(src, out, CHUNK)
+        for offset, fmt in fields:
+            out.seek(offset)
+            out.write(struct.pack(fmt, new_value))
     return FixResult(source, target, "fixed", [p.index for p in pages], pages[0].photometric,
-                     new_value, source_sha, target_sha, changed)
+                     new_value, source_sha, copy_sha[0], changed_offsets)
