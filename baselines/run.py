@@ -71,8 +71,8 @@ def read_training_reports(path: Path) -> tuple[list[str], list[str]]:
     from reg_eval.io.texts import checked_texts
 
     # A lone surrogate or a runaway report would otherwise fail only when the run is written.
-    checked_texts(ids, f"training file {path}: id")
-    checked_texts(reports, f"training file {path}: report")
+    checked_texts(ids, f"training file {path}: ids")
+    checked_texts(reports, f"training file {path}: reports")
     _check_unique(ids, path)
     return ids, reports
 

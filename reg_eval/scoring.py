@@ -332,17 +332,26 @@ class Scorer(RunAttributes):
             progress=self.progress,
         )
 
-    def case_stats(self, refs: Sequence[str], hyps: Sequence[str]) -> OfficialCaseStats:
-        """Per-case BLEU, ROUGE, KEY, EMB and ranking; each distinct text is processed once."""
+    def case_stats(
+        self, refs: Sequence[str], hyps: Sequence[str], ids: Sequence[str] | None = None
+    ) -> OfficialCaseStats:
+        """Per-case BLEU, ROUGE, KEY, EMB and ranking; each distinct text is processed once.
+
+        `ids` only name the cases in error messages.
+        """
         from reg_eval.io.texts import checked_texts
         from reg_eval.metrics.official import official_case_stats
 
         if len(refs) != len(hyps):
             raise UsageError(f"{len(refs)} references but {len(hyps)} hypotheses")
         # Texts from memory (the API, rewards, the HF module) get the checks files get.
-        refs, hyps = checked_texts(refs, "reference"), checked_texts(hyps, "hypothesis")
+        refs, hyps = checked_texts(refs, "references"), checked_texts(hyps, "hypotheses")
         texts = list(refs) + list(hyps)
-        entities = self._key.entity_texts(texts)
+        names = list(ids) if ids is not None else [f"#{i + 1}" for i in range(len(refs))]
+        labels = [f"the reference of case {name!r}" for name in names] + [
+            f"the prediction of case {name!r}" for name in names
+        ]
+        entities = self._key.entity_texts(texts, labels)
         vectors = self._emb.embed(texts)
         n = len(refs)
         return official_case_stats(
@@ -356,8 +365,14 @@ class Scorer(RunAttributes):
         )
 
     def signature(
-        self, *, n_cases: int, missing: str, groups: dict[str, GroupResult] | None = None
+        self,
+        *,
+        n_cases: int,
+        missing: str,
+        groups: dict[str, GroupResult] | None = None,
+        n_missing: int = 0,
     ) -> Signature:
+        from reg_eval.comparability import run_differences
         from reg_eval.metrics.tokenize import TOKENISATION
 
         group_fields = {
@@ -365,15 +380,18 @@ class Scorer(RunAttributes):
             for name, group in (groups or {}).items()
             for key, value in group.signature.items()
         }
+        emb = self._emb.identity
+        key = self._key.identity
         return Signature.build(
             "reg2025-ranking=0.15*(rouge+bleu)+0.4*key+0.3*emb",
             {
                 "metrics": ",".join(self.metric_groups),
                 "profile": self.profile.name,
-                "emb": self._emb.identity.describe(),
-                "key": self._key.identity.describe() + f"|min_chars={self.profile.key_min_chars}",
+                "emb": emb.describe(),
+                "key": key.describe() + f"|min_chars={self.profile.key_min_chars}",
                 "tok": TOKENISATION,
-                "device": self.device,
+                "device": self._emb.device_type,
+                "dtype": self.dtype,
                 "missing": missing,
                 "n": n_cases,
                 "boot": self.bootstrap,
@@ -381,10 +399,21 @@ class Scorer(RunAttributes):
                 **group_fields,
             },
             comparable_with_leaderboard=self.profile.comparable_with_leaderboard,
+            not_comparable_because=run_differences(
+                profile=self.profile.name,
+                models_overridden=not self.profile.comparable_with_leaderboard,
+                precision=self.dtype,
+                emb_name=emb.name,
+                key_name=key.name,
+                key_revision=key.revision,
+                emb_max_length=self.profile.emb_max_length,
+                key_min_chars=self.profile.key_min_chars,
+                n_missing=n_missing,
+            ),
         )
 
     def score_alignment(self, alignment: Alignment) -> ScoreResult:
-        stats = self.case_stats(alignment.refs, alignment.hyps)
+        stats = self.case_stats(alignment.refs, alignment.hyps, alignment.ids)
         organs = [organ_of(ref) for ref in alignment.refs]
         context = ScoringContext(
             device=self.device,
@@ -404,7 +433,10 @@ class Scorer(RunAttributes):
         )
         messages = list(self.feature_cache.messages) if self.feature_cache is not None else []
         signature = self.signature(
-            n_cases=len(alignment.ids), missing=alignment.missing_policy, groups=groups
+            n_cases=len(alignment.ids),
+            missing=alignment.missing_policy,
+            groups=groups,
+            n_missing=len(alignment.missing_ids) if alignment.missing_policy != "error" else 0,
         )
         return ScoreResult(
             signature=signature,
@@ -420,10 +452,19 @@ class Scorer(RunAttributes):
     def __call__(
         self, refs: Sequence[str], hyps: Sequence[str], ids: Sequence[str] | None = None
     ) -> ScoreResult:
-        """Score parallel lists of reference and generated reports."""
+        """Score parallel lists of reference and generated reports.
+
+        `ids`, when given, name the cases (one unique id per pair) in per-case rows.
+        """
+        refs = _texts(refs, "references")
+        hyps = _texts(hyps, "hypotheses")
         if len(refs) != len(hyps):
             raise UsageError(f"{len(refs)} references but {len(hyps)} hypotheses")
-        case_ids = list(ids) if ids is not None else [f"case-{i}" for i in range(len(refs))]
+        case_ids = (
+            check_case_ids(ids, len(refs))
+            if ids is not None
+            else [f"case-{i}" for i in range(len(refs))]
+        )
         alignment = Alignment(case_ids, list(refs), list(hyps), [], [], "n/a")
         return self.score_alignment(alignment)
 
@@ -433,6 +474,47 @@ class Scorer(RunAttributes):
         reference = load_valid_cases(ground_truth, role="ground truth")
         predicted = load_valid_cases(submission, role="submission")
         return self.score_alignment(align_cases(reference, predicted, missing))
+
+
+def _texts(values: Sequence[str], what: str) -> list[str]:
+    """The texts as a list; a value that is not a string is an error naming its position."""
+    if isinstance(values, str):
+        raise UsageError(f"{what} must be a list of strings, not one string")
+    texts = list(values)
+    for index, text in enumerate(texts):
+        if not isinstance(text, str):
+            shown = "None" if text is None else type(text).__name__
+            raise InvalidInputError(
+                f"{what}[{index}] is {shown}, not a string",
+                hint="pass the report text; an empty report is \"\" (scored as empty)",
+            )
+    return texts
+
+
+def check_case_ids(ids: Sequence[str], n_texts: int) -> list[str]:
+    """One unique, non-empty string id per pair of texts; the first problem is the error."""
+    if isinstance(ids, str):
+        raise UsageError("ids must be a list of case ids, not one string")
+    case_ids = list(ids)
+    if len(case_ids) != n_texts:
+        raise UsageError(
+            f"{len(case_ids)} ids for {n_texts} pairs of reports",
+            hint="give one id per (reference, hypothesis) pair, in the same order",
+        )
+    seen: dict[str, int] = {}
+    for index, case_id in enumerate(case_ids):
+        if not isinstance(case_id, str) or not case_id:
+            raise InvalidInputError(
+                f"ids[{index}] is {case_id!r}: a case id must be a non-empty string",
+                hint="give one id per pair, such as the slide file name",
+            )
+        if case_id in seen:
+            raise InvalidInputError(
+                f"case id {case_id!r} appears twice (ids[{seen[case_id]}] and ids[{index}])",
+                hint="each pair needs its own id; per-case rows and paired tests match by id",
+            )
+        seen[case_id] = index
+    return case_ids
 
 
 def load_valid_cases(path: str | Path, *, role: str) -> list[Case]:

@@ -42,8 +42,16 @@ class SavedResult:
         return str(self.data["signature"].get("text", ""))
 
     @property
+    def not_comparable_because(self) -> list[str]:
+        """Why the run may not stand beside the official table; empty when it may."""
+        from reg_eval.comparability import saved_differences
+
+        return saved_differences(self.data)
+
+    @property
     def comparable(self) -> bool:
-        return bool(self.data["signature"].get("comparable_with_leaderboard", False))
+        """Claimed by the run and shown by its signature (leaderboard models, float32)."""
+        return not self.not_comparable_because
 
     @property
     def profile(self) -> str:
@@ -129,7 +137,40 @@ def result_from_dict(data: dict[str, Any], *, name: str, path: Path) -> SavedRes
             f"{where}: 'ci' must give [low, high] for {', '.join(SCORE_COLUMNS)}",
             hint=_SCORE_HINT,
         )
+    _check_by_organ(data.get("by_organ"), where)
     return SavedResult(name, path, data)
+
+
+def _check_by_organ(by_organ: object, where: str) -> None:
+    """Per-organ rows feed tables and plots: counts must be counts, scores numbers."""
+    if by_organ is None:
+        return
+    if not isinstance(by_organ, dict):
+        raise InvalidInputError(f"{where}: 'by_organ' must be an object", hint=_SCORE_HINT)
+    for organ, row in by_organ.items():
+        place = f"{where}: by_organ[{json.dumps(organ, ensure_ascii=True)}]"
+        if not isinstance(row, dict):
+            raise InvalidInputError(f"{place} must be an object", hint=_SCORE_HINT)
+        count = row.get("n_cases")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            shown = json.dumps(count, ensure_ascii=True)[:40]
+            raise InvalidInputError(
+                f"{place}.n_cases is {shown}: it must be a whole number of cases (0 or more)",
+                hint=_SCORE_HINT,
+            )
+        for column in SCORE_COLUMNS:
+            if (column in row or column == "ranking") and not _is_number(row.get(column)):
+                raise InvalidInputError(
+                    f"{place}.{column} is missing or not a number", hint=_SCORE_HINT
+                )
+        ci = row.get("ci", {})
+        if not isinstance(ci, dict) or any(
+            not (isinstance(bounds, list) and len(bounds) == 2 and all(map(_is_number, bounds)))
+            for bounds in ci.values()
+        ):
+            raise InvalidInputError(
+                f"{place}.ci must map each score to [low, high]", hint=_SCORE_HINT
+            )
 
 
 def load_result(path: str | Path, *, name: str | None = None) -> SavedResult:

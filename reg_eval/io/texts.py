@@ -22,7 +22,8 @@ def checked_texts(
 ) -> list[str]:
     """`texts` as a list of report strings; the first that is not one raises, with its index.
 
-    `role` names the list in messages ("reference", "hypothesis").
+    `role` names the list in messages, which read like `Scorer`'s own checks:
+    "hypotheses[3] holds an unpaired surrogate ...".
     """
     from reg_eval.io.submission import describe
 
@@ -31,19 +32,19 @@ def checked_texts(
     for index, text in enumerate(texts):
         if not isinstance(text, str):
             raise InvalidInputError(
-                f"{role} {index} is {describe(text)}, not a report string",
+                f"{role}[{index}] is {describe(text)}, not a report string",
                 hint="pass every report as a str; an empty report is \"\"",
             )
         surrogate = _SURROGATE.search(text)
         if surrogate:
             raise InvalidInputError(
-                f"{role} {index} holds an unpaired surrogate (U+{ord(surrogate.group()):04X} at "
+                f"{role}[{index}] holds an unpaired surrogate (U+{ord(surrogate.group()):04X} at "
                 f"character {surrogate.start()}), which is not text",
                 hint="decode the report properly, or drop the character",
             )
         if len(text) > limits.max_report_chars:
             raise LimitExceeded(
-                f"{role} {index} has {len(text):,} characters, over the limit of "
+                f"{role}[{index}] has {len(text):,} characters, over the limit of "
                 f"{limits.max_report_chars:,} (--max-report-chars)",
                 hint="check that the generation stopped; to accept longer reports, score "
                 f"inside reg_eval.io.limits.limits_applied(Limits(max_report_chars={len(text)})) "

@@ -203,6 +203,7 @@ class CotScorer(RunAttributes):
             name=resolved.identity.name,
             revision=resolved.identity.revision,
             sha256=resolved.identity.sha256,
+            precision="float32",  # sentence-transformers loads and encodes in float32
             options=(("normalize", "l2"),),
         )
 
@@ -383,14 +384,27 @@ class CotScorer(RunAttributes):
                 + f"|min_chars={self.settings.key_min_chars}|clamp01",
                 "final_report": "0.15*(rouge+bleu)+0.4*key+0.3*emb|clamp01",
                 "tok": TOKENISATION,
-                "device": self.device,
+                "device": report._emb.device_type,
+                "dtype": self.dtype,
                 "missing": missing,
                 "n": n_cases,
                 "boot": self.bootstrap,
                 "seed": self.seed,
             },
             comparable_with_leaderboard=self.settings.comparable,
+            not_comparable_because=self._not_comparable_because(),
         )
+
+    def _not_comparable_because(self) -> list[str]:
+        """The organisers' models in float32, as for REG 2025 (see reg_eval.comparability)."""
+        from reg_eval.comparability import LEADERBOARD_PRECISION
+
+        reasons = []
+        if not self.settings.comparable:
+            reasons.append(f"profile {self.settings.name} is not the organisers' setup")
+        if self.dtype != LEADERBOARD_PRECISION:
+            reasons.append(f"precision {self.dtype} instead of {LEADERBOARD_PRECISION}")
+        return reasons
 
 
 def score_cot_files(
