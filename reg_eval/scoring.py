@@ -339,12 +339,17 @@ class Scorer(RunAttributes):
 
         `ids` only name the cases in error messages.
         """
+        from reg_eval.io.texts import checked_texts
         from reg_eval.metrics.official import official_case_stats
 
         if len(refs) != len(hyps):
             raise UsageError(f"{len(refs)} references but {len(hyps)} hypotheses")
+        names = list(ids) if ids is not None else None
+        # Texts from memory (the API, rewards, the HF module) get the checks files get.
+        refs = checked_texts(refs, "references", names=names)
+        hyps = checked_texts(hyps, "hypotheses", names=names)
         texts = list(refs) + list(hyps)
-        names = list(ids) if ids is not None else [f"#{i + 1}" for i in range(len(refs))]
+        names = names if names is not None else [f"#{i + 1}" for i in range(len(refs))]
         labels = [f"the reference of case {name!r}" for name in names] + [
             f"the prediction of case {name!r}" for name in names
         ]

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.files import read_input_bytes
+from reg_eval.io.jsondoc import decode_utf8, parse_json_document
 
 COMPONENTS = ("bleu", "rouge", "key", "emb")
 SCORE_COLUMNS = ("ranking", *COMPONENTS)
@@ -96,14 +98,12 @@ class SavedCases:
 
 
 def _read_text(path: Path, what: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{what} {path} does not exist", hint=_SCORE_HINT) from None
-    except IsADirectoryError:
-        raise UsageError(f"{what} {path} is a folder", hint="give the file itself") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read the {what} {path} ({exc})") from None
+    """The file as text, read up to `--max-upload-mb`; what stops it names the file."""
+    if not path.exists() and not path.is_symlink():
+        raise UsageError(f"{what} {path} does not exist", hint=_SCORE_HINT)
+    if path.is_dir():
+        raise UsageError(f"{what} {path} is a folder", hint="give the file itself")
+    return decode_utf8(read_input_bytes(path, what), str(path))
 
 
 def result_from_dict(data: dict[str, Any], *, name: str, path: Path) -> SavedResult:
@@ -119,6 +119,8 @@ def result_from_dict(data: dict[str, Any], *, name: str, path: Path) -> SavedRes
             )
     if not isinstance(data["signature"], dict):
         raise InvalidInputError(f"{where}: 'signature' must be an object", hint=_SCORE_HINT)
+    if not isinstance(data["components"], dict):
+        raise InvalidInputError(f"{where}: 'components' must be an object", hint=_SCORE_HINT)
     for column in COMPONENTS:
         if not _is_number(data["components"].get(column)):
             raise InvalidInputError(
@@ -175,13 +177,7 @@ def load_result(path: str | Path, *, name: str | None = None) -> SavedResult:
     """A `reg-eval score --output` file; `name` defaults to the file name without suffix."""
     path = Path(path)
     text = _read_text(path, "result file")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(
-            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
-            hint=_SCORE_HINT,
-        ) from None
+    data = parse_json_document(text.encode("utf-8"), str(path), hint=_SCORE_HINT)
     return result_from_dict(data, name=name or path.stem, path=path)
 
 
@@ -254,6 +250,12 @@ def load_per_case(path: str | Path) -> SavedCases:
             except json.JSONDecodeError as exc:
                 raise InvalidInputError(
                     f"{path}: line {number}, column {exc.colno}: not valid JSON ({exc.msg})",
+                    hint=_SCORE_HINT,
+                ) from None
+            except (ValueError, RecursionError) as exc:
+                reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+                raise InvalidInputError(
+                    f"{path}: line {number}: a value cannot be read ({reason[:100]})",
                     hint=_SCORE_HINT,
                 ) from None
             if not isinstance(row, dict):

@@ -25,9 +25,20 @@ def test_a_report_longer_than_spacy_reads_names_the_case(
 ) -> None:
     huge = "Prostate, biopsy; adenocarcinoma " * 30_304  # 1,000,032 characters
     assert len(huge) > 1_000_000
+    from reg_eval.io.limits import Limits, limits_applied
+
     scorer = _scorer(tiny_bert_dir, tiny_ruler_dir, tmp_path)
+    ids = ["PIT_01_00001_01", "PIT_01_00002_01"]
+    # The input limit (--max-report-chars, 100,000 by default) stops it first ...
     with pytest.raises(InvalidInputError) as caught:
-        scorer([REPORT, REPORT], [REPORT, huge], ids=["PIT_01_00001_01", "PIT_01_00002_01"])
+        scorer([REPORT, REPORT], [REPORT, huge], ids=ids)
+    assert "hypotheses[1] (case 'PIT_01_00002_01') has 1,000,032 characters" in (
+        caught.value.message
+    )
+    # ... and past a raised limit, spaCy's own length limit is still a clear error.
+    with limits_applied(Limits(max_report_chars=2_000_000)), \
+            pytest.raises(InvalidInputError) as caught:
+        scorer([REPORT, REPORT], [REPORT, huge], ids=ids)
     message = caught.value.message
     assert "the prediction of case 'PIT_01_00002_01'" in message
     assert "1,000,032 characters" in message and "1,000,000" in message
