@@ -135,13 +135,19 @@ def keep_first_layers(lm: Any, n_layers: int) -> None:
         lm.config.layer_types = layer_types[:n_layers]
 
 
-def load_lm(reference: LMReference) -> tuple[Any, Any]:
-    """A causal LM (float32) and its tokenizer from the resolved folder."""
+def load_lm(reference: LMReference, *, progress: bool = False) -> tuple[Any, Any]:
+    """A causal LM (float32) and its tokenizer from the resolved folder.
+
+    transformers' own loading bar shows only with `progress` (not under `--quiet`).
+    """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from reg_eval.backends.embeddings import quiet_transformers
+
     try:
-        tokenizer = AutoTokenizer.from_pretrained(reference.path)
-        model = AutoModelForCausalLM.from_pretrained(reference.path, dtype="float32")
+        with quiet_transformers(show_progress=progress):
+            tokenizer = AutoTokenizer.from_pretrained(reference.path)
+            model = AutoModelForCausalLM.from_pretrained(reference.path, dtype="float32")
     except (OSError, ValueError) as exc:
         raise UsageError(
             f"cannot load the language model {reference.requested!r} from {reference.path}: "

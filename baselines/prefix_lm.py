@@ -19,6 +19,7 @@ never needs them.
 from __future__ import annotations
 
 import math
+import pickle
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
@@ -41,6 +42,8 @@ from reg_eval_baselines.lm_source import (
 from reg_eval_baselines.state_files import read_state_json, write_state_json
 
 CHECKPOINT_NAME = "checkpoint.pt"
+CHECKPOINT_FORMAT = 2
+"""2: mean and scale as tensors, so the file loads with torch.load(weights_only=True)."""
 LM_REFERENCE_FILE = "lm.json"
 STD_FLOOR = 1e-6
 TRAJECTORY_FIELDS = (
@@ -168,7 +171,7 @@ class PrefixLMBaseline(Baseline):
     def _ensure_lm(self) -> None:
         if self.lm is None:
             self.lm_reference = resolve_lm(self.config.lm)
-            self.lm, self.tokenizer = load_lm(self.lm_reference)
+            self.lm, self.tokenizer = load_lm(self.lm_reference, progress=self.config.progress)
             if self.config.lm_layers is not None:
                 keep_first_layers(self.lm, self.config.lm_layers)
         if self.tokenizer.eos_token_id is None:
@@ -364,11 +367,15 @@ class PrefixLMBaseline(Baseline):
             raise UsageError("no checkpoint folder configured")
         module = module if module is not None else self.module
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Only tensors, numbers, strings, lists and dicts: what torch.load(weights_only=True)
+        # reads back without running code from the file.
+        config = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self.config).items()}
         state = {
+            "format": CHECKPOINT_FORMAT,
             "step": step,
-            "config": asdict(self.config),
-            "mean": self.mean,
-            "scale": self.scale,
+            "config": config,
+            "mean": None if self.mean is None else torch.from_numpy(np.asarray(self.mean)),
+            "scale": None if self.scale is None else torch.from_numpy(np.asarray(self.scale)),
             "dim": int(self.mean.shape[0]) if self.mean is not None else None,
             "mlp": module.mlp.state_dict(),
             "lm": module.lm.state_dict() if self.config.lm_lr > 0 else None,
@@ -408,18 +415,40 @@ class PrefixLMBaseline(Baseline):
 
     @staticmethod
     def read_checkpoint(path: Path) -> dict[str, Any]:
+        """The checkpoint's state, read without running code from the file.
+
+        `weights_only=True` unpickles tensors, numbers, strings and containers only (plus
+        numpy arrays, which checkpoints of earlier versions hold), so a run folder from
+        someone else cannot execute anything here; a file that needs more is refused.
+        """
         import torch
 
         try:
-            return torch.load(path, map_location="cpu", weights_only=False)
+            with torch.serialization.safe_globals(_numpy_array_globals()):
+                state = torch.load(path, map_location="cpu", weights_only=True)
         except FileNotFoundError:
             raise UsageError(f"checkpoint {path} is missing",
                              hint="train the run again: reg-eval baseline train ...") from None
+        except pickle.UnpicklingError as exc:
+            detail = (str(exc).strip().splitlines() or [""])[0]
+            raise UsageError(
+                f"checkpoint {path} holds objects other than tensors, numbers and text, so it "
+                f"was not loaded (it could run code): {detail}",
+                hint="only load run folders you trust to be written by reg-eval; train the run "
+                "again to get a checkpoint that loads safely",
+            ) from None
         except Exception as exc:  # torch raises many kinds for a bad file
             raise UsageError(
                 f"cannot read checkpoint {path}: {type(exc).__name__}: {exc}",
                 hint="delete it to start afresh",
             ) from None
+        if not isinstance(state, dict) or not isinstance(state.get("config"), dict):
+            raise UsageError(f"checkpoint {path} is not a prefix-lm checkpoint",
+                             hint="train the run again: reg-eval baseline train ...")
+        for name in ("mean", "scale"):
+            if isinstance(state.get(name), torch.Tensor):
+                state[name] = state[name].numpy()
+        return state
 
     def _maybe_resume(self, optimiser: Any, schedule: Any) -> int:
         import torch
@@ -529,3 +558,15 @@ class PrefixLMBaseline(Baseline):
             bar.close()
         self.generated_tokens = n_tokens
         return texts
+
+
+def _numpy_array_globals() -> list[Any]:
+    """What unpickling a float numpy array needs (checkpoints written before format 2);
+    these build arrays of numbers only and cannot call anything else."""
+    from numpy.core.multiarray import _reconstruct
+
+    globals_: list[Any] = [_reconstruct, np.ndarray, np.dtype]
+    dtypes = getattr(np, "dtypes", None)
+    if dtypes is not None:
+        globals_ += [dtypes.Float64DType, dtypes.Float32DType]
+    return globals_

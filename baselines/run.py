@@ -29,20 +29,10 @@ class RunResult:
 
 
 def _read_json(path: Path, what: str) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise InvalidInputError(
-            f"{what} {path}: not UTF-8 at byte {exc.start}", hint="save the file as UTF-8"
-        ) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(
-            f"{what} {path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from None
+    """A whole JSON file, read up to the input limits; any problem names the file."""
+    from reg_eval.io.jsondoc import load_json_document
+
+    return load_json_document(path, what)
 
 
 def _check_unique(ids: list[str], path: Path) -> None:
@@ -78,6 +68,11 @@ def read_training_reports(path: Path) -> tuple[list[str], list[str]]:
             )
         ids.append(record["id"])
         reports.append(record["report"])
+    from reg_eval.io.texts import checked_texts
+
+    # A lone surrogate or a runaway report would otherwise fail only when the run is written.
+    checked_texts(ids, f"training file {path}: ids")
+    checked_texts(reports, f"training file {path}: reports")
     _check_unique(ids, path)
     return ids, reports
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -21,15 +20,18 @@ def write_state_json(path: Path, payload: Any) -> Path:
 
 
 def read_state_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    """A JSON file of a run directory; whatever it holds, a damaged one is a located error."""
+    from reg_eval.io.jsondoc import load_json_document
+
+    if not path.exists():
         raise UsageError(
             f"{path} is missing: the run directory is incomplete",
             hint="train it again with reg-eval baseline train ... --force",
-        ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInputError(f"cannot read {path}: {exc}",
+        )
+    try:
+        return load_json_document(path, "run file")
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"cannot read {exc.message}",
                                 hint="train the run again with --force") from None
 
 

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from reg_eval.errors import UsageError
-
 if TYPE_CHECKING:
     import numpy as np
     from filelock import FileLock
@@ -43,6 +41,18 @@ _QUERY_CHUNK = 500
 
 class CacheCorruptionWarning(UserWarning):
     """A cache file or entry failed its check and was set aside; results are recomputed."""
+
+
+class CacheUnavailableWarning(UserWarning):
+    """The cache cannot be written (read-only, disk full, ...); the run goes on without it."""
+
+
+class _CacheUnavailable(Exception):
+    """Raised inside FeatureCache when the store cannot be opened or written."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
 @dataclass
@@ -97,6 +107,10 @@ class FeatureCache:
         self._conn: sqlite3.Connection | None = None
         self._pid: int | None = None
         self._opened_id: tuple[int, int] | None = None
+        self.unavailable: str | None = None
+        """Why the cache is no longer read or written in this process (None while it is)."""
+        self.read_only: str | None = None
+        """Why nothing more is written (entries are still read) (None while writes work)."""
 
     text_key = staticmethod(text_key)
 
@@ -121,7 +135,16 @@ class FeatureCache:
         wanted = list(dict.fromkeys(keys))
         found: dict[str, bytes] = {}
         bad: list[str] = []
-        rows = self._with_recovery(lambda conn: self._select(conn, namespace, wanted), default=[])
+        if self.unavailable is not None:
+            self.stats.misses += len(wanted)
+            return found
+        try:
+            rows = self._with_recovery(
+                lambda conn: self._select(conn, namespace, wanted), default=[]
+            )
+        except _CacheUnavailable as exc:
+            self._give_up(exc.detail, reading=True)
+            rows = []
         for key, payload, checksum in rows:
             payload = bytes(payload)
             if bytes(checksum) == _row_checksum(namespace, key, payload):
@@ -158,8 +181,8 @@ class FeatureCache:
                     rows,
                 )
 
-        self._with_recovery(write, default=None)
-        self.stats.writes += len(rows)
+        if self._write(write):
+            self.stats.writes += len(rows)
 
     def reject(self, namespace: str, keys: Sequence[str], *, reason: str) -> None:
         """Drop entries that cannot be trusted (bad checksum, undecodable) and say so."""
@@ -173,12 +196,44 @@ class FeatureCache:
                     [(namespace, key) for key in keys],
                 )
 
-        self._with_recovery(delete, default=None)
+        self._write(delete)
         self.stats.rejected += len(keys)
         self._report(
             f"cache {self.path}: {len(keys)} entr{'y' if len(keys) == 1 else 'ies'} in "
             f"{namespace} failed the check ({reason}); dropped and recomputed"
         )
+
+    def _write(self, operation: Callable[[sqlite3.Connection], None]) -> bool:
+        """Run a write; if the store cannot be written, say so once and go on without it."""
+        if self.unavailable is not None or self.read_only is not None:
+            return False
+        try:
+            self._with_recovery(operation, default=None)
+        except _CacheUnavailable as exc:
+            self._give_up(exc.detail, reading=False)
+            return False
+        return True
+
+    def _give_up(self, detail: str, *, reading: bool) -> None:
+        """Stop using the store (or only writing to it) for the rest of the run, warning once.
+
+        Scores never depend on the cache, so a read-only folder, a full disk or a locked
+        file only costs the time of computing everything again.
+        """
+        first = self.unavailable is None and self.read_only is None
+        if reading:
+            self.unavailable = detail
+        else:
+            self.read_only = detail
+        if not first:
+            return
+        message = (
+            f"cache {self.path} cannot be {'read' if reading else 'written'} ({detail}); "
+            f"going on without it (set {CACHE_DIR_ENV} to a writable folder, or pass "
+            "--no-cache to skip it)"
+        )
+        self.messages.append(message)
+        warnings.warn(message, CacheUnavailableWarning, stacklevel=4)
 
     def close(self) -> None:
         if self._conn is not None and self._pid == os.getpid():
@@ -202,21 +257,23 @@ class FeatureCache:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise UsageError(
-                f"cannot create the feature cache folder {self.root}: {exc.strerror or exc}",
-                hint=f"set {CACHE_DIR_ENV} to a writable folder, or pass --no-cache",
+            raise _CacheUnavailable(
+                f"cannot create the folder {self.root}: {exc.strerror or exc}"
             ) from None
-        with self._file_lock():
-            try:
-                conn = self._open_checked()
-            except sqlite3.Error as exc:
-                if not _is_corruption(exc):
-                    raise self._usage_error(exc) from None
-                self._set_aside_locked(f"unreadable ({exc})", self._file_id())
+        try:
+            with self._file_lock():
                 try:
                     conn = self._open_checked()
-                except sqlite3.Error as again:
-                    raise self._usage_error(again) from None
+                except sqlite3.Error as exc:
+                    if not _is_corruption(exc):
+                        raise _CacheUnavailable(str(exc)) from None
+                    self._set_aside_locked(f"unreadable ({exc})", self._file_id())
+                    try:
+                        conn = self._open_checked()
+                    except sqlite3.Error as again:
+                        raise _CacheUnavailable(str(again)) from None
+        except OSError as exc:  # the lock file or a rename: read-only folder, full disk
+            raise _CacheUnavailable(exc.strerror or str(exc)) from None
         self._conn = conn
         self._pid = os.getpid()
         return conn
@@ -262,13 +319,16 @@ class FeatureCache:
             return operation(self._connection())
         except sqlite3.Error as exc:
             if not _is_corruption(exc):
-                raise self._usage_error(exc) from None
-            self._set_aside(f"damaged ({exc})")
+                raise _CacheUnavailable(str(exc)) from None
+            try:
+                self._set_aside(f"damaged ({exc})")
+            except OSError as moved:
+                raise _CacheUnavailable(moved.strerror or str(moved)) from None
         try:
             return operation(self._connection())
         except sqlite3.Error as exc:
             if not _is_corruption(exc):
-                raise self._usage_error(exc) from None
+                raise _CacheUnavailable(str(exc)) from None
             self._report(f"cache {self.path}: still unreadable after a rebuild ({exc}); not used")
             return default
 
@@ -343,12 +403,6 @@ class FeatureCache:
     def _report(self, message: str) -> None:
         self.messages.append(message)
         warnings.warn(message, CacheCorruptionWarning, stacklevel=3)
-
-    def _usage_error(self, exc: sqlite3.Error) -> UsageError:
-        return UsageError(
-            f"cannot use the feature cache {self.path}: {exc}",
-            hint=f"check the disk and permissions, set {CACHE_DIR_ENV}, or pass --no-cache",
-        )
 
 
 def cached_compute(

@@ -46,6 +46,7 @@ def _register() -> None:
         baseline,
         compare,
         convert,
+        features,
         final,
         gc_evaluate,
         hf_metric_path,
@@ -55,6 +56,7 @@ def _register() -> None:
         report,
         score,
         score_cot,
+        slides,
         synth,
         validate,
     )
@@ -73,6 +75,8 @@ def _register() -> None:
     app.add_typer(models.models_app, name="models")
     app.command("synth")(synth.synth_command)
     app.add_typer(baseline.baseline_app, name="baseline")
+    app.add_typer(slides.slides_app, name="slides")
+    app.add_typer(features.features_app, name="features")
 
 
 _register()

@@ -163,5 +163,6 @@ def compare_results(
         f"compare:{test}:{base.signature.computed}",
         fields,
         comparable_with_leaderboard=base.signature.comparable_with_leaderboard,
+        not_comparable_because=base.signature.not_comparable_because,
     )
     return Comparison(signature, names[0], base_means, runs, len(base.alignment.ids))

@@ -14,21 +14,51 @@ tarball, extracted) at `/opt/ml/input/data/ground_truth/`, and collects `/output
 Either way the cases pass the same checks as `reg-eval validate --ground-truth`, and a refused
 submission is explained on stderr with the most important line last: the platform shows the
 participant the last line of stderr.
+
+Everything under `/input` is the participant's: paths are resolved and must stay inside it
+(`reg_eval.io.jobs`), the upload is read once within the input limits (`reg_eval.io.limits`),
+and a zip is read member by member with its real size counted.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import lzma
 import math
-import tempfile
+import re
+import struct
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.errors import UsageError
+from reg_eval.io.files import read_input_bytes
+from reg_eval.io.findings import shown
+from reg_eval.io.jobs import (
+    SUCCEEDED,
+    SubmissionRejected,
+    case_name,
+    input_root,
+    inside,
+    is_job_list,
+    job_folder,
+    job_output,
+    match_id,
+    shown_pk,
+)
+from reg_eval.io.limits import (
+    MAX_ZIP_MEMBERS,
+    MIB,
+    LimitExceeded,
+    Limits,
+    current_limits,
+    too_large,
+)
+from reg_eval.io.submission import LoadResult
 from reg_eval.scoring_options import ScoringOptions
 
 if TYPE_CHECKING:
@@ -51,25 +81,18 @@ IMAGE_SLUG = "whole-slide-image"
 """Default slug of the algorithm input interface whose image name is the case id."""
 SIGNATURE_FILE = "signature.txt"
 PHASES = ("auto", "prediction-file", "algorithm")
-SUCCEEDED = "Succeeded"
 ZIP_MAGIC = b"PK\x03\x04"
-
-
-class SubmissionRejected(InvalidInputError):
-    """The submission cannot be scored; `details` are printed before the message, which the
-    platform shows the participant as the last stderr line."""
-
-    def __init__(self, message: str, *, details: Sequence[str] = (), hint: str | None = None):
-        super().__init__(message, hint=hint)
-        self.details = list(details)
+ASSEMBLED_NAME = "reports-of-the-algorithm-jobs.json"
+"""How the submission assembled from the jobs' outputs is named in findings."""
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
 class Layout:
-    """What the input folder held: which phase kind, and the submission file to validate."""
+    """What the input folder held: which phase kind, and the submission as read (once)."""
 
     phase: str
-    submission: Path
+    loaded: LoadResult
     notes: list[str] = field(default_factory=list)
     """Things the organiser should know (skipped failed jobs, renamed ids, an unzipped file)."""
 
@@ -121,166 +144,171 @@ def find_ground_truth(path: Path) -> Path:
 
 
 # -- reading the submission -----------------------------------------------------------------
+#
+# Everything under the input folder comes from the participant, the job list included when
+# `--phase auto` lets an upload pose as one. So every path is resolved (symlinks followed) and
+# must stay inside the input folder, every file is read up to a limit, the upload is read and
+# parsed once, and a zip is read member by member with its declared and its real size checked.
 
 
 def find_upload(input_dir: Path) -> Path:
+    """The upload in the input folder, resolved and checked to stay inside it."""
+    root = input_root(Path(input_dir))
     for name in UPLOAD_NAMES:
-        candidate = Path(input_dir) / name
-        if candidate.is_file():
-            return candidate
+        candidate = root / name
+        if candidate.is_symlink() or candidate.exists():
+            upload = inside(candidate, root, name)
+            if not upload.is_file():
+                raise SubmissionRejected(
+                    f"{name} is not a file", hint="upload the predictions JSON file itself"
+                )
+            return upload
     raise UsageError(
         f"no {' or '.join(UPLOAD_NAMES)} in {input_dir}",
         hint="the platform puts the submission there; for a local run pass --input FOLDER",
     )
 
 
-def _unzip_single_json(upload: Path, work: Path) -> Path:
-    """The one JSON file of a zip upload, extracted under its own name."""
-    try:
-        with zipfile.ZipFile(upload) as archive:
-            members = [
-                info
-                for info in archive.infolist()
-                if not info.is_dir()
-                and not PurePosixPath(info.filename).name.startswith(".")
-                and "__MACOSX" not in PurePosixPath(info.filename).parts
-            ]
-            jsons = [m for m in members if m.filename.lower().endswith(".json")]
-            chosen = jsons if jsons else members
-            if len(chosen) != 1:
-                names = ", ".join(m.filename for m in chosen[:5]) or "nothing"
-                raise SubmissionRejected(
-                    f"the uploaded zip must hold exactly one JSON file; it holds {names}",
-                    hint="upload the predictions JSON file itself, or a zip of that one file",
-                )
-            member = chosen[0]
-            target = work / (PurePosixPath(member.filename).name or "predictions.json")
-            target.write_bytes(archive.read(member))
-            return target
-    except zipfile.BadZipFile as exc:
-        raise SubmissionRejected(
-            f"the upload looks like a zip file but cannot be opened ({exc})",
-            hint="upload the predictions JSON file itself",
-        ) from None
+_EOCD = b"PK\x05\x06"
+_EOCD_SIZE = 22
+_MAX_CENTRAL_DIRECTORY = 4 * 1024 * 1024
+_ZIP_METHODS = {
+    zipfile.ZIP_STORED: "stored",
+    zipfile.ZIP_DEFLATED: "deflate",
+    zipfile.ZIP_BZIP2: "bzip2",
+    zipfile.ZIP_LZMA: "lzma",
+}
+_ZIP_READ_ERRORS = (
+    zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, RuntimeError,
+    NotImplementedError, ValueError, struct.error, lzma.LZMAError,
+)
+_CHUNK = 1024 * 1024
 
 
-def _read_json(path: Path) -> Any | None:
-    """The parsed JSON value, or None when the file is not JSON (validation will say why)."""
-    try:
-        return json.loads(path.read_bytes().decode("utf-8-sig"))
-    except (OSError, ValueError):
-        return None
-
-
-def is_job_list(value: Any) -> bool:
-    """True for the algorithm phase's job list: objects with `pk` and `outputs`."""
-    return (
-        isinstance(value, list)
-        and bool(value)
-        and all(isinstance(job, dict) and "pk" in job and "outputs" in job for job in value)
+def _zip_refused(message: str) -> SubmissionRejected:
+    return SubmissionRejected(
+        message, hint="upload the predictions JSON file itself, or a plain zip of that one file"
     )
 
 
-def _interface(entry: Mapping[str, Any]) -> Mapping[str, Any]:
-    interface = entry.get("interface")
-    return interface if isinstance(interface, Mapping) else {}
+def _check_central_directory(handle: BinaryIO, size: int) -> None:
+    """Refuse, before zipfile reads it, a central directory too large for one JSON member."""
+    tail_size = min(size, _EOCD_SIZE + 0xFFFF)
+    handle.seek(size - tail_size)
+    tail = handle.read(tail_size)
+    at = tail.rfind(_EOCD)
+    if at < 0 or len(tail) - at < _EOCD_SIZE:
+        raise _zip_refused("the upload starts like a zip file but has no zip directory")
+    fields = struct.unpack("<4s4H2LH", tail[at : at + _EOCD_SIZE])
+    entries, directory_size = fields[4], fields[5]
+    if entries == 0xFFFF or directory_size == 0xFFFFFFFF:
+        raise _zip_refused("the upload is a ZIP64 archive, which is not accepted")
+    if entries > MAX_ZIP_MEMBERS or directory_size > _MAX_CENTRAL_DIRECTORY:
+        raise _zip_refused(
+            f"the uploaded zip lists {entries:,} entries in a {directory_size:,}-byte directory; "
+            "it should hold one JSON file"
+        )
 
 
-def _slug(entry: Mapping[str, Any]) -> str:
-    return str(_interface(entry).get("slug", ""))
+def _read_zip_member(upload: Path, limits: Limits) -> tuple[str, bytes]:
+    """(member name, content) of the one JSON file in a zip upload, read up to the limits."""
+    size = upload.stat().st_size
+    if size > limits.max_upload_bytes:
+        raise too_large(f"the upload {upload.name}", size, limits)
+    try:
+        with upload.open("rb") as handle:
+            _check_central_directory(handle, size)
+            handle.seek(0)
+            with zipfile.ZipFile(handle) as archive:
+                member = _single_json_member(archive)
+                name = shown(member.filename, 120)
+                if member.flag_bits & 0x1:
+                    raise _zip_refused(f"the zip member {name} is encrypted")
+                if member.compress_type not in _ZIP_METHODS:
+                    raise _zip_refused(
+                        f"the zip member {name} uses compression method {member.compress_type}; "
+                        f"accepted: {', '.join(_ZIP_METHODS.values())}"
+                    )
+                if member.file_size > limits.max_decompressed_bytes:
+                    raise _decompressed_too_large(name, member.file_size, limits)
+                content = io.BytesIO()
+                with archive.open(member) as stream:
+                    while chunk := stream.read(_CHUNK):
+                        content.write(chunk)
+                        if content.tell() > limits.max_decompressed_bytes:
+                            raise _decompressed_too_large(name, None, limits)
+                return member.filename, content.getvalue()
+    except SubmissionRejected:
+        raise
+    except _ZIP_READ_ERRORS as exc:
+        reason = shown(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 120)
+        raise _zip_refused(f"the uploaded zip cannot be read ({reason})") from None
 
 
-def _case_name(job: Mapping[str, Any], image_slug: str) -> str:
-    """The user-given name of the job's slide image: the case id."""
-    inputs = [i for i in job.get("inputs") or [] if isinstance(i, Mapping)]
-    chosen = [i for i in inputs if _slug(i) == image_slug]
-    if not chosen:
-        with_image = [i for i in inputs if isinstance(i.get("image"), Mapping)]
-        chosen = with_image if len(with_image) == 1 else []
-    if chosen:
-        entry = chosen[0]
-        image = entry.get("image")
-        if isinstance(image, Mapping) and isinstance(image.get("name"), str):
-            return image["name"]
-        for key in ("value", "file"):
-            if isinstance(entry.get(key), str) and entry[key]:
-                return PurePosixPath(entry[key]).name
-    slugs = ", ".join(sorted({_slug(i) for i in inputs})) or "none"
-    raise UsageError(
-        f"job {job.get('pk')}: no input with interface slug {image_slug!r} and an image name "
-        f"(input slugs: {slugs})",
-        hint="pass --image-slug with the slug of the slide input",
+def _decompressed_too_large(name: str, size: int | None, limits: Limits) -> LimitExceeded:
+    declared = f"declares {size / MIB:,.1f} MB," if size is not None else "unpacks to"
+    return LimitExceeded(
+        f"the zip member {name} {declared} more than the limit of "
+        f"{limits.max_decompressed_mb:,} MB (--max-decompressed-mb); reading stopped",
+        hint="a REG submission is a few megabytes of JSON: upload the file itself",
     )
 
 
-def _stem(name: str) -> str:
-    return name.split(".", 1)[0]
-
-
-def _match_id(name: str, reference_ids: Sequence[str]) -> str:
-    """The ground-truth id of an image name; `PIT_01_00001_01.tif` and `.mha` find `.tiff`."""
-    if name in reference_ids:
-        return name
-    by_stem: dict[str, list[str]] = {}
-    for case_id in reference_ids:
-        by_stem.setdefault(_stem(case_id), []).append(case_id)
-    matches = by_stem.get(_stem(name), [])
-    return matches[0] if len(matches) == 1 else name
+def _single_json_member(archive: zipfile.ZipFile) -> zipfile.ZipInfo:
+    members = [
+        info
+        for info in archive.infolist()
+        if not info.is_dir()
+        and not PurePosixPath(info.filename).name.startswith(".")
+        and "__MACOSX" not in PurePosixPath(info.filename).parts
+    ]
+    jsons = [m for m in members if m.filename.lower().endswith(".json")]
+    chosen = jsons if jsons else members
+    if len(chosen) != 1:
+        names = ", ".join(shown(m.filename, 60) for m in chosen[:5]) or "nothing"
+        raise _zip_refused(f"the uploaded zip must hold exactly one JSON file; it holds {names}")
+    return chosen[0]
 
 
 def _report_from_value(value: Any, where: str) -> str:
-    if isinstance(value, str):
-        return value
     if isinstance(value, Mapping) and isinstance(value.get("report"), str):
-        return value["report"]
-    raise SubmissionRejected(
-        f"{where}: the output must be a report string or an object with a 'report' string, "
-        f"not {type(value).__name__}",
-        hint="write the report as a JSON string to the output file",
-    )
-
-
-def _job_report(job: Mapping[str, Any], input_dir: Path, report_slug: str) -> str:
-    pk = str(job.get("pk"))
-    outputs = [o for o in job.get("outputs") or [] if isinstance(o, Mapping)]
-    chosen = [o for o in outputs if _slug(o) == report_slug]
-    if not chosen:
-        slugs = ", ".join(sorted({_slug(o) for o in outputs})) or "none"
-        raise UsageError(
-            f"job {pk}: no output with interface slug {report_slug!r} (output slugs: {slugs})",
-            hint="pass --report-slug with the slug of the report output",
+        value = value["report"]
+    if not isinstance(value, str):
+        raise SubmissionRejected(
+            f"{where}: the output must be a report string or an object with a 'report' string, "
+            f"not {type(value).__name__}",
+            hint="write the report as a JSON string to the output file",
         )
-    output = chosen[0]
-    relative = _interface(output).get("relative_path") or f"{report_slug}.json"
-    relative_path = PurePosixPath(str(relative))
-    if relative_path.is_absolute() or ".." in relative_path.parts:
-        raise UsageError(f"job {pk}: unsafe output path {relative!r}")
-    file = Path(input_dir) / pk / "output" / relative_path
-    if file.is_file():
-        data = file.read_bytes()
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise SubmissionRejected(
-                f"job {pk}: the output {relative} is not UTF-8 text",
-                hint="write the report as UTF-8",
-            ) from None
-        try:
-            value = json.loads(text)
-        except ValueError:
-            if file.suffix.lower() == ".json":
-                raise SubmissionRejected(
-                    f"job {pk}: the output {relative} is not valid JSON",
-                    hint="write the report as a JSON string, e.g. json.dump(report, f)",
-                ) from None
-            return text  # a plain-text output interface
-        return _report_from_value(value, f"job {pk}, output {relative}")
-    if output.get("value") is not None:
-        return _report_from_value(output["value"], f"job {pk}, output {report_slug}")
-    raise SubmissionRejected(
-        f"job {pk}: the report output {relative} is missing",
-        hint="the algorithm must write its report for every slide",
-    )
+    limit = current_limits().max_report_chars
+    if len(value) > limit:  # refused at once: reports are kept until every job is read
+        raise LimitExceeded(
+            f"{where}: the report has {len(value):,} characters, over the limit of {limit:,} "
+            "(--max-report-chars)",
+            hint="a REG report has a few hundred characters: check that the model stopped "
+            "generating",
+        )
+    surrogate = _SURROGATE.search(value)
+    if surrogate:
+        raise SubmissionRejected(
+            f"{where}: the report holds an unpaired surrogate (U+{ord(surrogate.group()):04X} at "
+            f"character {surrogate.start()}), which is not text and cannot be written as UTF-8",
+            hint="write the report as valid Unicode text",
+        )
+    return value
+
+
+def _job_report(
+    job: Mapping[str, Any], root: Path, report_slug: str, limits: Limits
+) -> str:
+    output = job_output(job, root, report_slug, limits=limits,
+                        slug_hint="pass --report-slug with the slug of the report output")
+    if output is None:
+        raise SubmissionRejected(
+            f"job {shown_pk(job)}: the report output is missing",
+            hint="the algorithm must write its report for every slide",
+        )
+    # A file that is not JSON and not named .json is a plain-text output: the text is the report.
+    return _report_from_value(output.value, output.where)
 
 
 def cases_from_jobs(
@@ -290,57 +318,81 @@ def cases_from_jobs(
     *,
     report_slug: str = REPORT_SLUG,
     image_slug: str = IMAGE_SLUG,
+    limits: Limits | None = None,
 ) -> tuple[list[dict[str, str]], list[str]]:
     """Submission items `{id, report}` from the algorithm jobs, and notes on what was done."""
+    limits = limits or current_limits()
+    root = input_root(Path(input_dir))
     items: list[dict[str, str]] = []
     notes: list[str] = []
     for job in jobs:
         status = job.get("status")
         if status is not None and status != SUCCEEDED:
-            notes.append(f"job {job.get('pk')} has status {status!r} and is not read")
+            notes.append(f"job {shown_pk(job)} has status {shown(str(status), 40)!r} and is "
+                         "not read")
             continue
-        name = _case_name(job, image_slug)
-        case_id = _match_id(name, reference_ids)
+        job_folder(job, root)  # a pk that is not a plain folder name is refused first
+        name = case_name(job, image_slug)
+        case_id = match_id(name, reference_ids)
         if case_id != name:
-            notes.append(f"job {job.get('pk')}: image {name} scored as case {case_id}")
-        items.append({"id": case_id, "report": _job_report(job, input_dir, report_slug)})
+            notes.append(f"job {shown_pk(job)}: image {shown(name)} scored as case {case_id}")
+        items.append({"id": case_id, "report": _job_report(job, root, report_slug, limits)})
     return items, notes
 
 
 def read_layout(
     input_dir: Path,
-    work: Path,
     reference_ids: Sequence[str],
     *,
     phase: str = "auto",
     report_slug: str = REPORT_SLUG,
     image_slug: str = IMAGE_SLUG,
+    limits: Limits | None = None,
 ) -> Layout:
-    """Decide the phase kind from the input folder and give the submission file to check."""
+    """Decide the phase kind from the input folder and read the submission, once."""
+    from reg_eval.io.submission import parse_submission
+
     if phase not in PHASES:
         raise UsageError(f"unknown phase kind {phase!r}", hint=f"use {', '.join(PHASES)}")
+    limits = limits or current_limits()
     upload = find_upload(input_dir)
     notes: list[str] = []
-    data_head = upload.read_bytes()[:4]
-    if data_head == ZIP_MAGIC:
+    with upload.open("rb") as handle:
+        head = handle.read(len(ZIP_MAGIC))
+    if head == ZIP_MAGIC:
         if phase == "algorithm":
-            raise UsageError(f"{upload} is a zip file, not an algorithm job list")
-        extracted = _unzip_single_json(upload, work)
-        notes.append(f"read {extracted.name} from the zip upload {upload.name}")
-        return Layout("prediction-file", extracted, notes)
-    value = _read_json(upload) if phase != "prediction-file" else None
-    if phase == "algorithm" or (phase == "auto" and is_job_list(value)):
-        if not is_job_list(value):
-            raise UsageError(
-                f"{upload} is not an algorithm job list (a JSON list of jobs with pk and outputs)"
-            )
-        items, job_notes = cases_from_jobs(
-            value, input_dir, reference_ids, report_slug=report_slug, image_slug=image_slug
+            raise UsageError(f"{upload.name} is a zip file, not an algorithm job list")
+        member, data = _read_zip_member(upload, limits)
+        notes.append(f"read {shown(member, 120)} from the zip upload {upload.name}")
+        shown_path = Path(f"{upload.name}:{shown(PurePosixPath(member).name, 120)}")
+        return Layout("prediction-file", parse_submission(data, shown_path, limits=limits),
+                      notes)
+    loaded = parse_submission(read_input_bytes(upload, "upload", limits=limits),
+                              Path(upload.name), limits=limits)
+    jobs = loaded.values if loaded.parsed and is_job_list(loaded.values) else None
+    if phase == "prediction-file" or (phase == "auto" and jobs is None):
+        if jobs is not None:
+            notes.append(f"{upload.name} is shaped like an algorithm job list; read as a "
+                         "submission because the phase is prediction-file")
+        return Layout("prediction-file", loaded, notes)
+    if jobs is None:
+        unread = f" ({loaded.errors[0].message})" if not loaded.parsed and loaded.errors else ""
+        raise UsageError(
+            f"{upload.name} is not an algorithm job list (a JSON list of jobs with pk and "
+            f"outputs){unread}",
+            hint="this evaluation is set for an algorithm phase (--phase algorithm)",
         )
-        assembled = work / "predictions-from-algorithm-jobs.json"
-        assembled.write_text(json.dumps(items, ensure_ascii=False, indent=1), encoding="utf-8")
-        return Layout("algorithm", assembled, notes + job_notes)
-    return Layout("prediction-file", upload, notes)
+    items, job_notes = cases_from_jobs(
+        jobs, upload.parent, reference_ids, report_slug=report_slug, image_slug=image_slug,
+        limits=limits,
+    )
+    # ASCII escapes: an odd character in an image name reaches validation as a finding.
+    assembled = json.dumps(items, ensure_ascii=True, indent=1).encode("ascii")
+    return Layout(
+        "algorithm",
+        parse_submission(assembled, Path(ASSEMBLED_NAME), limits=limits),
+        notes + job_notes,
+    )
 
 
 # -- validation, in the order the participant should read it ---------------------------------
@@ -364,15 +416,16 @@ def rejection(report: ValidationReport) -> SubmissionRejected:
 
 
 def check_submission(
-    submission: Path, ground_truth: Path | None
+    loaded: LoadResult, reference_ids: Sequence[str] | None
 ) -> tuple[list[Case], list[str]]:
     """The valid cases, and warning lines; a refused submission raises `SubmissionRejected`.
 
-    Without a ground truth, missing ids are not findings (for `--missing empty|skip`).
+    Without reference ids, missing ids are not findings (for `--missing empty|skip`).
     """
-    from reg_eval.io.validate import validate_submission
+    from reg_eval.io.validate import validate_loaded
 
-    report = validate_submission(submission, ground_truth=ground_truth)
+    reference = list(reference_ids) if reference_ids is not None else None
+    report = validate_loaded(loaded, reference=reference)
     if not report.valid:
         raise rejection(report)
     warnings = [
@@ -460,12 +513,6 @@ def metrics_document(result: ScoreResult) -> dict[str, Any]:
 # -- the whole evaluation -----------------------------------------------------------------------
 
 
-@contextmanager
-def _work_dir() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="reg-eval-gc-") as name:
-        yield Path(name)
-
-
 def run_gc_evaluation(
     *,
     input_dir: str | Path = INPUT_DIR,
@@ -477,37 +524,41 @@ def run_gc_evaluation(
     report_slug: str = REPORT_SLUG,
     image_slug: str = IMAGE_SLUG,
     force: bool = False,
+    limits: Limits | None = None,
     **changes: Any,
 ) -> GcOutcome:
     """Read the platform's inputs, score, write metrics.json and the signature.
 
     `options` (default: the `reg2025` profile) with `changes` are the `ScoringOptions` fields
     (profile, metrics, emb_model, key_model, device, dtype, batch_size, cache, cache_dir,
-    bootstrap, seed), as for `reg_eval.Scorer`.
+    bootstrap, seed), as for `reg_eval.Scorer`. `limits` default to the ones
+    in force (`reg_eval.io.limits`).
     """
+    from reg_eval.io.limits import limits_applied
     from reg_eval.io.writers import atomic_write_text, write_json
     from reg_eval.scoring import Scorer, align_cases, load_valid_cases
 
+    limits = limits or current_limits()
     scoring_options = ScoringOptions.of(options or ScoringOptions(profile=GC_PROFILE), **changes)
-    gt_path = find_ground_truth(Path(ground_truth))
-    reference = load_valid_cases(gt_path, role="ground truth")
-    reference_ids = [case.id for case in reference]
     output = Path(output)
     signature_file = output.parent / SIGNATURE_FILE
     for target in (output, signature_file):
         if target.exists() and not force:
             raise UsageError(f"{target} already exists", hint="pass --force to overwrite it")
-    with _work_dir() as work:
+    with limits_applied(limits):
+        gt_path = find_ground_truth(Path(ground_truth))
+        reference = load_valid_cases(gt_path, role="ground truth")
+        reference_ids = [case.id for case in reference]
         layout = read_layout(
             Path(input_dir),
-            work,
             reference_ids,
             phase=phase,
             report_slug=report_slug,
             image_slug=image_slug,
+            limits=limits,
         )
         cases, warnings = check_submission(
-            layout.submission, gt_path if missing == "error" else None
+            layout.loaded, reference_ids if missing == "error" else None
         )
     scorer = Scorer(scoring_options)
     result = scorer.score_alignment(align_cases(reference, cases, missing))

@@ -178,8 +178,9 @@ class LocalEntry:
         notes = []
         if self.is_baseline:
             notes.append("baseline")
-        if not self.result.comparable:
-            notes.append(f"not comparable (profile {self.result.profile})")
+        reasons = self.result.not_comparable_because
+        if reasons:
+            notes.append("not comparable: " + "; ".join(reasons))
         return "; ".join(notes)
 
 
@@ -216,6 +217,7 @@ class Leaderboard:
                     "components": e.result.components,
                     "ci": {k: list(v) for k, v in e.result.ci.items()},
                     "comparable_with_leaderboard": e.result.comparable,
+                    "not_comparable_because": e.result.not_comparable_because,
                     "paired_test": e.paired.to_dict() if e.paired else None,
                     "signature": e.result.signature_text,
                 }
@@ -308,6 +310,11 @@ class FinalScore:
     score: float
     warnings: list[str]
 
+    @property
+    def comparable(self) -> bool:
+        """Both phases given, and both comparable with the leaderboard."""
+        return all(r is not None and r.comparable for r in (self.phase1, self.phase2))
+
     def to_dict(self) -> dict[str, Any]:
         def phase(result: SavedResult | None) -> dict[str, Any] | None:
             if result is None:
@@ -315,11 +322,14 @@ class FinalScore:
             return {
                 "file": str(result.path),
                 "ranking": result.ranking,
+                "comparable_with_leaderboard": result.comparable,
+                "not_comparable_because": result.not_comparable_because,
                 "signature": result.signature_text,
             }
 
         return {
             "final": self.score,
+            "comparable_with_leaderboard": self.comparable,
             "formula": "0.2*phase1 + 0.8*phase2 (a missing phase counts 0)",
             "phase1": phase(self.phase1),
             "phase2": phase(self.phase2),
@@ -338,8 +348,8 @@ def final_from_results(phase1: SavedResult | None, phase2: SavedResult | None) -
             warnings.append(f"no {label} result: it counts 0, as for teams that skipped it")
         elif not result.comparable:
             warnings.append(
-                f"the {label} run ({result.path}) used profile {result.profile}, which is not "
-                "comparable with the leaderboard"
+                f"the {label} run ({result.path}) is not comparable with the leaderboard: "
+                + "; ".join(result.not_comparable_because)
             )
     if phase1 is not None and phase2 is not None and phase1.profile != phase2.profile:
         warnings.append(

@@ -9,6 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from reg_eval.comparability import (
+    LEADERBOARD_EMB,
+    LEADERBOARD_KEY,
+    LEADERBOARD_KEY_VERSION,
+    LEADERBOARD_PROFILE,
+)
 from reg_eval.errors import UsageError
 
 
@@ -74,7 +80,7 @@ class Profile:
         )
 
 
-SCISPACY_LG = ModelSpec(kind="spacy", name="en_core_sci_lg", revision="0.5.4")
+SCISPACY_LG = ModelSpec(kind="spacy", name=LEADERBOARD_KEY, revision=LEADERBOARD_KEY_VERSION)
 SCISPACY_LG_URL = (
     "https://s3-us-west-2.amazonaws.com/ai2-s2-scispacy/releases/v0.5.4/en_core_sci_lg-0.5.4.tar.gz"
 )
@@ -105,9 +111,9 @@ PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
         Profile(
-            name="reg2025",
+            name=LEADERBOARD_PROFILE,
             description="REG 2025 test phases: OpenBioLLM-8B embeddings, en_core_sci_lg 0.5.4",
-            emb=ModelSpec(kind="transformers", name="aaditya/Llama3-OpenBioLLM-8B"),
+            emb=ModelSpec(kind="transformers", name=LEADERBOARD_EMB),
             key=SCISPACY_LG,
             comparable_with_leaderboard=True,
         ),

@@ -7,8 +7,7 @@ the backends (cached) -> per-case statistics -> means, bootstrap CIs and per-org
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -32,6 +31,9 @@ if TYPE_CHECKING:
 
 MISSING_POLICIES = ("error", "empty", "skip")
 SUMMARY_COLUMNS = ("ranking", "bleu", "rouge", "key", "emb")
+OVERLAP_MIN_CORES = 4
+"""Load the EMB model beside the KEY entities only with this many cores: on 2 shared cores
+the two compete and the overlap measured no gain (docs/performance.md)."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,8 @@ class ScoreResult:
     @property
     def means(self) -> dict[str, float]:
         """Mean of each column over the cases where it is defined (NaN: defined nowhere)."""
+        from reg_eval.stats import defined_mean
+
         return {name: defined_mean(values) for name, values in self.columns.items()}
 
     @property
@@ -199,45 +203,9 @@ def case_columns(
     return columns
 
 
-def defined_mean(values: np.ndarray) -> float:
-    """Mean over the non-NaN values; NaN when there is none (never a silent 0 or 1)."""
-    kept = np.asarray(values, dtype=np.float64)
-    kept = kept[~np.isnan(kept)]
-    return float(kept.mean()) if kept.size else float("nan")
-
-
 def _json_number(value: float) -> float | None:
     """JSON has no NaN: an undefined value is written as null."""
     return None if isinstance(value, float) and np.isnan(value) else value
-
-
-def _intervals(
-    matrix: np.ndarray, *, n_resamples: int, seed: int, confidence: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Bootstrap CIs per column; a column with undefined (NaN) cases is resampled over its
-    defined cases only, and has no interval (NaN) when it is defined nowhere.
-
-    Columns defined everywhere share one set of resamples, as before.
-    """
-    from reg_eval.stats import bootstrap_ci
-
-    lo = np.full(matrix.shape[1], np.nan)
-    hi = np.full(matrix.shape[1], np.nan)
-    complete = ~np.isnan(matrix).any(axis=0)
-    if complete.any():
-        clo, chi = bootstrap_ci(
-            matrix[:, complete], n_resamples=n_resamples, seed=seed, confidence=confidence
-        )
-        lo[complete], hi[complete] = clo, chi
-    for j in np.flatnonzero(~complete):
-        column = matrix[:, j]
-        kept = column[~np.isnan(column)]
-        if kept.size:
-            clo, chi = bootstrap_ci(
-                kept, n_resamples=n_resamples, seed=seed, confidence=confidence
-            )
-            lo[j], hi[j] = float(clo), float(chi)
-    return lo, hi
 
 
 def summarise(
@@ -253,16 +221,18 @@ def summarise(
     Undefined (NaN) values are left out of each column's mean and interval; `n_defined`
     in each organ row counts, per column, the cases that are defined.
     """
+    from reg_eval.stats import bootstrap_ci_defined, defined_mean
+
     names = list(columns)
     matrix = np.column_stack([columns[name] for name in names])
     kw = {"n_resamples": n_resamples, "seed": seed, "confidence": confidence}
-    lo, hi = _intervals(matrix, **kw)
+    lo, hi = bootstrap_ci_defined(matrix, **kw)
     ci = {name: (float(lo[j]), float(hi[j])) for j, name in enumerate(names)}
     by_organ: dict[str, dict[str, Any]] = {}
     organ_array = np.asarray(organs)
     for organ in sorted(set(organs)):
         rows = matrix[organ_array == organ]
-        olo, ohi = _intervals(rows, **kw)
+        olo, ohi = bootstrap_ci_defined(rows, **kw)
         defined = (~np.isnan(rows)).sum(axis=0)
         by_organ[organ] = {
             "n_cases": int(rows.shape[0]),
@@ -344,7 +314,6 @@ class Scorer(RunAttributes):
             raise UsageError("--bootstrap must be at least 1")
         self.metric_groups = parse_metric_groups(options.metrics)
         self.group_options = options.group_options
-        self._emb_loader: _Background | None = None
 
     @cached_property
     def _groups(self) -> dict[str, Any]:
@@ -399,41 +368,30 @@ class Scorer(RunAttributes):
             progress=self.progress,
         )
 
-    def start_emb_load(self, texts: Sequence[str]) -> None:
-        """Load the EMB model in a background thread while spaCy reads entities and facts.
+    def case_stats(
+        self, refs: Sequence[str], hyps: Sequence[str], ids: Sequence[str] | None = None
+    ) -> OfficialCaseStats:
+        """Per-case BLEU, ROUGE, KEY, EMB and ranking; each distinct text is processed once.
 
-        Only when some text is missing from the cache (a warm run never imports torch) and
-        the machine has at least `OVERLAP_MIN_CORES` cores. `case_stats` waits for it
-        before embedding.
+        `ids` only name the cases in error messages.
         """
-        if self._emb_loader is not None or (os.cpu_count() or 1) < OVERLAP_MIN_CORES:
-            return
-        emb = self._emb
-        if emb.resolved_device is not None:
-            return
-        cache = self.feature_cache
-        if cache is not None:
-            from reg_eval.cache import text_key
-
-            if cache.has_all(emb.namespace, [text_key(t) for t in dict.fromkeys(texts)]):
-                return
-        self._emb_loader = _Background(emb.load)
-
-    def _wait_for_emb_load(self) -> None:
-        loader, self._emb_loader = self._emb_loader, None
-        if loader is not None:
-            loader.result()
-
-    def case_stats(self, refs: Sequence[str], hyps: Sequence[str]) -> OfficialCaseStats:
-        """Per-case BLEU, ROUGE, KEY, EMB and ranking; each distinct text is processed once."""
+        from reg_eval.io.texts import checked_texts
         from reg_eval.metrics.official import official_case_stats
 
         if len(refs) != len(hyps):
             raise UsageError(f"{len(refs)} references but {len(hyps)} hypotheses")
+        names = list(ids) if ids is not None else None
+        # Texts from memory (the API, rewards, the HF module) get the checks files get.
+        refs = checked_texts(refs, "references", names=names)
+        hyps = checked_texts(hyps, "hypotheses", names=names)
         texts = list(refs) + list(hyps)
-        self.start_emb_load(texts)
-        entities = self._key.entity_texts(texts)
-        self._wait_for_emb_load()
+        if (os.cpu_count() or 1) >= OVERLAP_MIN_CORES:
+            self._emb.load_in_background(texts)
+        names = names if names is not None else [f"#{i + 1}" for i in range(len(refs))]
+        labels = [f"the reference of case {name!r}" for name in names] + [
+            f"the prediction of case {name!r}" for name in names
+        ]
+        entities = self._key.entity_texts(texts, labels)
         vectors = self._emb.embed(texts)
         n = len(refs)
         return official_case_stats(
@@ -447,8 +405,14 @@ class Scorer(RunAttributes):
         )
 
     def signature(
-        self, *, n_cases: int, missing: str, groups: dict[str, GroupResult] | None = None
+        self,
+        *,
+        n_cases: int,
+        missing: str,
+        groups: dict[str, GroupResult] | None = None,
+        n_missing: int = 0,
     ) -> Signature:
+        from reg_eval.comparability import run_differences
         from reg_eval.metrics.tokenize import TOKENISATION
 
         group_fields = {
@@ -456,15 +420,18 @@ class Scorer(RunAttributes):
             for name, group in (groups or {}).items()
             for key, value in group.signature.items()
         }
+        emb = self._emb.identity
+        key = self._key.identity
         return Signature.build(
             "reg2025-ranking=0.15*(rouge+bleu)+0.4*key+0.3*emb",
             {
                 "metrics": ",".join(self.metric_groups),
                 "profile": self.profile.name,
-                "emb": self._emb.identity.describe(),
-                "key": self._key.identity.describe() + f"|min_chars={self.profile.key_min_chars}",
+                "emb": emb.describe(),
+                "key": key.describe() + f"|min_chars={self.profile.key_min_chars}",
                 "tok": TOKENISATION,
-                "device": self.device,
+                "device": self._emb.device_type,
+                "dtype": self.dtype,
                 "missing": missing,
                 "n": n_cases,
                 "boot": self.bootstrap,
@@ -472,12 +439,21 @@ class Scorer(RunAttributes):
                 **group_fields,
             },
             comparable_with_leaderboard=self.profile.comparable_with_leaderboard,
+            not_comparable_because=run_differences(
+                profile=self.profile.name,
+                models_overridden=not self.profile.comparable_with_leaderboard,
+                precision=self.dtype,
+                emb_name=emb.name,
+                key_name=key.name,
+                key_revision=key.revision,
+                emb_max_length=self.profile.emb_max_length,
+                key_min_chars=self.profile.key_min_chars,
+                n_missing=n_missing,
+            ),
         )
 
     def score_alignment(self, alignment: Alignment) -> ScoreResult:
-        # The EMB model loads in the background while the groups (clinical facts: spaCy)
-        # and the KEY entities are computed; the official stats then wait for it.
-        self.start_emb_load([*alignment.refs, *alignment.hyps])
+        stats = self.case_stats(alignment.refs, alignment.hyps, alignment.ids)
         organs = [organ_of(ref) for ref in alignment.refs]
         context = ScoringContext(
             device=self.device,
@@ -488,23 +464,19 @@ class Scorer(RunAttributes):
             progress=self.progress,
             organs=organs,
         )
-        try:
-            groups = {
-                name: group.compute(alignment.refs, alignment.hyps, context)
-                for name, group in self._groups.items()
-            }
-        except BaseException:
-            loader, self._emb_loader = self._emb_loader, None
-            if loader is not None:  # let the load finish before the error ends the run
-                loader.result(raise_error=False)
-            raise
-        stats = self.case_stats(alignment.refs, alignment.hyps)
+        groups = {
+            name: group.compute(alignment.refs, alignment.hyps, context)
+            for name, group in self._groups.items()
+        }
         ci, by_organ = summarise(
             case_columns(stats, groups), organs, n_resamples=self.bootstrap, seed=self.seed
         )
         messages = list(self.feature_cache.messages) if self.feature_cache is not None else []
         signature = self.signature(
-            n_cases=len(alignment.ids), missing=alignment.missing_policy, groups=groups
+            n_cases=len(alignment.ids),
+            missing=alignment.missing_policy,
+            groups=groups,
+            n_missing=len(alignment.missing_ids) if alignment.missing_policy != "error" else 0,
         )
         return ScoreResult(
             signature=signature,
@@ -520,10 +492,19 @@ class Scorer(RunAttributes):
     def __call__(
         self, refs: Sequence[str], hyps: Sequence[str], ids: Sequence[str] | None = None
     ) -> ScoreResult:
-        """Score parallel lists of reference and generated reports."""
+        """Score parallel lists of reference and generated reports.
+
+        `ids`, when given, name the cases (one unique id per pair) in per-case rows.
+        """
+        refs = _texts(refs, "references")
+        hyps = _texts(hyps, "hypotheses")
         if len(refs) != len(hyps):
             raise UsageError(f"{len(refs)} references but {len(hyps)} hypotheses")
-        case_ids = list(ids) if ids is not None else [f"case-{i}" for i in range(len(refs))]
+        case_ids = (
+            check_case_ids(ids, len(refs))
+            if ids is not None
+            else [f"case-{i}" for i in range(len(refs))]
+        )
         alignment = Alignment(case_ids, list(refs), list(hyps), [], [], "n/a")
         return self.score_alignment(alignment)
 
@@ -535,30 +516,47 @@ class Scorer(RunAttributes):
         return self.score_alignment(align_cases(reference, predicted, missing))
 
 
-OVERLAP_MIN_CORES = 4
-"""Load the EMB model beside the spaCy work only with this many cores: on 2 shared cores
-the two compete and the overlap measured no gain (docs/performance.md)."""
+def _texts(values: Sequence[str], what: str) -> list[str]:
+    """The texts as a list; a value that is not a string is an error naming its position."""
+    if isinstance(values, str):
+        raise UsageError(f"{what} must be a list of strings, not one string")
+    texts = list(values)
+    for index, text in enumerate(texts):
+        if not isinstance(text, str):
+            shown = "None" if text is None else type(text).__name__
+            raise InvalidInputError(
+                f"{what}[{index}] is {shown}, not a string",
+                hint="pass the report text; an empty report is \"\" (scored as empty)",
+            )
+    return texts
 
 
-class _Background:
-    """Run `work` in a daemon thread; `result()` waits and re-raises its error here."""
+def check_case_ids(ids: Sequence[str], n_texts: int) -> list[str]:
+    """One unique, non-empty string id per pair of texts; the first problem is the error."""
+    if isinstance(ids, str):
+        raise UsageError("ids must be a list of case ids, not one string")
+    case_ids = list(ids)
+    if len(case_ids) != n_texts:
+        raise UsageError(
+            f"{len(case_ids)} ids for {n_texts} pairs of reports",
+            hint="give one id per (reference, hypothesis) pair, in the same order",
+        )
+    seen: dict[str, int] = {}
+    for index, case_id in enumerate(case_ids):
+        if not isinstance(case_id, str) or not case_id:
+            raise InvalidInputError(
+                f"ids[{index}] is {case_id!r}: a case id must be a non-empty string",
+                hint="give one id per pair, such as the slide file name",
+            )
+        if case_id in seen:
+            raise InvalidInputError(
+                f"case id {case_id!r} appears twice (ids[{seen[case_id]}] and ids[{index}])",
+                hint="each pair needs its own id; per-case rows and paired tests match by id",
+            )
+        seen[case_id] = index
+    return case_ids
 
-    def __init__(self, work: Callable[[], object]) -> None:
-        self._error: BaseException | None = None
 
-        def run() -> None:
-            try:
-                work()
-            except BaseException as exc:  # re-raised in the caller's thread
-                self._error = exc
-
-        self._thread = threading.Thread(target=run, name="reg-eval-model-load", daemon=True)
-        self._thread.start()
-
-    def result(self, *, raise_error: bool = True) -> None:
-        self._thread.join()
-        if self._error is not None and raise_error:
-            raise self._error
 
 
 def load_valid_cases(path: str | Path, *, role: str) -> list[Case]:

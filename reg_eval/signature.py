@@ -7,7 +7,7 @@ compact one-line form (for terminals and tables) and a dict form (for JSON outpu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from reg_eval._version import __version__
@@ -19,13 +19,22 @@ class Signature:
     """What the number is, e.g. "reg2025-ranking" or "compare:ar"."""
     fields: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     comparable_with_leaderboard: bool = False
+    not_comparable_because: tuple[str, ...] = ()
+    """Why the number may not stand beside the official table (empty when it may)."""
 
     @classmethod
     def build(
-        cls, computed: str, fields: Mapping[str, object], *, comparable_with_leaderboard: bool
+        cls,
+        computed: str,
+        fields: Mapping[str, object],
+        *,
+        comparable_with_leaderboard: bool,
+        not_comparable_because: Sequence[str] = (),
     ) -> Signature:
+        """A signature; any reason given makes it not comparable, whatever the flag says."""
         items = tuple((key, _text(value)) for key, value in fields.items() if value is not None)
-        return cls(computed, items, comparable_with_leaderboard)
+        reasons = tuple(not_comparable_because)
+        return cls(computed, items, comparable_with_leaderboard and not reasons, reasons)
 
     def get(self, key: str) -> str | None:
         return dict(self.fields).get(key)
@@ -43,6 +52,11 @@ class Signature:
             "computed": self.computed,
             **dict(self.fields),
             "comparable_with_leaderboard": self.comparable_with_leaderboard,
+            **(
+                {"not_comparable_because": list(self.not_comparable_because)}
+                if self.not_comparable_because
+                else {}
+            ),
             "text": self.format(),
         }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make demo`: the main job, offline, on the files shipped in examples/.
+# `make demo`: the main job, offline, on the files shipped in examples/ and on synthetic
+# slides and features written on the spot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REG=.venv/bin/reg-eval
@@ -27,6 +28,9 @@ done
 
 step "Prepare the offline models (once; cached afterwards)"
 $REG models fetch --profile offline
+
+step "From whole-slide images to a scored submission (synthetic slides, tiny encoder)"
+bash scripts/demo_slides.sh
 
 step "Score run A with the offline profile"
 $REG score --ground-truth examples/ground-truth.json --submission examples/submission-a.json \
@@ -57,6 +61,7 @@ step "Reference baselines end to end on a synthetic benchmark"
 bash scripts/demo_baselines.sh
 
 printf '\nOutputs are in %s:\n' "$OUT"
+printf '  slides:      %s\n' "$OUT/slides (fixed copy, features/, knn.json, score-knn.json)"
 printf '  report:      %s\n' "$OUT/report-b-vs-a.html"
 printf '  leaderboard: %s\n' "$OUT/leaderboard.md"
 printf '  scores:      %s %s (per case: %s %s)\n' "$OUT/score-a.json" "$OUT/score-b.json" \

@@ -8,6 +8,8 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -16,13 +18,13 @@ import pytest
 from reg_eval.cache import (
     DB_NAME,
     CacheCorruptionWarning,
+    CacheUnavailableWarning,
     FeatureCache,
     cached_compute,
     text_key,
     vector_from_bytes,
     vector_to_bytes,
 )
-from reg_eval.errors import UsageError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -251,11 +253,57 @@ def test_damaged_pages_in_the_middle_are_detected(tmp_path: Path) -> None:
     assert_rebuilt(tmp_path, cache)
 
 
-def test_an_unusable_cache_folder_is_a_usage_error(tmp_path: Path) -> None:
+def test_an_unusable_cache_folder_means_going_on_without_it(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(UsageError, match="cache"):
-        FeatureCache(blocker / "cache").get_many("ns", ["k"])
+    cache = FeatureCache(blocker / "cache")
+    with pytest.warns(CacheUnavailableWarning, match="cannot be read") as caught:
+        assert cache.get_many("ns", ["k"]) == {}
+        cache.put_many("ns", payloads(2))
+        assert cache.get_many("ns", ["k"]) == {}
+    assert len(caught) == 1 and len(cache.messages) == 1
+    assert str(blocker / "cache") in cache.messages[0] and "--no-cache" in cache.messages[0]
+    assert cache.stats.writes == 0 and cache.stats.misses == 2
+
+
+def test_a_full_disk_stops_writing_once_and_keeps_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = FeatureCache(tmp_path)
+    stored = payloads(2)
+    cache.put_many("ns", stored)
+
+    @contextmanager
+    def full(conn: sqlite3.Connection) -> Iterator[None]:
+        raise sqlite3.OperationalError("database or disk is full")
+        yield
+
+    monkeypatch.setattr(FeatureCache, "_transaction", staticmethod(full))
+    with pytest.warns(CacheUnavailableWarning, match="cannot be written") as caught:
+        cache.put_many("ns", {"new": b"x"})
+        cache.put_many("ns", {"newer": b"y"})
+    assert len(caught) == 1 and "database or disk is full" in cache.messages[0]
+    assert cache.get_many("ns", list(stored)) == stored  # what is there is still served
+    assert cache.stats.writes == 2
+    assert not list(tmp_path.glob(f"{DB_NAME}.corrupt-*"))
+
+
+def test_scoring_goes_on_when_the_cache_cannot_be_written(
+    tmp_path: Path, tiny_bert_dir: Path, tiny_ruler_dir: Path
+) -> None:
+    from reg_eval.scoring import Scorer
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    refs = ["Lung, biopsy;\n  Adenocarcinoma", "Breast, biopsy;\n  Carcinoma"]
+    hyps = ["Lung, biopsy;\n  Adenocarcinoma", "Breast, biopsy"]
+    options = {"emb_model": str(tiny_bert_dir), "key_model": str(tiny_ruler_dir),
+               "metrics": "official", "device": "cpu", "bootstrap": 20}
+    with pytest.warns(CacheUnavailableWarning):
+        result = Scorer("offline", cache_dir=blocker / "c", **options)(refs, hyps)
+    uncached = Scorer("offline", cache=False, **options)(refs, hyps)
+    assert result.means == uncached.means
+    assert len(result.messages) == 1 and "going on without it" in result.messages[0]
 
 
 WRITER = """
@@ -325,7 +373,7 @@ def test_damage_found_mid_run_sets_the_file_aside_and_retries(
     assert_rebuilt(tmp_path, cache)
 
 
-def test_a_lock_timeout_is_a_usage_error_not_a_rebuild(
+def test_a_lock_timeout_means_going_on_without_the_cache_not_a_rebuild(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cache = FeatureCache(tmp_path)
@@ -335,6 +383,6 @@ def test_a_lock_timeout_is_a_usage_error_not_a_rebuild(
         raise sqlite3.OperationalError("database is locked")
 
     monkeypatch.setattr(FeatureCache, "_select", staticmethod(locked))
-    with pytest.raises(UsageError, match="locked"):
-        cache.get_many("ns", ["k"])
+    with pytest.warns(CacheUnavailableWarning, match="locked"):
+        assert cache.get_many("ns", ["k"]) == {}
     assert not list(tmp_path.glob(f"{DB_NAME}.corrupt-*"))

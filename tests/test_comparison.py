@@ -63,3 +63,20 @@ def test_result_dict_has_the_documented_keys() -> None:
     assert data["ranking"] == pytest.approx(expected, abs=1e-12)
     lo, hi = data["ci"]["ranking"]
     assert lo <= data["ranking"] <= hi
+
+
+def test_the_comparison_keeps_why_the_runs_are_not_comparable() -> None:
+    bleu = np.linspace(0, 1, 10)
+    ids = [f"c{i}" for i in range(10)]
+    reason = ("precision bfloat16 instead of float32",)
+    runs = []
+    for shift in (0.0, 0.1):
+        result = _result(ids, bleu, shift)
+        result.signature = Signature.build(
+            "reg2025-ranking", {"profile": "reg2025", "dtype": "bfloat16"},
+            comparable_with_leaderboard=True, not_comparable_because=reason,
+        )
+        runs.append(result)
+    comparison = compare_results(["a", "b"], runs, n=100, seed=1)
+    assert comparison.signature.comparable_with_leaderboard is False
+    assert comparison.signature.not_comparable_because == reason

@@ -32,6 +32,8 @@ for n, block in enumerate(blocks):
     print(f"--- block {n}", flush=True)
     exec(compile(block, f"{sys.argv[3]} python block {n}", "exec"), namespace)
 print("ALL BLOCKS RAN")
+from reg_eval.cache import FeatureCache
+print("DEFAULT CACHE ROOT", FeatureCache.default_root())
 """
 
 
@@ -59,6 +61,8 @@ def offline_env(tmp_path: Path, cache_dir: Path) -> dict[str, str]:
         TRANSFORMERS_OFFLINE="1",
         REG_EVAL_OFFLINE="1",
         REG_EVAL_CACHE_DIR=str(cache_dir),
+        HOME=str(tmp_path / "home"),
+        XDG_CACHE_HOME=str(tmp_path / "home" / ".cache"),
         HTTP_PROXY="http://127.0.0.1:9",
         HTTPS_PROXY="http://127.0.0.1:9",
         NO_PROXY="",
@@ -108,15 +112,35 @@ def test_doc_examples_run_with_tiny_models(
     assert not (tmp_path / "empty-default-cache" / "models" / "assets").exists()
 
 
+def temporary_cache_with_shared_models(shared: Path, tmp_path: Path) -> Path:
+    """A fresh cache root whose prepared offline models link to those in `shared`.
+
+    Features computed by the examples go to the fresh root: the user's own cache (the one
+    `shared` names) only ever gains the offline models, fetched once as `slow` says.
+    """
+    from reg_eval.models.environment import models_dir
+    from reg_eval.models.inventory import fetch_profile_models
+    from reg_eval.models.offline import offline_emb_folder, sentence_model_folder
+    from reg_eval.profiles import get_profile
+
+    fetch_profile_models(get_profile("offline"), shared)
+    root = tmp_path / "cache"
+    models_dir(root).mkdir(parents=True)
+    for folder in (offline_emb_folder(shared), sentence_model_folder(shared)):
+        (models_dir(root) / folder.name).symlink_to(folder, target_is_directory=True)
+    return root
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.name)
 def test_doc_examples_run_unchanged_with_the_offline_models(doc: Path, tmp_path: Path) -> None:
-    from reg_eval.cache import FeatureCache
-    from reg_eval.models.inventory import fetch_profile_models
-    from reg_eval.profiles import get_profile
+    from reg_eval.cache import DB_NAME, FeatureCache
 
-    cache_root = FeatureCache.default_root()
-    fetch_profile_models(get_profile("offline"), cache_root)
+    shared = FeatureCache.default_root()
+    cache_root = temporary_cache_with_shared_models(shared, tmp_path)
     done = run_blocks(doc, python_blocks(doc), {}, tmp_path, cache_root)
     assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-4000:])
     assert "ALL BLOCKS RAN" in done.stdout
+    # The examples' cache was the temporary one, never the user's, and they used it.
+    assert f"DEFAULT CACHE ROOT {cache_root}" in done.stdout
+    assert (cache_root / DB_NAME).is_file()

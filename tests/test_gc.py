@@ -322,3 +322,203 @@ def test_existing_metrics_file_is_kept_without_force(
     run_gc_evaluation(input_dir=input_dir, ground_truth=ground_truth_dir, output=output,
                       force=True, **options)
     assert json.loads(output.read_text())["aggregates"]["n_cases"] == 3
+
+
+# -- hostile uploads: nothing read outside the input, nothing unbounded -----------------------
+
+from hostile_inputs import (  # noqa: E402
+    corrupt_zip_data,
+    deep_json,
+    job,
+    patch_zip,
+    write_jobs,
+    zip_bomb,
+    zip_of,
+)
+
+from reg_eval.io.limits import LimitExceeded, Limits  # noqa: E402
+
+
+def outside_report(tmp_path: Path) -> Path:
+    """A report the evaluator must never read: it lies outside the input folder."""
+    folder = tmp_path / "outside" / "x" / "output"
+    folder.mkdir(parents=True)
+    (folder / "pathology-report.json").write_text(json.dumps("Prostate, biopsy; secret"))
+    return folder.parent
+
+
+def refused(tmp_path: Path, input_dir: Path, ground_truth_dir: Path, options: dict[str, Any],
+            **kwargs: Any) -> SubmissionRejected:
+    output = tmp_path / "out" / "metrics.json"
+    with pytest.raises(SubmissionRejected) as caught:
+        run_gc_evaluation(input_dir=input_dir, ground_truth=ground_truth_dir, output=output,
+                          **options, **kwargs)
+    assert not output.exists()
+    assert "\n" not in caught.value.message
+    return caught.value
+
+
+@pytest.mark.parametrize("pk_kind", ["absolute", "dotdot", "nested"])
+def test_a_job_pk_never_leads_outside_the_input_folder(
+    tmp_path: Path, ground_truth_dir: Path, options: dict[str, Any], pk_kind: str
+) -> None:
+    outside = outside_report(tmp_path)
+    input_dir = tmp_path / "input"
+    pk = {"absolute": str(outside), "dotdot": "../outside/x", "nested": "a/../../outside/x"}
+    jobs = [job(pk[pk_kind], item["id"]) for item in GROUND_TRUTH]
+    error = refused(tmp_path, write_jobs(input_dir, jobs), ground_truth_dir, options,
+                    phase="algorithm")
+    assert "not a plain job id" in error.message
+
+
+def test_symlinks_that_leave_the_input_folder_are_refused(
+    tmp_path: Path, ground_truth_dir: Path, options: dict[str, Any]
+) -> None:
+    outside = outside_report(tmp_path)
+    input_dir = write_jobs(tmp_path / "input", [job("job-0", item["id"]) for item in GROUND_TRUTH])
+    (input_dir / "job-0").symlink_to(outside, target_is_directory=True)
+    error = refused(tmp_path, input_dir, ground_truth_dir, options)
+    assert "leads outside the input folder" in error.message
+    # the upload itself as a link to a file elsewhere
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text(json.dumps(submission_items()))
+    linked = tmp_path / "linked-input"
+    linked.mkdir()
+    (linked / "predictions.json").symlink_to(elsewhere)
+    assert "leads outside" in refused(tmp_path, linked, ground_truth_dir, options).message
+
+
+def test_an_upload_shaped_like_a_job_list_is_a_submission_in_a_prediction_file_phase(
+    tmp_path: Path, ground_truth_dir: Path, options: dict[str, Any]
+) -> None:
+    inside = tmp_path / "input"
+    jobs = [job("job-0", item["id"], value=item["report"]) for item in GROUND_TRUTH]
+    error = refused(tmp_path, write_jobs(inside, jobs), ground_truth_dir, options,
+                    phase="prediction-file")
+    assert "E006" in error.message
+
+
+def test_a_lone_surrogate_in_an_inline_value_is_a_clear_refusal(
+    tmp_path: Path, ground_truth_dir: Path, options: dict[str, Any]
+) -> None:
+    input_dir = tmp_path / "input"
+    input_dir.mkdir()
+    jobs = [job(f"job-{n}", item["id"], value=item["report"]) for n, item in
+            enumerate(GROUND_TRUTH)]
+    text = json.dumps(jobs).replace("Prostate, biopsy", "Prostate \\ud800 biopsy")
+    (input_dir / "predictions.json").write_text(text)
+    error = refused(tmp_path, input_dir, ground_truth_dir, options)
+    assert "job job-0" in error.message and "unpaired surrogate" in error.message
+
+
+@pytest.mark.parametrize("where", ["upload", "job-output"])
+def test_100000_nested_brackets_end_with_a_clear_reason(
+    tmp_path: Path, ground_truth_dir: Path, options: dict[str, Any], where: str
+) -> None:
+    input_dir = tmp_path / "input"
+    if where == "upload":
+        input_dir.mkdir()
+        (input_dir / "predictions.json").write_text(deep_json(100_000))
+        error = refused(tmp_path, input_dir, ground_truth_dir, options)
+        assert "E016" in error.message and "nested" in error.message
+    else:
+        write_jobs(input_dir, [job(f"job-{n}", item["id"]) for n, item in enumerate(GROUND_TRUTH)])
+        for n in range(len(GROUND_TRUTH)):
+            (input_dir / f"job-{n}" / "output").mkdir(parents=True)
+            (input_dir / f"job-{n}" / "output" / "pathology-report.json").write_text(
+                deep_json(100_000))
+        with pytest.raises(LimitExceeded, match=r"job job-0, output pathology-report\.json: "
+                           "lists and objects nested"):
+            run_gc_evaluation(input_dir=input_dir, ground_truth=ground_truth_dir,
+                              output=tmp_path / "m.json", **options)
+
+
+def test_a_zip_bomb_stops_at_the_decompressed_limit(
+    tmp_path: Path, ground_truth_dir: Path, options: dict[str, Any]
+) -> None:
+    input_dir = tmp_path / "input"
+    input_dir.mkdir()
+    bomb = zip_bomb(input_dir / "predictions.json", 5 * 1024 * 1024)
+    assert bomb.stat().st_size < 50_000
+    with pytest.raises(LimitExceeded, match=r"--max-decompressed-mb"):
+        run_gc_evaluation(input_dir=input_dir, ground_truth=ground_truth_dir,
+                          output=tmp_path / "m.json", limits=Limits(max_decompressed_mb=2),
+                          **options)
+
+
+def test_a_zip_whose_header_understates_its_size_is_stopped_while_reading(
+    tmp_path: Path, ground_truth_dir: Path, options: dict[str, Any]
+) -> None:
+    input_dir = tmp_path / "input"
+    input_dir.mkdir()
+    bomb = zip_bomb(input_dir / "predictions.json", 5 * 1024 * 1024)
+    data = bytearray(bomb.read_bytes())
+    import struct
+
+    for signature, size_at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = data.find(signature)
+        struct.pack_into("<I", data, at + size_at, 100)  # claims 100 bytes unpacked
+    bomb.write_bytes(bytes(data))
+    with pytest.raises(SubmissionRejected, match="cannot be read"):
+        run_gc_evaluation(input_dir=input_dir, ground_truth=ground_truth_dir,
+                          output=tmp_path / "m.json", limits=Limits(max_decompressed_mb=2),
+                          **options)
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        ("encrypted", "is encrypted"),
+        ("method-99", "compression method 99"),
+        ("corrupt", "cannot be read"),
+        ("truncated", "cannot be read|no zip directory"),
+        ("many-members", "1,001 entries"),
+    ],
+)
+def test_damaged_or_odd_zips_end_with_a_clear_reason(
+    tmp_path: Path, ground_truth_dir: Path, options: dict[str, Any], damage: str, expected: str
+) -> None:
+    input_dir = tmp_path / "input"
+    input_dir.mkdir()
+    upload = input_dir / "predictions.json"
+    payload = json.dumps(submission_items())
+    if damage == "many-members":
+        zip_of(upload, {f"f{n}.txt": "x" for n in range(1001)})
+    else:
+        zip_of(upload, {"predictions.json": payload * 20})
+    if damage == "encrypted":
+        patch_zip(upload, flag_bits=0x1)
+    elif damage == "method-99":
+        patch_zip(upload, method=99)
+    elif damage == "corrupt":
+        corrupt_zip_data(upload)
+    elif damage == "truncated":
+        upload.write_bytes(upload.read_bytes()[:200])
+    error = refused(tmp_path, input_dir, ground_truth_dir, options)
+    import re
+
+    assert re.search(expected, error.message), error.message
+
+
+def test_a_member_name_over_255_bytes_is_read_without_using_it_as_a_path(
+    tmp_path: Path, ground_truth_dir: Path, options: dict[str, Any]
+) -> None:
+    input_dir = tmp_path / "input"
+    input_dir.mkdir()
+    name = "é" * 200 + ".json"  # 400 bytes in UTF-8
+    zip_of(input_dir / "predictions.json", {name: json.dumps(submission_items())})
+    outcome = run_gc_evaluation(input_dir=input_dir, ground_truth=ground_truth_dir,
+                                output=tmp_path / "o" / "metrics.json", **options)
+    assert outcome.phase == "prediction-file"
+    assert any("é…" in note for note in outcome.notes)
+
+
+def test_an_upload_over_the_size_limit_is_not_read(
+    tmp_path: Path, ground_truth_dir: Path, options: dict[str, Any]
+) -> None:
+    input_dir = tmp_path / "input"
+    input_dir.mkdir()
+    (input_dir / "predictions.json").write_bytes(b" " * (2 * 1024 * 1024))
+    with pytest.raises(LimitExceeded, match=r"2.0 MB, over the limit of 1 MB \(--max-upload-mb"):
+        run_gc_evaluation(input_dir=input_dir, ground_truth=ground_truth_dir,
+                          output=tmp_path / "m.json", limits=Limits(max_upload_mb=1), **options)

@@ -22,6 +22,9 @@ from reg_eval.leaderboard import (
 )
 from reg_eval.report.tables import to_csv, to_html, to_markdown
 
+NOT_COMPARABLE = (
+    "not comparable: profile offline is not the test-phase setup (use --profile reg2025)"
+)
 IDS = [f"c{i}" for i in range(40)]
 
 
@@ -43,10 +46,10 @@ def test_runs_are_ranked_and_marked(tmp_path: Path) -> None:
     board = build_leaderboard([load_result(p) for p in (low, high, dev)])
     assert [e.result.name for e in board.entries] == ["high", "dev", "low"]
     assert [e.rank for e in board.entries] == [1, 2, 3]
-    assert board.entries[1].note == "not comparable (profile offline)"
+    assert board.entries[1].note == NOT_COMPARABLE
     assert board.entries[0].note == ""
     text = to_markdown(board)
-    assert "not comparable (profile offline)" in text
+    assert NOT_COMPARABLE in text
     for entry in board.entries:
         assert entry.result.signature_text in text
         assert entry.result.signature_text.startswith("reg-eval:")

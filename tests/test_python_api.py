@@ -13,7 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 import reg_eval
-from reg_eval.errors import InvalidInputError
+from reg_eval.errors import InvalidInputError, UsageError
 
 REFERENCES = [
     "Prostate, needle biopsy;\n  Acinar adenocarcinoma, grade ii",
@@ -131,3 +131,32 @@ def test_score_files_refuses_an_invalid_submission(
     sub.write_text(json.dumps([{"id": IDS[0], "report": None}]))
     with pytest.raises(InvalidInputError, match="not valid"):
         reg_eval.score_files(gt, sub, profile="offline", **options)
+
+
+@pytest.mark.parametrize(
+    ("ids", "error", "message"),
+    [
+        (["a"], UsageError, "1 ids for 2 pairs of reports"),
+        (["a", "b", "c"], UsageError, "3 ids for 2 pairs of reports"),
+        (["a", "a"], InvalidInputError, "case id 'a' appears twice (ids[0] and ids[1])"),
+        (["a", ""], InvalidInputError, "ids[1] is '': a case id must be a non-empty string"),
+        (["a", 7], InvalidInputError, "ids[1] is 7: a case id must be a non-empty string"),
+        ("ab", UsageError, "ids must be a list of case ids, not one string"),
+    ],
+)
+def test_scorer_ids_must_match_the_texts_and_be_unique(
+    ids: object, error: type[Exception], message: str
+) -> None:
+    from reg_eval import Scorer
+
+    scorer = Scorer("offline", cache=False)  # nothing loads: the ids are checked first
+    with pytest.raises(error) as caught:
+        scorer(["Lung, biopsy; x", "Breast, biopsy; y"], ["a", "b"], ids=ids)  # type: ignore[arg-type]
+    assert caught.value.message == message  # type: ignore[attr-defined]
+
+
+def test_scorer_refuses_none_for_a_report() -> None:
+    from reg_eval import Scorer
+
+    with pytest.raises(InvalidInputError, match=r"hypotheses\[1\] is None, not a string"):
+        Scorer("offline", cache=False)(["a", "b"], ["a", None])  # type: ignore[list-item]

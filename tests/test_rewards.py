@@ -222,3 +222,29 @@ def test_completion_text_reads_every_shape_trl_passes() -> None:
         completion_text(42)
     with pytest.raises(UsageError):
         completion_text(["not a message"])
+
+
+def test_float32_is_exact_while_embedding_and_the_callers_setting_comes_back(
+    model_options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from reg_eval.backends import embeddings
+
+    seen: list[str] = []
+    real = embeddings.mean_pooled_embeddings
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        seen.append(torch.get_float32_matmul_precision())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(embeddings, "mean_pooled_embeddings", recording)
+    previous = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("high")  # a training loop that allows TF32
+    try:
+        reward = reg_reward("offline", **model_options)
+        reward(completions=COMPLETIONS, ground_truth=REFERENCES)
+        assert seen == ["highest"]  # full float32 while the vectors are computed
+        assert torch.get_float32_matmul_precision() == "high"  # and the loop's choice after
+    finally:
+        torch.set_float32_matmul_precision(previous)

@@ -144,44 +144,50 @@ def test_the_emb_model_loads_in_the_background_only_when_a_text_is_not_cached(
     pipeline_pairs: tuple[list[str], list[str]], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from reg_eval import scoring
+    from reg_eval.backends.embeddings import TransformersEmbeddingBackend
 
     monkeypatch.setattr(scoring.os, "cpu_count", lambda: scoring.OVERLAP_MIN_CORES)
-    started: list[int] = []
-    real = scoring._Background
+    started: list[bool] = []
+    real = TransformersEmbeddingBackend.load_in_background
 
-    class Counting(real):  # type: ignore[misc, valid-type]
-        def __init__(self, work: Any) -> None:
-            started.append(1)
-            super().__init__(work)
+    def counting(self: TransformersEmbeddingBackend, texts: Any) -> bool:
+        started.append(real(self, texts))
+        return started[-1]
 
-    monkeypatch.setattr(scoring, "_Background", Counting)
+    monkeypatch.setattr(TransformersEmbeddingBackend, "load_in_background", counting)
     refs, hyps = pipeline_pairs
 
-    def run() -> scoring.ScoreResult:
+    def run(cache: str) -> scoring.ScoreResult:
         return scoring.Scorer("offline", emb_model=str(tiny_bert_dir),
-                              key_model=str(tiny_ruler_dir), cache_dir=tmp_path / "cache",
+                              key_model=str(tiny_ruler_dir), cache_dir=tmp_path / cache,
                               device="cpu", bootstrap=20)(refs, hyps)
 
-    cold = run()
-    assert started == [1]
-    warm = run()
-    assert started == [1]  # every vector cached: no load, no torch
+    cold = run("cache")
+    assert started == [True]
+    warm = run("cache")
+    assert started == [True, False]  # every vector cached: no load, no torch
     assert json.dumps(warm.to_dict()) == json.dumps(cold.to_dict())
     monkeypatch.setattr(scoring.os, "cpu_count", lambda: scoring.OVERLAP_MIN_CORES - 1)
-    few_cores = scoring.Scorer("offline", emb_model=str(tiny_bert_dir),
-                               key_model=str(tiny_ruler_dir), cache_dir=tmp_path / "other",
-                               device="cpu", bootstrap=20)(refs, hyps)
-    assert started == [1]  # loaded in line, after the spaCy work
+    few_cores = run("other")
+    assert started == [True, False]  # loaded in line, after the spaCy work
     assert json.dumps(few_cores.to_dict()) == json.dumps(cold.to_dict())
 
 
-def test_an_error_while_loading_in_the_background_reaches_the_caller() -> None:
-    from reg_eval.scoring import _Background
+def test_an_error_while_loading_in_the_background_reaches_the_caller(tmp_path: Path) -> None:
+    from reg_eval.backends.embeddings import TransformersEmbeddingBackend
+    from reg_eval.backends.identity import ModelIdentity
 
-    def fail() -> None:
-        raise UsageError("cannot load the model")
+    def backend() -> TransformersEmbeddingBackend:
+        return TransformersEmbeddingBackend(
+            str(tmp_path / "no-such-model"),
+            identity=ModelIdentity(role="emb", name="missing", precision="float32"),
+            device="cpu",
+        )
 
-    loader = _Background(fail)
-    with pytest.raises(UsageError, match="cannot load the model"):
-        loader.result()
-    _Background(fail).result(raise_error=False)
+    with pytest.raises(Exception) as in_line:
+        backend().embed(["a text"])
+    background = backend()
+    assert background.load_in_background(["a text"])
+    with pytest.raises(in_line.type) as raised:
+        background.embed(["a text"])
+    assert str(raised.value) == str(in_line.value)

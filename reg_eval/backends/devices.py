@@ -7,6 +7,10 @@ stays cheap on a fully cached run.
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from reg_eval.errors import UsageError
@@ -65,6 +69,70 @@ def resolve_device(device: str = "auto") -> str:
                 hint="pick an index below that, or check CUDA_VISIBLE_DEVICES",
             )
     return name
+
+
+def resolve_device_type(device: str = "auto") -> str:
+    """"cpu" or "cuda": the kind of device `resolve_device` will pick, for cache keys.
+
+    `auto` is resolved without importing torch when no GPU can be present (no NVIDIA or
+    ROCm device node on Linux, or macOS), so a fully cached CPU run stays cheap; otherwise
+    torch is asked, exactly as `resolve_device` asks it.
+    """
+    name = check_device_name(device)
+    if name != "auto":
+        return name.partition(":")[0]
+    if "torch" not in sys.modules and not _gpu_may_be_present():
+        return "cpu"
+    return resolve_device("auto").partition(":")[0]
+
+
+_GPU_DEVICE_NODES = ("/dev/nvidiactl", "/dev/nvidia0", "/proc/driver/nvidia", "/dev/kfd")
+"""NVIDIA's driver nodes, and ROCm's (whose torch builds answer through torch.cuda)."""
+
+
+def _gpu_may_be_present() -> bool:
+    if sys.platform == "darwin":
+        return False  # no CUDA build of torch exists for macOS
+    if sys.platform.startswith("linux"):
+        return any(os.path.exists(node) for node in _GPU_DEVICE_NODES)
+    return True
+
+
+@contextmanager
+def exact_float32() -> Iterator[None]:
+    """float32 matmuls in full float32 (no TF32 or bfloat16 shortcuts) inside the block only.
+
+    The previous setting is restored afterwards, so a training loop around a reward
+    function keeps its own choice. (The setting is process-wide while the block runs.)
+    """
+    import torch
+
+    previous = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("highest")
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(previous)
+
+
+def out_of_memory_error(what: str, device: str, exc: BaseException) -> UsageError:
+    """The message for a model that does not fit on the GPU while it is being moved there."""
+    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return UsageError(
+        f"out of GPU memory while moving {what} to {device}: {detail}",
+        hint="free the GPU, use --device cpu, a lower precision (--dtype bfloat16, not "
+        "comparable with the leaderboard) or a smaller --batch-size",
+    )
+
+
+def out_of_memory_types() -> tuple[type[BaseException], ...]:
+    """torch's out-of-memory exception (its name moved between torch versions)."""
+    import torch
+
+    found = getattr(torch, "OutOfMemoryError", None) or getattr(
+        torch.cuda, "OutOfMemoryError", None
+    )
+    return (found,) if isinstance(found, type) else ()
 
 
 def resolve_dtype(dtype: str = DEFAULT_DTYPE, device: str = "cpu") -> torch.dtype:

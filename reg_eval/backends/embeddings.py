@@ -17,13 +17,22 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reg_eval.backends.devices import check_device_name, check_dtype_name
+from reg_eval.backends.devices import (
+    check_device_name,
+    check_dtype_name,
+    exact_float32,
+    out_of_memory_error,
+    out_of_memory_types,
+    resolve_device_type,
+)
 from reg_eval.backends.identity import ModelIdentity
 from reg_eval.cache import FeatureCache, cached_vectors
 from reg_eval.errors import UsageError
@@ -35,6 +44,8 @@ POOLING = "mean"
 ZERO_TOKEN_POLICY = "zero-vector"
 """What a text with no tokens at all embeds to (the official code would give NaN)."""
 PAYLOAD_VERSION = "v1"
+EMB_LIBRARIES = ("torch", "transformers", "tokenizers")
+"""Libraries whose code computes a vector: kernels, model code, tokenisation."""
 
 
 @dataclass
@@ -70,7 +81,8 @@ class TransformersEmbeddingBackend:
         if max_length < 1:
             raise UsageError(f"max_length must be at least 1, not {max_length}")
         self.model = model
-        self.identity = identity
+        self.model_identity = identity
+        """The model as resolved; `identity` adds where and with what it runs."""
         self.gguf_file = gguf_file
         self.revision = revision
         self.device = check_device_name(device)
@@ -86,6 +98,19 @@ class TransformersEmbeddingBackend:
         self.progress = progress
         self.stats = EmbeddingStats()
         self._loaded: tuple[Any, Any, str] | None = None
+        self._loader: threading.Thread | None = None
+        self._background_error: BaseException | None = None
+
+    @cached_property
+    def device_type(self) -> str:
+        """"cpu" or "cuda", resolved from `auto` without loading the model."""
+        return resolve_device_type(self.device)
+
+    @cached_property
+    def identity(self) -> ModelIdentity:
+        """The model as it runs here: device type and library versions included."""
+        libraries = EMB_LIBRARIES + (("gguf",) if self.gguf_file else ())
+        return self.model_identity.running(device_type=self.device_type, libraries=libraries)
 
     @property
     def namespace(self) -> str:
@@ -106,22 +131,54 @@ class TransformersEmbeddingBackend:
 
     def load(self) -> tuple[Any, Any, str]:
         """(tokenizer, model, device), loading on first use; errors name the model and a fix."""
+        if self._loader is not None:
+            loader, self._loader = self._loader, None
+            loader.join()
+            if self._background_error is not None:
+                error, self._background_error = self._background_error, None
+                raise error
         if self._loaded is None:
             self._loaded = self._load()
         return self._loaded
 
+    def load_in_background(self, texts: Sequence[str]) -> bool:
+        """Start loading the model in a thread when some text is not cached, so the caller
+        can do other work meanwhile; `load` (and so `embed`) waits for it and re-raises its
+        error. A warm run (every text cached) starts nothing and never imports torch."""
+        if self._loaded is not None or self._loader is not None:
+            return False
+        if self.cache is not None:
+            from reg_eval.cache import text_key
+
+            if self.cache.has_all(self.namespace, [text_key(t) for t in dict.fromkeys(texts)]):
+                return False
+
+        def run() -> None:
+            try:
+                self._loaded = self._load()
+            except BaseException as exc:  # re-raised by load() in the caller's thread
+                self._background_error = exc
+
+        self._loader = threading.Thread(target=run, name="reg-eval-emb-load", daemon=True)
+        self._loader.start()
+        return True
+
     def _compute(self, texts: list[str]) -> list[np.ndarray]:
         tokenizer, model, device = self.load()
-        return mean_pooled_embeddings(
-            texts,
-            tokenizer,
-            model,
-            device=device,
-            batch_size=self.batch_size,
-            max_length=self.max_length,
-            progress=self.progress,
-            stats=self.stats,
-        )
+        # float32 must mean float32: TF32 (GPU) or bfloat16 (CPU) matmul shortcuts would move
+        # EMB by about 1e-3. Scoped, so a training loop around a reward keeps its setting.
+        precision = exact_float32() if self.dtype == "float32" else nullcontext()
+        with precision:
+            return mean_pooled_embeddings(
+                texts,
+                tokenizer,
+                model,
+                device=device,
+                batch_size=self.batch_size,
+                max_length=self.max_length,
+                progress=self.progress,
+                stats=self.stats,
+            )
 
     def _load(self) -> tuple[Any, Any, str]:
         import transformers
@@ -130,12 +187,9 @@ class TransformersEmbeddingBackend:
         from reg_eval.backends.devices import resolve_device, resolve_dtype
 
         device = resolve_device(self.device)
+        if device.partition(":")[0] != self.device_type:
+            raise RuntimeError(f"cache key made for {self.device_type}, model runs on {device}")
         torch_dtype = resolve_dtype(self.dtype, device)
-        if self.dtype == "float32" and device.startswith("cuda"):
-            import torch
-
-            # float32 must mean float32: TF32 matmuls would move EMB by about 1e-3.
-            torch.set_float32_matmul_precision("highest")
         common: dict[str, Any] = {"local_files_only": self.local_files_only}
         if self.revision:
             common["revision"] = self.revision
@@ -145,14 +199,21 @@ class TransformersEmbeddingBackend:
         on_gpu_directly = device.startswith("cuda") and importlib.util.find_spec("accelerate")
         if on_gpu_directly:  # skips a full copy of the weights in CPU memory
             model_kwargs["device_map"] = {"": device}
+        what = f"the embedding model {self.model}"
+        out_of_memory = out_of_memory_types()
         with quiet_transformers(show_progress=self.progress):
             try:
                 tokenizer = AutoTokenizer.from_pretrained(self.model, **common)
                 model = AutoModel.from_pretrained(self.model, **common, **model_kwargs)
+            except out_of_memory as exc:
+                raise out_of_memory_error(what, device, exc) from None
             except (OSError, ValueError, ImportError, KeyError) as exc:
                 raise self._load_error(exc) from None
         if not on_gpu_directly:
-            model = model.to(device)
+            try:
+                model = model.to(device)
+            except out_of_memory as exc:
+                raise out_of_memory_error(what, device, exc) from None
         model.eval()
         prepare_tokenizer(tokenizer)
         return tokenizer, model, device
@@ -265,7 +326,7 @@ def mean_pooled_embeddings(
             except out_of_memory:
                 raise UsageError(
                     f"out of GPU memory embedding {len(rows)} texts of up to {width} tokens",
-                    hint="lower --batch-size, or use --dtype bfloat16",
+                    hint="lower --batch-size, or use --device cpu",
                 ) from None
             hidden = _last_hidden_state(output)
             keep = inputs["attention_mask"].bool().unsqueeze(-1)

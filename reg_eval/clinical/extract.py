@@ -104,7 +104,7 @@ class FactExtractor:
     def __init__(self, lexicon: Lexicon | None = None) -> None:
         self.lexicon = lexicon if lexicon is not None else load_lexicon()
         self._nlp: Language | None = None
-        self._matchers: tuple[Any, Any, Any] | None = None
+        self._matchers: tuple[Any, ...] | None = None
         self._terms: dict[str, tuple[Concept, Term]] = {}
 
     def extract(self, text: str) -> list[Fact]:
@@ -133,7 +133,8 @@ class FactExtractor:
                 else:
                     phrase = Doc(nlp.vocab, words=[str(w) for w in words])
                     (by_case if exact_case else by_lower).add(term_id, [phrase])
-            self._matchers = (by_lower, by_case, slots)
+            # Only matchers that hold patterns: spaCy warns (W036) on an empty one.
+            self._matchers = tuple(m for m in (by_lower, by_case, slots) if len(m))
             self._nlp = nlp
         return self._nlp
 

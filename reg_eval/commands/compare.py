@@ -21,6 +21,11 @@ from reg_eval.commands.options import (
     EmbModelOption,
     ForceOption,
     KeyModelOption,
+    MaxCasesOption,
+    MaxDecompressedMbOption,
+    MaxDepthOption,
+    MaxReportCharsOption,
+    MaxUploadMbOption,
     MetricsOption,
     MissingOption,
     NoCacheOption,
@@ -29,14 +34,23 @@ from reg_eval.commands.options import (
     RougeStemmerOption,
     SeedOption,
     SemanticModelOption,
+    applies_input_limits,
     group_options,
 )
 from reg_eval.errors import UsageError
+from reg_eval.io.limits import (
+    DEFAULT_MAX_CASES,
+    DEFAULT_MAX_DECOMPRESSED_MB,
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_REPORT_CHARS,
+    DEFAULT_MAX_UPLOAD_MB,
+)
 from reg_eval.io.writers import refuse_existing
 from reg_eval.scoring_options import DEFAULT_METRICS, DEFAULT_SEED, ScoringOptions
 
 
 @guarded
+@applies_input_limits
 def compare_command(
     submissions: Annotated[
         list[Path],
@@ -75,6 +89,11 @@ def compare_command(
     ] = "text",
     force: ForceOption = False,
     quiet: QuietOption = False,
+    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
+    max_decompressed_mb: MaxDecompressedMbOption = DEFAULT_MAX_DECOMPRESSED_MB,
+    max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
+    max_report_chars: MaxReportCharsOption = DEFAULT_MAX_REPORT_CHARS,
+    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
 ) -> None:
     """Compare runs against a baseline with paired significance tests.
 

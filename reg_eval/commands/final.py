@@ -25,7 +25,8 @@ def final_command(
     """Final score as the organisers ranked teams: 0.2·phase 1 + 0.8·phase 2.
 
     A phase left out counts 0 (with a warning), as for teams that skipped it. Both
-    signatures are printed with the score.
+    signatures are printed with the score. A phase not scored with the leaderboard's models
+    in float32 on every case makes the final score not comparable, and says why.
     """
     from reg_eval.io.results import load_result
     from reg_eval.leaderboard import final_from_results, load_official, official_place
@@ -48,9 +49,10 @@ def final_command(
     except UsageError:
         rows = []
     if rows:
-        comparable = all(r is None or r.comparable for r in (first, second))
         place = official_place(final.score, rows)
-        note = "" if comparable else " (not comparable: other models than the test phases)"
+        note = "" if final.comparable else " (NOT comparable: see the warnings above)"
         typer.echo(f"would rank {place} of {len(rows) + 1} in the REG 2025 final ranking{note}")
+    elif not final.comparable:
+        typer.echo("NOT comparable with the REG 2025 final ranking: see the warnings above")
     typer.echo(f"phase 1 signature: {first.signature_text if first else '-'}")
     typer.echo(f"phase 2 signature: {second.signature_text if second else '-'}")

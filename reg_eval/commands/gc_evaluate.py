@@ -1,13 +1,20 @@
-"""`reg-eval gc-evaluate`: the entry point of the grand-challenge evaluation container."""
+"""`reg-eval gc-evaluate`: the entry point of the grand-challenge evaluation container.
+
+The platform shows the participant the last non-empty line of stderr when an evaluation
+fails, so every way this command can end without metrics.json ends with one line that says
+why: `error: ...`. Exit codes stay those of every command (1 refused submission, 2 usage or
+I/O, 3 internal error).
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from reg_eval.commands.guard import guarded
+from reg_eval.commands.guard import INTERNAL_ERROR_EXIT, guarded
 from reg_eval.commands.options import (
     BatchSizeOption,
     BootstrapOption,
@@ -16,9 +23,15 @@ from reg_eval.commands.options import (
     DtypeOption,
     EmbModelOption,
     KeyModelOption,
+    MaxCasesOption,
+    MaxDecompressedMbOption,
+    MaxDepthOption,
+    MaxReportCharsOption,
+    MaxUploadMbOption,
     MissingOption,
     NoCacheOption,
     SeedOption,
+    limits_from_options,
 )
 from reg_eval.errors import RegEvalError
 from reg_eval.gc import (
@@ -30,19 +43,43 @@ from reg_eval.gc import (
     REPORT_SLUG,
     SubmissionRejected,
 )
+from reg_eval.io.findings import shown
+from reg_eval.io.limits import (
+    DEFAULT_MAX_CASES,
+    DEFAULT_MAX_DECOMPRESSED_MB,
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_REPORT_CHARS,
+    DEFAULT_MAX_UPLOAD_MB,
+)
 from reg_eval.scoring_options import DEFAULT_BOOTSTRAP, DEFAULT_SEED, ScoringOptions
 
 PROFILE_ENV = "REG_EVAL_GC_PROFILE"
+PHASE_ENV = "REG_EVAL_GC_PHASE"
 
 
 def _explain(exc: RegEvalError) -> None:
-    """Details first, the message last: the platform shows the participant the last line."""
+    """Details first, the message's first line last: the platform shows the last line."""
+    first, _, rest = exc.message.partition("\n")
     if isinstance(exc, SubmissionRejected):
         for line in exc.details:
             typer.echo(line, err=True)
+    for line in rest.splitlines():
+        typer.echo(line, err=True)
     if exc.hint:
         typer.echo(f"hint: {exc.hint}", err=True)
-    typer.echo(f"error: {exc.message}", err=True)
+    typer.echo(f"error: {first}", err=True)
+
+
+def _explain_internal(exc: BaseException) -> None:
+    """A bug or an exhausted machine still ends with one line the participant can read."""
+    if isinstance(exc, MemoryError):
+        reason = "the evaluation ran out of memory"
+    else:
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        reason = f"internal error in the evaluation ({type(exc).__name__}: {shown(detail, 200)})"
+    typer.echo("  This is a problem of the evaluation, not necessarily of the submission; "
+               "rerun with REG_EVAL_DEBUG=1 to see the traceback.", err=True)
+    typer.echo(f"error: {reason}; please tell the organisers", err=True)
 
 
 @guarded
@@ -75,8 +112,8 @@ def gc_evaluate_command(
     phase: Annotated[
         str,
         typer.Option(
-            "--phase", help="auto (from the content of predictions.json), prediction-file "
-            "or algorithm."
+            "--phase", envvar=PHASE_ENV, help="prediction-file, algorithm, or auto (from the "
+            "content of predictions.json; a container should name its phase).",
         ),
     ] = "auto",
     report_slug: Annotated[
@@ -110,16 +147,29 @@ def gc_evaluate_command(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite an existing metrics.json.")
     ] = False,
+    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
+    max_decompressed_mb: MaxDecompressedMbOption = DEFAULT_MAX_DECOMPRESSED_MB,
+    max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
+    max_report_chars: MaxReportCharsOption = DEFAULT_MAX_REPORT_CHARS,
+    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
 ) -> None:
     """Score a grand-challenge submission and write metrics.json (numbers only).
 
     Validation problems go to stderr with the most important line last, which is the line
-    the platform shows the participant. The signature goes to stdout and to signature.txt
-    beside metrics.json.
+    the platform shows the participant; every failure ends with one `error:` line. Paths
+    never leave the input folder, and input is read up to the --max-* limits. The signature
+    goes to stdout and to signature.txt beside metrics.json.
     """
     from reg_eval.gc import run_gc_evaluation
 
     try:
+        limits = limits_from_options(
+            max_upload_mb=max_upload_mb,
+            max_decompressed_mb=max_decompressed_mb,
+            max_depth=max_depth,
+            max_report_chars=max_report_chars,
+            max_cases=max_cases,
+        )
         outcome = run_gc_evaluation(
             input_dir=input_dir,
             ground_truth=ground_truth,
@@ -142,10 +192,18 @@ def gc_evaluate_command(
             report_slug=report_slug,
             image_slug=image_slug,
             force=force,
+            limits=limits,
         )
     except RegEvalError as exc:
         _explain(exc)
         raise typer.Exit(exc.exit_code) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except (Exception, MemoryError) as exc:
+        if os.environ.get("REG_EVAL_DEBUG"):
+            raise
+        _explain_internal(exc)
+        raise typer.Exit(INTERNAL_ERROR_EXIT) from None
     for line in outcome.notes:
         typer.echo(f"note: {line}", err=True)
     for line in outcome.warnings:

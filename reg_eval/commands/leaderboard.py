@@ -52,7 +52,8 @@ def leaderboard_command(
 ) -> None:
     """Rank local score runs, with CIs, a paired test and the official rows.
 
-    A run scored with a profile that is not the test-phase setup is marked not comparable.
+    A run not scored with the leaderboard's models in float32 on every case is marked not
+    comparable, with the reason; a saved flag is checked against the run's signature.
     Every output lists the signature of each run shown.
     """
     from reg_eval.io.results import load_per_case, load_result, run_names

@@ -1,16 +1,22 @@
 """Typer option declarations shared by the commands, and the spelling of group options.
 
+Every command that reads submissions also declares the five input limits (`--max-*`) and is
+wrapped in `applies_input_limits`.
+
 A scoring command fills `reg_eval.scoring_options.ScoringOptions` from these, field by field
 (`--no-cache` is `cache=False`, `--quiet` is `progress=False`).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from reg_eval.io.limits import Limits, limits_applied
 from reg_eval.profiles import PROFILES
 
 ProfileOption = Annotated[
@@ -134,3 +140,66 @@ def group_options(
         "lexical": {"rouge_stemmer": rouge_stemmer},
         "clinical": {"soft": clinical_soft},
     }
+
+
+# -- input limits (reg_eval.io.limits): every command that reads submissions takes them ------
+
+MaxUploadMbOption = Annotated[
+    int,
+    typer.Option(
+        "--max-upload-mb", help="Largest input file read, in MB (an upload, a submission, a "
+        "ground truth).", min=1,
+    ),
+]
+MaxDecompressedMbOption = Annotated[
+    int,
+    typer.Option(
+        "--max-decompressed-mb", help="Most MB read out of a zip upload, whatever its "
+        "header claims.", min=1,
+    ),
+]
+MaxDepthOption = Annotated[
+    int, typer.Option("--max-depth", help="Deepest nesting of JSON lists and objects.", min=1)
+]
+MaxReportCharsOption = Annotated[
+    int,
+    typer.Option("--max-report-chars", help="Longest report accepted, in characters.", min=1),
+]
+MaxCasesOption = Annotated[
+    int, typer.Option("--max-cases", help="Most cases (items) in one input file.", min=1)
+]
+
+
+def limits_from_options(
+    *,
+    max_upload_mb: int,
+    max_decompressed_mb: int,
+    max_depth: int,
+    max_report_chars: int,
+    max_cases: int,
+) -> Limits:
+    """The `Limits` the five options above ask for."""
+    return Limits(
+        max_upload_mb=max_upload_mb,
+        max_decompressed_mb=max_decompressed_mb,
+        max_depth=max_depth,
+        max_report_chars=max_report_chars,
+        max_cases=max_cases,
+    )
+
+
+LIMIT_PARAMETERS = ("max_upload_mb", "max_decompressed_mb", "max_depth", "max_report_chars",
+                    "max_cases")
+
+
+def applies_input_limits(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command with the limits its five `--max-*` options ask for (the command declares
+    them with the options above; every reader it calls then stops at them)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        limits = limits_from_options(**{name: kwargs[name] for name in LIMIT_PARAMETERS})
+        with limits_applied(limits):
+            return fn(*args, **kwargs)
+
+    return wrapper

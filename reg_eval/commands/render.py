@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from reg_eval.comparison import Comparison
 from reg_eval.scoring import SUMMARY_COLUMNS, ScoreResult
+from reg_eval.signature import Signature
 
 
 def make_console(*, stderr: bool = False) -> Console:
@@ -22,17 +24,19 @@ def make_console(*, stderr: bool = False) -> Console:
 _LABELS = {"ranking": "Ranking", "bleu": "BLEU-4*", "rouge": "ROUGE-L", "key": "KEY", "emb": "EMB"}
 
 
-def _comparability(console: Console, comparable: bool, profile: str | None) -> None:
-    if not comparable:
+def _comparability(console: Console, signature: Signature) -> None:
+    if not signature.comparable_with_leaderboard:
+        reasons = "; ".join(signature.not_comparable_because) or (
+            f"profile {signature.get('profile')} is not the test-phase setup"
+        )
         console.print(
-            f"[bold yellow]Profile {profile}: NOT comparable with the REG 2025 leaderboard "
-            "(other models than the test phases).[/]"
+            f"[bold yellow]NOT comparable with the REG 2025 leaderboard: {escape(reasons)}.[/]"
         )
 
 
 def print_score(console: Console, result: ScoreResult, *, label: str = "") -> None:
     sig = result.signature
-    _comparability(console, sig.comparable_with_leaderboard, sig.get("profile"))
+    _comparability(console, sig)
     pct = round(result.confidence * 100)
     table = Table(title=f"REG 2025 score{(' — ' + label) if label else ''}", title_justify="left")
     table.add_column("metric")
@@ -103,7 +107,7 @@ def _number(value: float) -> str:
 
 def print_comparison(console: Console, comparison: Comparison) -> None:
     sig = comparison.signature
-    _comparability(console, sig.comparable_with_leaderboard, sig.get("profile"))
+    _comparability(console, sig)
     adjusted = len(comparison.runs) > 1
     table = Table(
         title=f"Against the baseline {comparison.baseline} ({sig.get('test')}, "

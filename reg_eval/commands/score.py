@@ -21,6 +21,11 @@ from reg_eval.commands.options import (
     EmbModelOption,
     ForceOption,
     KeyModelOption,
+    MaxCasesOption,
+    MaxDecompressedMbOption,
+    MaxDepthOption,
+    MaxReportCharsOption,
+    MaxUploadMbOption,
     MetricsOption,
     MissingOption,
     NoCacheOption,
@@ -29,9 +34,17 @@ from reg_eval.commands.options import (
     RougeStemmerOption,
     SeedOption,
     SemanticModelOption,
+    applies_input_limits,
     group_options,
 )
 from reg_eval.commands.results import check_result_outputs, deliver_result
+from reg_eval.io.limits import (
+    DEFAULT_MAX_CASES,
+    DEFAULT_MAX_DECOMPRESSED_MB,
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_REPORT_CHARS,
+    DEFAULT_MAX_UPLOAD_MB,
+)
 from reg_eval.scoring_options import (
     DEFAULT_BOOTSTRAP,
     DEFAULT_METRICS,
@@ -41,6 +54,7 @@ from reg_eval.scoring_options import (
 
 
 @guarded
+@applies_input_limits
 def score_command(
     ground_truth: Annotated[
         Path, typer.Option("--ground-truth", "-g", help="Ground-truth JSON (same format).")
@@ -78,6 +92,11 @@ def score_command(
     ] = "text",
     force: ForceOption = False,
     quiet: QuietOption = False,
+    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
+    max_decompressed_mb: MaxDecompressedMbOption = DEFAULT_MAX_DECOMPRESSED_MB,
+    max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
+    max_report_chars: MaxReportCharsOption = DEFAULT_MAX_REPORT_CHARS,
+    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
 ) -> None:
     """Score a submission with the official REG 2025 formula.
 

@@ -18,11 +18,24 @@ from reg_eval.commands.options import (
     DtypeOption,
     ForceOption,
     KeyModelOption,
+    MaxCasesOption,
+    MaxDecompressedMbOption,
+    MaxDepthOption,
+    MaxReportCharsOption,
+    MaxUploadMbOption,
     NoCacheOption,
     QuietOption,
     SeedOption,
+    applies_input_limits,
 )
 from reg_eval.commands.results import check_result_outputs, deliver_result
+from reg_eval.io.limits import (
+    DEFAULT_MAX_CASES,
+    DEFAULT_MAX_DECOMPRESSED_MB,
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_REPORT_CHARS,
+    DEFAULT_MAX_UPLOAD_MB,
+)
 from reg_eval.reg2026.scoring import (
     DETAIL_COLUMNS,
     SUMMARY_COLUMNS,
@@ -50,6 +63,7 @@ _LABELS = {
 
 
 @guarded
+@applies_input_limits
 def score_cot_command(
     ground_truth: Annotated[
         Path,
@@ -63,8 +77,10 @@ def score_cot_command(
         Path,
         typer.Option(
             "--submission", "-s",
-            help="A folder of <id>.json or <id>/chain-of-thought.json files, or one JSON file "
-            "listing cases with ids.",
+            help="A folder of <id>.json, <id>/chain-of-thought.json or "
+            "<id>/output/chain-of-thought.json files; an algorithm phase's input folder (the "
+            "job list predictions.json beside <pk>/output/chain-of-thought.json); or one JSON "
+            "file listing cases with ids.",
         ),
     ],
     profile: Annotated[
@@ -82,6 +98,14 @@ def score_cot_command(
         Path | None,
         typer.Option("--per-case", help="Write one row per case (.jsonl or .csv)."),
     ] = None,
+    missing: Annotated[
+        str,
+        typer.Option(
+            "--missing",
+            help="Ground-truth cases without a prediction: 'empty' (scored as an empty chain, "
+            "as the organisers do), 'error' (refuse), 'skip' (leave out of the mean).",
+        ),
+    ] = "empty",
     bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
     seed: SeedOption = DEFAULT_SEED,
     batch_size: BatchSizeOption = 16,
@@ -103,12 +127,18 @@ def score_cot_command(
     ] = "text",
     force: ForceOption = False,
     quiet: QuietOption = False,
+    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
+    max_decompressed_mb: MaxDecompressedMbOption = DEFAULT_MAX_DECOMPRESSED_MB,
+    max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
+    max_report_chars: MaxReportCharsOption = DEFAULT_MAX_REPORT_CHARS,
+    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
 ) -> None:
     """Score a chain-of-thought submission with REG 2026 Metric A.
 
     A = 0.05*BPV + 0.30*EdgeF1 + 0.25*MESS + 0.40*FinalReport per case, averaged over every
-    ground-truth case (a missing case is scored as an empty chain). Metric B is not computed:
-    it needs the organisers' hidden ROI mapping and LLM judge.
+    ground-truth case (a missing case is scored as an empty chain, unless --missing says
+    otherwise). Metric B is not computed: it needs the organisers' hidden ROI mapping and LLM
+    judge.
     """
     check_result_outputs(output_format, output, per_case, force=force)
     options = CotScoringOptions(
@@ -125,7 +155,7 @@ def score_cot_command(
         progress=not quiet,
     )
     scorer = CotScorer(options)
-    result = scorer.score_files(ground_truth, submission)
+    result = scorer.score_files(ground_truth, submission, missing=missing)
     deliver_result(
         result, output=output, per_case=per_case, force=force, output_format=output_format,
         print_text=lambda: print_cot_score(Console(), result, label=submission.name),
@@ -151,8 +181,9 @@ def print_cot_score(console: Console, result: CotResult, *, label: str = "") -> 
         lo, hi = result.ci[name]
         table.add_row(_LABELS[name], f"{means[name]:.4f}", f"[{lo:.4f}, {hi:.4f}]")
     console.print(table)
+    treated = {"empty": "scored as empty chains", "skip": "left out", "error": "refused"}
     console.print(
-        f"n cases: {result.n_cases}   missing (scored as empty chains): "
+        f"n cases: {result.n_cases}   missing ({treated[result.missing_policy]}): "
         f"{len(result.missing_ids)}   extra ids ignored: {len(result.extra_ids)}"
     )
     console.print(

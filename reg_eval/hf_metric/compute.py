@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from reg_eval.errors import UsageError
+from reg_eval.errors import InvalidInputError, UsageError
 
 DESCRIPTION = """\
 The MICCAI REG 2025 ranking score for generated pathology reports:
@@ -89,8 +89,8 @@ def compute_reg2025(
             hint=f"use profile, ids, per_case, {', '.join(SCORER_OPTIONS)}",
         )
     options = {k: (str(v) if k == "cache_dir" else v) for k, v in scorer_options.items()}
-    predictions = ["" if p is None else str(p) for p in predictions]
-    references = ["" if r is None else str(r) for r in references]
+    predictions = _texts(predictions, "predictions", ids)
+    references = _texts(references, "references", ids)
     if not predictions:
         raise UsageError("no predictions to score", hint="pass at least one prediction")
     result = shared_scorer(profile, **options)(references, predictions, ids=ids)
@@ -110,3 +110,19 @@ def compute_reg2025(
     if per_case:
         output["per_case"] = result.per_case_rows()
     return output
+
+
+def _texts(values: Sequence[object], what: str, ids: Sequence[str] | None) -> list[str]:
+    """Strings only: a None (a row without a report) is an error, never an empty report."""
+    texts = list(values)
+    for index, value in enumerate(texts):
+        if isinstance(value, str):
+            continue
+        case = f" (case {ids[index]!r})" if ids is not None and index < len(ids) else ""
+        shown = "None" if value is None else type(value).__name__
+        raise InvalidInputError(
+            f"{what}[{index}]{case} is {shown}, not a report",
+            hint="fill in the missing report, drop the case from both lists, or pass \"\" "
+            "to score it as an empty report",
+        )
+    return [str(text) for text in texts]

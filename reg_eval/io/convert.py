@@ -2,9 +2,13 @@
 
 Rules (docs/submission-format.md repeats them):
 - CSV/TSV: a header row with the columns `id` and `report` (other columns are dropped and
-  named in the notes); a UTF-8 byte-order mark is removed; cells are kept as they are.
+  named in the notes); a UTF-8 byte-order mark is removed; cells are kept as they are. Every
+  row must have as many cells as the header: a row with more (an unquoted report holding the
+  delimiter) or fewer (a report's line break splitting a row) is refused with its line, and
+  nothing is written.
 - JSON Lines: one object per non-blank line with string `id` and `report`; other keys are
-  dropped and named in the notes.
+  dropped and named in the notes; a key twice in one object is refused (one value would be
+  lost).
 - Folder: every `*.txt` file directly inside it, in name order. The id is the file name
   without `.txt`, plus `.tiff` unless it already ends in `.tiff`
   (`PIT_01_00012_01.txt` and `PIT_01_00012_01.tiff.txt` both give `PIT_01_00012_01.tiff`).
@@ -19,10 +23,12 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.files import read_input_bytes
 from reg_eval.io.findings import shown
-from reg_eval.io.submission import read_input_bytes
+from reg_eval.io.limits import LimitExceeded, current_limits, nesting_depth, raise_hint
 from reg_eval.io.writers import write_json
 
 FORMATS = ("auto", "csv", "tsv", "jsonl", "dir")
@@ -65,20 +71,67 @@ def detect_format(path: Path, requested: str = "auto") -> str:
 
 
 def _text(path: Path, data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InvalidInputError(
-            f"{path}:{line}: byte {exc.start} is not valid UTF-8",
-            hint="save the file as UTF-8 (e.g. `iconv -f cp1252 -t utf-8`)",
-        ) from None
+    """UTF-8 text; UTF-16 (with or without a byte-order mark) and other encodings are named."""
+    from reg_eval.io.jsondoc import decode_utf8
+
+    return decode_utf8(data, str(path))
+
+
+MAX_ROWS_NAMED = 5
+"""Rows named in a refusal; the count of all bad rows follows."""
+
+
+def _row_refusal(
+    path: Path, kind: str, header: list[str], bad: list[tuple[int, int, list[str]]]
+) -> InvalidInputError:
+    """The rows whose cell count differs from the header's, and how to fix them."""
+    delimiter = "," if kind == "csv" else "\t"
+    shown_delimiter = "a comma" if kind == "csv" else "a tab"
+    line, count, cells = bad[0]
+    more = ""
+    if len(bad) > 1:
+        lines = ", ".join(str(row[0]) for row in bad[:MAX_ROWS_NAMED])
+        more = f"; {len(bad):,} rows like this, at lines {lines}"
+        if len(bad) > MAX_ROWS_NAMED:
+            more += ", …"
+    columns = ", ".join(header)
+    if count > len(header):
+        problem = (
+            f"the row has {count} cells but the header has {len(header)} "
+            f"({columns}): a report holding {shown_delimiter} was split into "
+            "several cells"
+        )
+        example = ""
+        if header == ["id", "report"]:
+            quoted = '"' + delimiter.join(cells[1:]).replace('"', '""') + '"'
+            example = f", e.g. {shown(cells[0] + delimiter + quoted, 100)}"
+        hint = (
+            f"quote every field that holds the delimiter, a quote or a line break{example} "
+            "(csv.writer, pandas' to_csv and spreadsheet exports do this); nothing was written"
+        )
+    else:
+        problem = (
+            f"the row has {count} cell{'s' if count != 1 else ''} but the header has "
+            f"{len(header)} ({columns}): a report with a line break was split "
+            "into several rows, or a cell is missing"
+        )
+        hint = (
+            "quote reports that hold line breaks or the delimiter, and give every row all the "
+            "header's columns; nothing was written"
+        )
+    return InvalidInputError(f"{path}:{line}: {problem}{more}", hint=hint)
 
 
 def read_table(path: Path, delimiter: str) -> Converted:
+    """Rows of a CSV/TSV table; a row whose cell count differs from the header's is refused,
+    never cut to the header: an unquoted report holding the delimiter would lose its end."""
     text = _text(path, read_input_bytes(path))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a quote left open, or text after a closing quote, is an error instead of rows
+    # silently merged into one report or quotes silently dropped.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     kind = "csv" if delimiter == "," else "tsv"
+    limits = current_limits()
+    start_line = 1
     try:
         header = next(reader, None)
         if header is None:
@@ -96,18 +149,35 @@ def read_table(path: Path, delimiter: str) -> Converted:
             )
         id_at, report_at = columns.index("id"), columns.index("report")
         rows: list[dict[str, str]] = []
+        bad: list[tuple[int, int, list[str]]] = []
+        start_line = reader.line_num + 1
         for values in reader:
+            line, start_line = start_line, reader.line_num + 1
             if not any(v.strip() for v in values):
                 continue
-            if len(values) <= max(id_at, report_at):
-                raise InvalidInputError(
-                    f"{path}:{reader.line_num}: the row has {len(values)} cells, fewer than "
-                    "the header", hint="quote reports that hold the delimiter or line breaks",
+            if len(values) != len(columns):
+                bad.append((line, len(values), values))
+                continue
+            if len(rows) >= limits.max_cases:
+                raise LimitExceeded(
+                    f"{path}:{line}: more than {limits.max_cases:,} rows (--max-cases)",
+                    hint=raise_hint("max_cases"),
                 )
             rows.append({"id": values[id_at], "report": values[report_at]})
     except csv.Error as exc:
-        raise InvalidInputError(f"{path}:{reader.line_num}: not valid {kind.upper()} ({exc})",
-                                ) from None
+        if "unexpected end of data" in str(exc):
+            raise InvalidInputError(
+                f"{path}:{start_line}: a quote opened in the row starting on this line is never "
+                "closed, so every later line would be read into this row",
+                hint='close the quote; a quote inside a quoted field is written twice ("")',
+            ) from None
+        raise InvalidInputError(
+            f"{path}:{start_line}: not valid {kind.upper()} ({exc})",
+            hint='check the quoting in this row: a field is either quoted whole, with inner '
+            'quotes written twice (""), or not quoted at all',
+        ) from None
+    if bad:
+        raise _row_refusal(path, kind, columns, bad)
     converted = Converted(rows=rows, input_format=kind)
     dropped = [c for c in columns if c not in ("id", "report")]
     if dropped:
@@ -120,17 +190,42 @@ def read_jsonl(path: Path) -> Converted:
     rows: list[dict[str, str]] = []
     dropped: dict[str, int] = {}
 
+    limits = current_limits()
+
     def refuse(token: str) -> None:
         raise ValueError(f"{token} is not allowed in JSON")
+
+    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            seen: set[str] = set()
+            twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+            raise ValueError(f"the key {shown(twice, 40)!r} appears twice in one object, and "
+                             "only one value could be kept")
+        return obj
 
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            value = json.loads(line, parse_constant=refuse)
-        except (ValueError, RecursionError) as exc:
+            value = json.loads(line, parse_constant=refuse, object_pairs_hook=unique_keys)
+        except RecursionError:
+            raise LimitExceeded(
+                f"{path}:{number}: lists and objects nested deeper than can be read",
+                hint="each line must hold one flat JSON object",
+            ) from None
+        except ValueError as exc:
             raise InvalidInputError(f"{path}:{number}: not valid JSON ({shown(str(exc))})",
                                     hint="each line must hold one JSON object") from None
+        if nesting_depth(value, limits.max_depth) > limits.max_depth:
+            raise LimitExceeded(
+                f"{path}:{number}: lists and objects nested more than {limits.max_depth} "
+                "levels deep (--max-depth)",
+                hint="each line must hold one flat JSON object",
+            )
+        if len(rows) >= limits.max_cases:
+            raise LimitExceeded(f"{path}:{number}: more than {limits.max_cases:,} lines "
+                                "(--max-cases)", hint=raise_hint("max_cases"))
         if not isinstance(value, dict):
             raise InvalidInputError(f"{path}:{number}: the line is not a JSON object",
                                     hint='write {"id": "...", "report": "..."} on each line')
@@ -172,6 +267,10 @@ def read_text_folder(path: Path) -> Converted:
     if not files:
         raise InvalidInputError(f"{path} holds no .txt files",
                                 hint="write one <id>.txt file per case")
+    limits = current_limits()
+    if len(files) > limits.max_cases:
+        raise LimitExceeded(f"{path} holds {len(files):,} .txt files, more than "
+                            f"{limits.max_cases:,} (--max-cases)", hint=raise_hint("max_cases"))
     rows = []
     for file in files:
         report = _text(file, read_input_bytes(file))

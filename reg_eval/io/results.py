@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.files import read_input_bytes
+from reg_eval.io.jsondoc import decode_utf8, parse_json_document
 
 COMPONENTS = ("bleu", "rouge", "key", "emb")
 SCORE_COLUMNS = ("ranking", *COMPONENTS)
@@ -40,8 +42,16 @@ class SavedResult:
         return str(self.data["signature"].get("text", ""))
 
     @property
+    def not_comparable_because(self) -> list[str]:
+        """Why the run may not stand beside the official table; empty when it may."""
+        from reg_eval.comparability import saved_differences
+
+        return saved_differences(self.data)
+
+    @property
     def comparable(self) -> bool:
-        return bool(self.data["signature"].get("comparable_with_leaderboard", False))
+        """Claimed by the run and shown by its signature (leaderboard models, float32)."""
+        return not self.not_comparable_because
 
     @property
     def profile(self) -> str:
@@ -88,14 +98,12 @@ class SavedCases:
 
 
 def _read_text(path: Path, what: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{what} {path} does not exist", hint=_SCORE_HINT) from None
-    except IsADirectoryError:
-        raise UsageError(f"{what} {path} is a folder", hint="give the file itself") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read the {what} {path} ({exc})") from None
+    """The file as text, read up to `--max-upload-mb`; what stops it names the file."""
+    if not path.exists() and not path.is_symlink():
+        raise UsageError(f"{what} {path} does not exist", hint=_SCORE_HINT)
+    if path.is_dir():
+        raise UsageError(f"{what} {path} is a folder", hint="give the file itself")
+    return decode_utf8(read_input_bytes(path, what), str(path))
 
 
 def result_from_dict(data: dict[str, Any], *, name: str, path: Path) -> SavedResult:
@@ -111,6 +119,8 @@ def result_from_dict(data: dict[str, Any], *, name: str, path: Path) -> SavedRes
             )
     if not isinstance(data["signature"], dict):
         raise InvalidInputError(f"{where}: 'signature' must be an object", hint=_SCORE_HINT)
+    if not isinstance(data["components"], dict):
+        raise InvalidInputError(f"{where}: 'components' must be an object", hint=_SCORE_HINT)
     for column in COMPONENTS:
         if not _is_number(data["components"].get(column)):
             raise InvalidInputError(
@@ -127,20 +137,47 @@ def result_from_dict(data: dict[str, Any], *, name: str, path: Path) -> SavedRes
             f"{where}: 'ci' must give [low, high] for {', '.join(SCORE_COLUMNS)}",
             hint=_SCORE_HINT,
         )
+    _check_by_organ(data.get("by_organ"), where)
     return SavedResult(name, path, data)
+
+
+def _check_by_organ(by_organ: object, where: str) -> None:
+    """Per-organ rows feed tables and plots: counts must be counts, scores numbers."""
+    if by_organ is None:
+        return
+    if not isinstance(by_organ, dict):
+        raise InvalidInputError(f"{where}: 'by_organ' must be an object", hint=_SCORE_HINT)
+    for organ, row in by_organ.items():
+        place = f"{where}: by_organ[{json.dumps(organ, ensure_ascii=True)}]"
+        if not isinstance(row, dict):
+            raise InvalidInputError(f"{place} must be an object", hint=_SCORE_HINT)
+        count = row.get("n_cases")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            shown = json.dumps(count, ensure_ascii=True)[:40]
+            raise InvalidInputError(
+                f"{place}.n_cases is {shown}: it must be a whole number of cases (0 or more)",
+                hint=_SCORE_HINT,
+            )
+        for column in SCORE_COLUMNS:
+            if (column in row or column == "ranking") and not _is_number(row.get(column)):
+                raise InvalidInputError(
+                    f"{place}.{column} is missing or not a number", hint=_SCORE_HINT
+                )
+        ci = row.get("ci", {})
+        if not isinstance(ci, dict) or any(
+            not (isinstance(bounds, list) and len(bounds) == 2 and _bounds_ok(name, bounds))
+            for name, bounds in ci.items()
+        ):
+            raise InvalidInputError(
+                f"{place}.ci must map each score to [low, high]", hint=_SCORE_HINT
+            )
 
 
 def load_result(path: str | Path, *, name: str | None = None) -> SavedResult:
     """A `reg-eval score --output` file; `name` defaults to the file name without suffix."""
     path = Path(path)
     text = _read_text(path, "result file")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(
-            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
-            hint=_SCORE_HINT,
-        ) from None
+    data = parse_json_document(text.encode("utf-8"), str(path), hint=_SCORE_HINT)
     return result_from_dict(data, name=name or path.stem, path=path)
 
 
@@ -156,6 +193,13 @@ def run_names(paths: list[Path]) -> list[str]:
         seen[name] = seen.get(name, 0) + 1
         unique.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
     return unique
+
+
+def _bounds_ok(column: str, bounds: list[object]) -> bool:
+    """Numbers; a further metric undefined on every case of the organ has [null, null]."""
+    if all(map(_is_number, bounds)):
+        return True
+    return column not in SCORE_COLUMNS and bounds == [None, None]
 
 
 def _is_number(value: object) -> bool:
@@ -213,6 +257,12 @@ def load_per_case(path: str | Path) -> SavedCases:
             except json.JSONDecodeError as exc:
                 raise InvalidInputError(
                     f"{path}: line {number}, column {exc.colno}: not valid JSON ({exc.msg})",
+                    hint=_SCORE_HINT,
+                ) from None
+            except (ValueError, RecursionError) as exc:
+                reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+                raise InvalidInputError(
+                    f"{path}: line {number}: a value cannot be read ({reason[:100]})",
                     hint=_SCORE_HINT,
                 ) from None
             if not isinstance(row, dict):

@@ -2,8 +2,9 @@
 
 It reads the list item by item with the standard library's C scanner (`raw_decode`), so it
 knows where each item starts and can name line and column, and it stays fast on 100,000
-cases. Nothing but `UsageError` (the file cannot be read at all) ever leaves it; every problem
-with the content becomes a `Finding`.
+cases. Nothing but `UsageError` (the file cannot be read at all) and `LimitExceeded` (the file
+is larger than `--max-upload-mb`) ever leaves it; every problem with the content becomes a
+`Finding`, the other limits (`reg_eval.io.limits`) included.
 """
 
 from __future__ import annotations
@@ -16,10 +17,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reg_eval.errors import UsageError
+from reg_eval.io.files import read_input_bytes
 from reg_eval.io.findings import Finding, HasFindings, make_finding, shown
 from reg_eval.io.ids import explain_id_fix, is_valid_id, suggest_id
+from reg_eval.io.limits import (
+    Limits,
+    current_limits,
+    depth_finding,
+    nesting_depth,
+    raise_hint,
+    too_many_values,
+)
 from reg_eval.io.records import Case
+from reg_eval.io.sniff import table_header, utf16_without_bom
 from reg_eval.io.tokens import BERT_MAX_TOKENS, estimate_bert_tokens, may_exceed
 
 KNOWN_KEYS = ("id", "report")
@@ -76,6 +86,10 @@ class LoadResult(HasFindings):
     _item_starts: list[int] = field(default_factory=list, repr=False)
     # ids of items that carry a string id but are not well-formed (bad report, ...)
     broken_ids: list[str] = field(default_factory=list, repr=False)
+    values: list[Any] = field(default_factory=list, repr=False)
+    """The decoded items of the top-level list, as read (for callers that need the raw JSON,
+    such as the grand-challenge reader telling a job list from a submission)."""
+    limits: Limits = field(default_factory=current_limits, repr=False)
 
     @property
     def n_items(self) -> int:
@@ -119,40 +133,24 @@ class _Positions:
         return before + 1, offset - line_start + 1
 
 
-def read_input_bytes(path: Path, what: str = "file") -> bytes:
-    """Read a whole file; anything that stops it is a UsageError (exit 2)."""
-    try:
-        if path.is_dir():
-            raise UsageError(
-                f"{path} is a folder, not a {what}",
-                hint="pass the JSON file itself; `reg-eval convert FOLDER --out predictions.json` "
-                "turns a folder of <id>.txt files into one",
-            )
-        return path.read_bytes()
-    except UsageError:
-        raise
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such {what}", hint="check the path") from None
-    except PermissionError:
-        raise UsageError(
-            f"{path}: permission denied", hint="make the file readable (chmod +r)"
-        ) from None
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise UsageError(f"{path}: cannot read the {what} ({reason})") from None
-
-
-def load_cases(path: str | Path) -> LoadResult:
+def load_cases(path: str | Path, *, limits: Limits | None = None) -> LoadResult:
     """Read a submission or ground-truth file (same format) into cases and findings."""
     path = Path(path)
-    return parse_submission(read_input_bytes(path), path)
+    limits = limits or current_limits()
+    return parse_submission(read_input_bytes(path, limits=limits), path, limits=limits)
 
 
-def parse_submission(data: bytes, path: Path) -> LoadResult:
+def parse_submission(data: bytes, path: Path, *, limits: Limits | None = None) -> LoadResult:
     """The loader on bytes already read; `path` is only used to name the file in findings."""
-    result = LoadResult(path=path)
+    result = LoadResult(path=path, limits=limits or current_limits())
     file = str(path)
     raw = data
+    crowded = too_many_values(data, file, result.limits)
+    if crowded is not None:
+        result.findings.append(make_finding(
+            "E014", crowded.message, file=file, line=1, column=1, hint=crowded.hint,
+        ))
+        return result
     if data.startswith(codecs.BOM_UTF8):
         result.findings.append(make_finding(
             "E002",
@@ -167,6 +165,17 @@ def parse_submission(data: bytes, path: Path) -> LoadResult:
         result.findings.append(make_finding(
             "E001", "the file is UTF-16 encoded (it starts with a UTF-16 byte-order mark)",
             file=file, line=1, column=1, hint="save it as UTF-8 (without a byte-order mark)",
+        ))
+        return result
+    utf16 = utf16_without_bom(data)
+    if utf16 is not None:
+        result.findings.append(make_finding(
+            "E001", f"the file looks like {utf16} text without a byte-order mark (every "
+            "second byte is 0), not UTF-8",
+            file=file, line=1, column=1,
+            hint=f"save it as UTF-8: `iconv -f {utf16} -t UTF-8 FILE > fixed.json`, or in "
+            f"Python read it with encoding='{utf16.lower().replace('utf-', 'utf_')}' and write "
+            "it with encoding='utf-8'",
         ))
         return result
     try:
@@ -251,12 +260,12 @@ def _syntax_finding(
 
 
 def _decode_error(
-    exc: Exception, offset: int, positions: _Positions, file: str
+    exc: Exception, offset: int, positions: _Positions, file: str, limits: Limits
 ) -> Finding:
     if isinstance(exc, json.JSONDecodeError):
         return _syntax_finding(exc.msg, exc.pos, positions, file)
     if isinstance(exc, RecursionError):
-        return _syntax_finding("values nested too deeply to read", offset, positions, file)
+        return depth_finding(None, limits, file=file, offset=offset, positions=positions)
     return _syntax_finding(f"a value cannot be read ({shown(str(exc))})", offset, positions, file)
 
 
@@ -275,6 +284,19 @@ def _parse_text(text: str, result: LoadResult) -> None:
         ))
         return
     if text[offset] != "[":
+        table = table_header(text)
+        if table is not None:
+            delimiter, first_line = table
+            result.findings.append(make_finding(
+                "E003",
+                f"the file is a table with {delimiter}-separated columns (first line: "
+                f"{shown(first_line, 60)!r}), not JSON",
+                file=file, line=1, column=1,
+                hint="convert it: `reg-eval convert FILE --format "
+                f"{'tsv' if delimiter == 'tab' else 'csv'} --out predictions.json` (a table "
+                "with the columns id and report), then upload predictions.json",
+            ))
+            return
         _not_a_list(text, offset, decoder, positions, result)
         return
 
@@ -289,9 +311,19 @@ def _parse_text(text: str, result: LoadResult) -> None:
             try:
                 value, offset = decoder.value_at(text, offset)
             except (ValueError, RecursionError) as exc:
-                result.findings.append(_decode_error(exc, start, positions, file))
+                result.findings.append(_decode_error(exc, start, positions, file, result.limits))
                 return
             items.append((start, value, decoder.non_standard - before))
+            if len(items) > result.limits.max_cases:
+                line, column = positions.line_column(start)
+                result.findings.append(make_finding(
+                    "E014",
+                    f"the list holds more than {result.limits.max_cases:,} items "
+                    "(--max-cases); reading stopped there",
+                    file=file, line=line, column=column, index=len(items) - 1,
+                    hint=raise_hint("max_cases"),
+                ))
+                return
             offset = skip(text, offset).end()
             char = text[offset : offset + 1]
             if char == ",":
@@ -326,6 +358,7 @@ def _parse_text(text: str, result: LoadResult) -> None:
 
     result.parsed = True
     result._item_starts = [start for start, _, _ in items]
+    result.values = [value for _, value, _ in items]
     if not items:
         result.findings.append(make_finding(
             "E012", "the list holds no cases", file=file, line=1, column=1,
@@ -344,7 +377,7 @@ def _not_a_list(
     try:
         value, end = decoder.value_at(text, offset)
     except (ValueError, RecursionError) as exc:
-        result.findings.append(_decode_error(exc, offset, positions, file))
+        result.findings.append(_decode_error(exc, offset, positions, file, result.limits))
         return
     rest = _WHITESPACE.match(text, end).end()
     line, column = positions.line_column(offset)
@@ -402,7 +435,7 @@ def _check_item(index: int, item: Any, non_standard: int, result: LoadResult) ->
         if (
             type(case_id) is str and type(report) is str and is_valid_id(case_id)
             and report.strip() and not _CONTROL_OR_SURROGATE.search(report)
-            and not may_exceed(report)
+            and not may_exceed(report) and len(report) <= result.limits.max_report_chars
         ):
             result.cases.append(Case(id=case_id, report=report, index=index))
             return
@@ -420,6 +453,13 @@ def _check_item_fully(index: int, item: Any, non_standard: int, result: LoadResu
     case_id = item.get("id")
     known_id = case_id if isinstance(case_id, str) else None
     where = result.where(index, known_id)
+    # The item itself is level 2 (inside the list): its own depth counts from there.
+    depth = nesting_depth(item, result.limits.max_depth - 1) + 1
+    if depth > result.limits.max_depth:
+        add(depth_finding(depth, result.limits, **where))
+        if known_id is not None:
+            result.broken_ids.append(known_id)
+        return
     if isinstance(item, _ObjectWithDuplicateKeys):
         keys = ", ".join(json.dumps(shown(k), ensure_ascii=False) for k in item.duplicate_keys)
         add(make_finding(
@@ -463,6 +503,17 @@ def _check_item_fully(index: int, item: Any, non_standard: int, result: LoadResu
             result.broken_ids.append(known_id)
         return
     report = item["report"]
+    if len(report) > result.limits.max_report_chars:
+        add(make_finding(
+            "E015",
+            f"the report has {len(report):,} characters, over the limit of "
+            f"{result.limits.max_report_chars:,} (--max-report-chars)",
+            hint="a REG report has a few hundred characters: check that the model stopped "
+            f"generating; {raise_hint('max_report_chars', str(len(report)))}",
+            **where,
+        ))
+        result.broken_ids.append(case_id)
+        return
     result.cases.append(Case(id=case_id, report=report, index=index))
     for key, text in (("id", case_id), ("report", report)):
         if _SURROGATE.search(text):

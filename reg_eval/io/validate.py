@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reg_eval.errors import UsageError
+from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.files import read_input_bytes
 from reg_eval.io.findings import CHECKS, Finding, Severity, make_finding, shown
 from reg_eval.io.ids import suggest_id
+from reg_eval.io.jsondoc import decode_utf8, parse_json_document
 from reg_eval.io.records import Case
-from reg_eval.io.submission import LoadResult, load_cases, read_input_bytes
+from reg_eval.io.submission import LoadResult, load_cases
 
 EXCLUDE_COLUMN = "id_list"
 
@@ -51,11 +52,9 @@ class ValidationReport:
 def _decode_text(path: Path, what: str) -> str:
     data = read_input_bytes(path, what)
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UsageError(
-            f"{path}: byte {exc.start} is not valid UTF-8", hint="save the file as UTF-8"
-        ) from None
+        return decode_utf8(data, str(path))
+    except InvalidInputError as exc:  # the user's option file: a usage error
+        raise UsageError(exc.message, hint=exc.hint) from None
 
 
 def load_id_list(path: str | Path) -> list[str]:
@@ -64,9 +63,9 @@ def load_id_list(path: str | Path) -> list[str]:
     text = _decode_text(path, "id list")
     if text.lstrip().startswith("["):
         try:
-            value = json.loads(text)
-        except ValueError as exc:
-            raise UsageError(f"{path}: not a valid JSON list of ids ({exc})") from None
+            value = parse_json_document(text.encode("utf-8"), str(path))
+        except InvalidInputError as exc:
+            raise UsageError(f"not a valid JSON list of ids: {exc.message}") from None
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise UsageError(f"{path}: the JSON list must hold only id strings")
         ids = [v.strip() for v in value]
@@ -84,7 +83,7 @@ def load_excluded_ids(csv_path: str | Path) -> list[str]:
     path = Path(csv_path)
     text = _decode_text(path, "CSV file")
     try:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
+        reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
         columns = [c.strip() for c in reader.fieldnames or []]
         if EXCLUDE_COLUMN not in columns:
             found = ", ".join(repr(c) for c in columns) or "none"
@@ -99,7 +98,7 @@ def load_excluded_ids(csv_path: str | Path) -> list[str]:
     return list(dict.fromkeys(i for i in ids if i))
 
 
-def _reference_from_ground_truth(path: Path) -> list[str]:
+def reference_ids_from_ground_truth(path: Path) -> list[str]:
     loaded = load_cases(path)
     if not loaded.ok:
         first = loaded.errors[:3]
@@ -126,11 +125,19 @@ def validate_submission(
         )
     reference: list[str] | None = None
     if ground_truth is not None:
-        reference = _reference_from_ground_truth(Path(ground_truth))
+        reference = reference_ids_from_ground_truth(Path(ground_truth))
     elif ids is not None:
         reference = load_id_list(Path(ids))
     excluded = load_excluded_ids(Path(exclude)) if exclude is not None else []
-    loaded = load_cases(path)
+    return validate_loaded(load_cases(path), reference=reference, excluded=excluded)
+
+
+def validate_loaded(
+    loaded: LoadResult, *, reference: list[str] | None = None, excluded: list[str] | None = None
+) -> ValidationReport:
+    """The verdict on a file already read (`load_cases`/`parse_submission`), so a caller that
+    had to look at the JSON first does not read and parse it a second time."""
+    excluded = excluded or []
     findings = list(loaded.findings)
     if loaded.parsed:
         findings.extend(_excluded_findings(loaded, set(excluded)))
@@ -143,7 +150,7 @@ def validate_submission(
         (f for f in findings if f.severity is Severity.WARNING), key=_finding_order
     )
     return ValidationReport(
-        path=path,
+        path=loaded.path,
         valid=not errors,
         n_cases=len(loaded.cases),
         errors=errors,

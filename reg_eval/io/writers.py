@@ -22,7 +22,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -52,11 +52,15 @@ def _make_parent(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_file(path: str | Path, *, force: bool = False) -> Iterator[IO[bytes]]:
+def atomic_file(
+    path: str | Path, *, force: bool = False, verify: Callable[[Path], None] | None = None
+) -> Iterator[IO[bytes]]:
     """A binary handle whose content appears at `path` in one step when the block ends.
 
     Nothing appears if the block raises. Streams large content (checkpoints, extracted
-    weights) without holding it in memory.
+    weights) without holding it in memory. `verify`, when given, is called with the
+    finished, fsynced temp file before it is moved into place; if it raises, nothing
+    appears (`slides fix` re-reads its copy this way).
     """
     path = Path(path)
     if path.is_dir():
@@ -78,6 +82,8 @@ def atomic_file(path: str | Path, *, force: bool = False) -> Iterator[IO[bytes]]
             handle.flush()
             os.fsync(handle.fileno())
             os.fchmod(handle.fileno(), mode)
+        if verify is not None:
+            verify(tmp)
         _publish_file(tmp, path, force=force)
     except BaseException as exc:
         with contextlib.suppress(OSError):

@@ -170,3 +170,28 @@ def package_record_pins(package: str) -> tuple[Path | None, list[Path], list[Pin
             pins.append((path, "sha256", raw.hex()))
     root = Path(str(dist.locate_file(""))) / package
     return (root if root.exists() else None), files, pins
+
+
+def package_files_sha256(package: str) -> str | None:
+    """One hash over the sha256 an installed package's RECORD lists for its files.
+
+    Two builds of a pipeline that share a version number still get different hashes; only
+    the RECORD is read, not the model files. None when the package records no hashes.
+    """
+    _root, _files, pins = package_record_pins(package)
+    if not pins:
+        return None
+    digest = hashlib.sha256()
+    base = Path(str(metadata.distribution(package).locate_file("")))
+    for path, _kind, value in sorted(pins, key=lambda pin: pin[0].as_posix()):
+        try:
+            relative = path.relative_to(base).as_posix()
+        except ValueError:
+            relative = path.as_posix()
+        if relative.endswith((".pyc", "RECORD")):
+            continue
+        digest.update(relative.encode("utf-8"))
+        digest.update(b"\x00")
+        digest.update(value.encode("ascii"))
+        digest.update(b"\n")
+    return digest.hexdigest()

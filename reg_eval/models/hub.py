@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
 from reg_eval.errors import UsageError
 from reg_eval.models.environment import OFFLINE_PROFILE_HINT
+from reg_eval.models.hashing import CONFIG_SUFFIXES, WEIGHT_SUFFIXES, HashMemo
 
 _HEX = re.compile(r"[0-9a-f]+")
 
@@ -66,3 +68,35 @@ def hub_pins(snapshot: Path) -> list[tuple[Path, str, str]]:
         elif _HEX.fullmatch(blob) and len(blob) == 40:
             pins.append((file, "git-sha1", blob))
     return pins
+
+
+def hub_file_sha256(file: Path, memo: HashMemo) -> str:
+    """A hub file's sha256 from the name of the blob it links to (LFS files are named by
+    their sha256), else read from the file."""
+    blob = file.resolve().name
+    if len(blob) == 64 and _HEX.fullmatch(blob):
+        return blob
+    return memo.sha256(file)
+
+
+def hub_snapshot_sha256(snapshot: Path, memo: HashMemo) -> str:
+    """One hash over the weight, config and tokenizer files of a hub snapshot.
+
+    Each file counts by the hash its blob is named after (sha256 for LFS files such as
+    weights, the git object id for small files), so no weight file is read; a snapshot of
+    plain copies (no blob links) is hashed from the files themselves, once (memoised).
+    """
+    digest = hashlib.sha256()
+    files = [
+        f
+        for f in snapshot.iterdir()
+        if f.is_file() and f.name.endswith(WEIGHT_SUFFIXES + CONFIG_SUFFIXES)
+    ]
+    for file in sorted(files, key=lambda f: f.name):
+        blob = file.resolve().name
+        named = _HEX.fullmatch(blob) is not None and len(blob) in (40, 64)
+        digest.update(file.name.encode("utf-8"))
+        digest.update(b"\x00")
+        digest.update((blob if named else memo.sha256(file)).encode("ascii"))
+        digest.update(b"\n")
+    return digest.hexdigest()

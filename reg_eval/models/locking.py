@@ -14,12 +14,16 @@ LOCK_TIMEOUT_S = 1800
 
 @contextmanager
 def lock_beside(target: Path) -> Iterator[None]:
-    """Hold `<target>.lock`; a second process waits, and gives up with a clear error."""
+    """Hold `<target>.lock`; a second process waits, and gives up with a clear error.
+
+    Everything that prepares a model runs inside this lock, so a cache folder that cannot be
+    written (a path under a file, read-only, full) is reported here, once, as a usage error.
+    """
     from filelock import FileLock, Timeout
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(target) + ".lock", timeout=LOCK_TIMEOUT_S)
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(target) + ".lock", timeout=LOCK_TIMEOUT_S)
         with lock:
             yield
     except Timeout:
@@ -27,3 +31,9 @@ def lock_beside(target: Path) -> Iterator[None]:
             f"another process has been preparing {target} for {LOCK_TIMEOUT_S} s",
             hint=f"if no other reg-eval is running, delete {target}.lock and retry",
         ) from None
+    except OSError as exc:
+        raise UsageError(
+            f"cannot prepare {target}: {exc.strerror or exc}"
+            + (f" ({exc.filename})" if exc.filename else ""),
+            hint="pass --cache-dir (or set REG_EVAL_CACHE_DIR) to a writable folder with space",
+        ) from exc

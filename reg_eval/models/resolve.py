@@ -19,13 +19,16 @@ from reg_eval.models.hashing import (
     HashMemo,
     folder_sha256,
     model_folder_files,
+    package_files_sha256,
     pipeline_files,
     sha256_file,
 )
 from reg_eval.models.hub import (
     find_gguf_in_hub_cache,
     find_in_hub_cache,
+    hub_file_sha256,
     hub_hint,
+    hub_snapshot_sha256,
     looks_like_path,
 )
 from reg_eval.models.offline import (
@@ -134,7 +137,9 @@ def resolve_emb(
                     load_path=str(found[0].parent),
                     gguf_file=spec.gguf_file,
                     revision=found[1],
-                    identity=identity(f"{spec.name}/{spec.gguf_file}", found[1], None),
+                    identity=identity(
+                        f"{spec.name}/{spec.gguf_file}", found[1], hub_file_sha256(found[0], memo)
+                    ),
                 )
         raise UsageError(
             f"GGUF file {file} not found",
@@ -171,7 +176,7 @@ def resolve_emb(
         load_path=str(snapshot),
         gguf_file=None,
         revision=commit,
-        identity=identity(spec.name, commit, None),
+        identity=identity(spec.name, commit, hub_snapshot_sha256(snapshot, memo)),
     )
 
 
@@ -237,7 +242,9 @@ def resolve_key(spec: ModelSpec, *, cache_root: Path) -> ResolvedKeyModel:
     name = spec.name
     return ResolvedKeyModel(
         load=lambda: _spacy_load(name),
-        identity=ModelIdentity(role="key", name=name, revision=installed),
+        identity=ModelIdentity(
+            role="key", name=name, revision=installed, sha256=package_files_sha256(name)
+        ),
     )
 
 

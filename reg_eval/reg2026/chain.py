@@ -2,15 +2,16 @@
 
 A case is a list of steps `{question, answer, next_question}`. Ground truth is one JSON list
 of `{"id": ..., "chain-of-thought": [...]}` (or a folder of such files). A submission is
-either one such file, or a folder of per-case files: `<id>.json` or `<id>/chain-of-thought.json`,
-each holding a bare list of steps or an object with the list under one of `STEP_LIST_KEYS`.
+either one such file, or a folder of per-case files: `<id>.json`, `<id>/chain-of-thought.json`
+or `<id>/output/chain-of-thought.json`, each holding a bare list of steps or an object with the
+list under one of `STEP_LIST_KEYS`. A folder holding the grand-challenge job list
+(`predictions.json`) is an algorithm phase's input: each job's
+`<pk>/output/chain-of-thought.json` (or inline value) is the case named by its slide image.
 Every problem becomes a `Finding`; only an unreadable path raises (`UsageError`).
 """
 
 from __future__ import annotations
 
-import codecs
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.findings import CHECKS, COT_CODES, Check, Finding, HasFindings, shown
+from reg_eval.io.limits import current_limits, raise_hint
 from reg_eval.reg2026.canonical import (
     END_MARKER,
     canonical_next_question,
@@ -25,6 +27,7 @@ from reg_eval.reg2026.canonical import (
     is_final_report_question,
     normalise_case_id,
 )
+from reg_eval.reg2026.cot_json import read_json as _read_json
 
 if TYPE_CHECKING:
     from reg_eval.io.validate import ValidationReport
@@ -42,6 +45,10 @@ CASE_LIST_KEYS: tuple[str, ...] = ("cases", "data")
 """Keys under which a multi-case file may hold its list of cases."""
 STEP_KEYS: tuple[str, ...] = ("question", "answer", "next_question")
 PER_CASE_FILE = "chain-of-thought.json"
+COT_OUTPUT_SLUG = "chain-of-thought"
+"""Slug of the REG 2026 algorithm output; its file is `<pk>/output/chain-of-thought.json`."""
+IMAGE_SLUG = "whole-slide-image"
+"""Slug of the algorithm input whose image name is the case id."""
 EXAMPLE_STEP = '{"question": "What is the organ?", "answer": "Breast", "next_question": "..."}'
 
 COT_CHECKS: dict[str, Check] = {code: CHECKS[code] for code in COT_CODES}
@@ -87,37 +94,6 @@ class ChainLoad(HasFindings):
 
 
 # -- reading JSON ---------------------------------------------------------------------------
-
-
-def _read_json(path: Path, findings: list[Finding]) -> tuple[bool, Any]:
-    """(parsed, value); problems become findings. Unreadable files raise UsageError."""
-    from reg_eval.io.submission import read_input_bytes
-
-    data = read_input_bytes(path)
-    file = str(path)
-    if data.startswith(codecs.BOM_UTF8):
-        findings.append(cot_finding(
-            "E002", "the file starts with a UTF-8 byte-order mark, which json.load refuses",
-            file=file, line=1, column=1, hint="save it as UTF-8 without a byte-order mark",
-        ))
-        return False, None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        findings.append(cot_finding(
-            "E001", f"byte {exc.start} is not valid UTF-8 ({exc.reason})",
-            file=file, line=data.count(b"\n", 0, exc.start) + 1, hint="save the file as UTF-8",
-        ))
-        return False, None
-    try:
-        return True, json.loads(text)
-    except json.JSONDecodeError as exc:
-        findings.append(cot_finding(
-            "E003", f"invalid JSON: {exc.msg}", file=file, line=exc.lineno, column=exc.colno,
-        ))
-    except RecursionError:
-        findings.append(cot_finding("E003", "invalid JSON: values nested too deeply", file=file))
-    return False, None
 
 
 # -- steps ----------------------------------------------------------------------------------
@@ -169,7 +145,18 @@ def parse_steps(value: Any, findings: list[Finding], **where: Any) -> tuple[Step
                 "which are not read",
                 hint="the known keys are question, answer and next_question", **where,
             ))
-        steps.append(Step(*(field_text(item.get(key)) for key in STEP_KEYS)))
+        step = Step(*(field_text(item.get(key)) for key in STEP_KEYS))
+        longest = max(len(text) for text in (step.question, step.answer, step.next_question))
+        limit = current_limits().max_report_chars
+        if longest > limit:
+            findings.append(cot_finding(
+                "E015", f"step {position} holds a text of {longest:,} characters, over the "
+                f"limit of {limit:,} (--max-report-chars)",
+                hint=raise_hint("max_report_chars", str(longest)), **where,
+            ))
+            ok = False
+            continue
+        steps.append(step)
     return tuple(steps) if ok else None
 
 
@@ -276,6 +263,13 @@ def _read_case_list(path: Path, load: ChainLoad) -> None:
         return
     if not value:
         load.findings.append(cot_finding("E012", "the list of cases is empty", file=file))
+    limits = current_limits()
+    if len(value) > limits.max_cases:
+        load.findings.append(cot_finding(
+            "E014", f"the list holds {len(value):,} cases, more than {limits.max_cases:,} "
+            "(--max-cases); none is read", file=file, hint=raise_hint("max_cases"),
+        ))
+        return
     for index, item in enumerate(value):
         case = _case_from_object(item, index, file, load)
         if case is not None:
@@ -287,7 +281,10 @@ def _read_case_file(path: Path, case_name: str, load: ChainLoad) -> None:
     parsed, value = _read_json(path, load.findings)
     if not parsed:
         return
-    file = str(path)
+    _add_case_value(value, case_name, str(path), load)
+
+
+def _add_case_value(value: Any, case_name: str, file: str, load: ChainLoad) -> None:
     case_id = normalise_case_id(case_name)
     where: dict[str, Any] = {"file": file, "id": case_name}
     if isinstance(value, dict):
@@ -313,16 +310,87 @@ def _read_case_file(path: Path, case_name: str, load: ChainLoad) -> None:
     load.cases.append(ChainCase(case_id, case_name, steps, file))
 
 
+def _job_list(folder: Path) -> list[dict[str, Any]] | None:
+    """The platform's job list when `folder` is an algorithm phase's input folder."""
+    from reg_eval.io.jobs import JOB_LIST_NAME, is_job_list
+    from reg_eval.io.jsondoc import load_json_document
+
+    candidate = folder / JOB_LIST_NAME
+    if not candidate.is_file():
+        return None
+    try:
+        value = load_json_document(candidate, "job list")
+    except InvalidInputError:
+        return None  # not JSON: read (and reported) as an ordinary per-case file
+    return value if is_job_list(value) else None
+
+
+def _read_jobs(folder: Path, jobs: list[dict[str, Any]], load: ChainLoad) -> None:
+    """An algorithm phase's input folder: each job's `<pk>/output/chain-of-thought.json` (or
+    inline value), named by the job's slide image. Paths never leave `folder`."""
+    from reg_eval.io.jobs import (
+        JOB_LIST_NAME,
+        SUCCEEDED,
+        case_name,
+        input_root,
+        job_output,
+        shown_pk,
+    )
+
+    root = input_root(folder)
+    where = {"file": str(folder / JOB_LIST_NAME)}
+    for job in jobs:
+        status = job.get("status")
+        if status is not None and status != SUCCEEDED:
+            load.findings.append(cot_finding(
+                "W109", f"job {shown_pk(job)} has status {shown(str(status), 40)!r}; it is not "
+                "read", **where,
+            ))
+            continue
+        try:
+            name = case_name(job, IMAGE_SLUG)
+            output = job_output(job, root, COT_OUTPUT_SLUG, slug_hint="the chain-of-thought "
+                                f"output's slug must be {COT_OUTPUT_SLUG!r}")
+        except InvalidInputError as exc:
+            load.findings.append(cot_finding("E101", exc.message, hint=exc.hint, **where))
+            continue
+        if output is None:
+            load.findings.append(cot_finding(
+                "E101", f"job {shown_pk(job)} wrote no {PER_CASE_FILE}", id=name, **where,
+                hint="the algorithm must write its chain of thought for every slide",
+            ))
+            continue
+        if not output.parsed:
+            load.findings.append(cot_finding(
+                "E003", f"{output.where} is not valid JSON", id=name, **where,
+            ))
+            continue
+        file = str(output.file) if output.file is not None else output.where
+        _add_case_value(output.value, name, file, load)
+
+
 def _read_folder(folder: Path, load: ChainLoad) -> None:
+    jobs = _job_list(folder)
+    if jobs is not None:
+        _read_jobs(folder, jobs, load)
+        if not load.cases and load.ok:
+            load.findings.append(cot_finding(
+                "E012", "the job list holds no job that succeeded", file=str(folder),
+            ))
+        return
     entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
     for entry in entries:
         if entry.is_dir():
             inner = entry / PER_CASE_FILE
+            container = entry / "output" / PER_CASE_FILE
             if inner.is_file():
                 _read_case_file(inner, entry.name, load)
+            elif container.is_file():
+                _read_case_file(container, entry.name, load)
             else:
                 load.findings.append(cot_finding(
-                    "W109", f"folder {entry.name} holds no {PER_CASE_FILE}; it is not read",
+                    "W109", f"folder {entry.name} holds no {PER_CASE_FILE} (nor "
+                    f"output/{PER_CASE_FILE}); it is not read",
                     file=str(entry),
                 ))
         elif entry.suffix.lower() == ".json":
@@ -335,7 +403,8 @@ def _read_folder(folder: Path, load: ChainLoad) -> None:
         load.findings.append(cot_finding(
             "E012", f"the folder {folder} holds no chain-of-thought file",
             file=str(folder),
-            hint=f"put one <id>.json or <id>/{PER_CASE_FILE} per case in it",
+            hint=f"put one <id>.json, <id>/{PER_CASE_FILE} or <id>/output/{PER_CASE_FILE} "
+            "per case in it",
         ))
 
 
@@ -471,6 +540,6 @@ def require_valid(load: ChainLoad, *, role: str) -> list[ChainCase]:
     if not load.ok:
         raise InvalidInputError(
             f"the {role} {load.path} is not valid:\n{render_findings(load.errors)}",
-            hint=f"run `reg-eval validate --format-kind cot {load.path}` for every finding",
+            hint=f"run `reg-eval validate --kind cot {load.path}` for every finding",
         )
     return list(load.cases)

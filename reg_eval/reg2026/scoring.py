@@ -31,7 +31,7 @@ from reg_eval.reg2026.metric_a import (
     plan_case,
 )
 from reg_eval.reg2026.settings import Reg2026Settings, get_settings
-from reg_eval.scoring import RunAttributes
+from reg_eval.scoring import MISSING_POLICIES, RunAttributes
 from reg_eval.scoring_options import RunOptions, ScoringOptions
 from reg_eval.signature import Signature
 
@@ -76,6 +76,9 @@ class CotResult:
     extra_ids: list[str]
     confidence: float = 0.95
     messages: list[str] = field(default_factory=list)
+    missing_policy: str = "empty"
+    """What happened to ground-truth cases without a prediction: empty (scored as an empty
+    chain, as the organisers do) or skip (left out of the mean)."""
 
     @property
     def n_cases(self) -> int:
@@ -87,7 +90,7 @@ class CotResult:
 
     @property
     def means(self) -> dict[str, float]:
-        """Plain means over all ground-truth cases (a missing case counts as an empty chain)."""
+        """Plain means over the scored cases (every ground-truth case unless --missing skip)."""
         return {
             name: sum(map(float, values)) / len(values)
             for name, values in self.columns.items()
@@ -107,7 +110,7 @@ class CotResult:
             },
             "by_organ": self.by_organ,
             "cases": {
-                "missing_policy": "empty",
+                "missing_policy": self.missing_policy,
                 "missing_ids": self.missing_ids,
                 "extra_ids": self.extra_ids,
             },
@@ -200,6 +203,7 @@ class CotScorer(RunAttributes):
             name=resolved.identity.name,
             revision=resolved.identity.revision,
             sha256=resolved.identity.sha256,
+            precision="float32",  # sentence-transformers loads and encodes in float32
             options=(("normalize", "l2"),),
         )
 
@@ -253,6 +257,7 @@ class CotScorer(RunAttributes):
         organs: Sequence[str] | None = None,
         missing_ids: Sequence[str] = (),
         extra_ids: Sequence[str] = (),
+        missing: str = "empty",
     ) -> CotResult:
         if not plans:
             raise InvalidInputError("the ground truth holds no case to score")
@@ -296,7 +301,7 @@ class CotScorer(RunAttributes):
         )
         cache = self._report_scorer.feature_cache
         return CotResult(
-            signature=self.signature(n_cases=n),
+            signature=self.signature(n_cases=n, missing=missing),
             plans=list(plans),
             columns=columns,
             organs=case_organs,
@@ -305,37 +310,67 @@ class CotScorer(RunAttributes):
             missing_ids=list(missing_ids),
             extra_ids=list(extra_ids),
             messages=list(cache.messages) if cache is not None else [],
+            missing_policy=missing,
         )
 
     def score_cases(
-        self, ground_truth: Sequence[ChainCase], predictions: Sequence[ChainCase]
+        self,
+        ground_truth: Sequence[ChainCase],
+        predictions: Sequence[ChainCase],
+        *,
+        missing: str = "empty",
     ) -> CotResult:
-        """Every ground-truth case, in its order; a missing prediction is an empty chain."""
+        """Ground-truth cases in their order; one without a prediction is, by `missing`:
+        refused (`error`), scored as an empty chain (`empty`, as the organisers do), or left
+        out of the mean (`skip`). Nothing is left out without being listed in `missing_ids`."""
+        if missing not in MISSING_POLICIES:
+            raise UsageError(f"unknown --missing policy {missing!r}",
+                             hint=f"use {', '.join(MISSING_POLICIES)}")
         predicted = {case.id: case for case in predictions}
         reference_ids = {case.id for case in ground_truth}
+        missing_cases = [case for case in ground_truth if case.id not in predicted]
+        if missing_cases and missing == "error":
+            shown_ids = ", ".join(case.raw_id for case in missing_cases[:5])
+            raise InvalidInputError(
+                f"{len(missing_cases)} ground-truth case(s) have no prediction: {shown_ids}"
+                + (" …" if len(missing_cases) > 5 else ""),
+                hint="add them, or pass --missing empty (scored as empty chains, as the "
+                "organisers do) or --missing skip (left out of the mean)",
+            )
+        scored = [
+            case for case in ground_truth if missing != "skip" or case.id in predicted
+        ]
+        if not scored:
+            raise InvalidInputError(
+                "no ground-truth case has a prediction, so nothing is left to score",
+                hint="check that the ids of the submission match the ground truth",
+            )
         plans = [
             plan_case(
                 case.id, case.steps, predicted[case.id].steps if case.id in predicted else None
             )
-            for case in ground_truth
+            for case in scored
         ]
         from reg_eval.organs import organ_of
 
         organs = [case.organ or organ_of(plan.gt_report) for case, plan in
-                  zip(ground_truth, plans, strict=True)]
+                  zip(scored, plans, strict=True)]
         return self.score_plans(
             plans,
             organs=organs,
-            missing_ids=[case.raw_id for case in ground_truth if case.id not in predicted],
+            missing_ids=[case.raw_id for case in missing_cases],
             extra_ids=[case.raw_id for case in predictions if case.id not in reference_ids],
+            missing=missing,
         )
 
-    def score_files(self, ground_truth: str | Path, submission: str | Path) -> CotResult:
+    def score_files(
+        self, ground_truth: str | Path, submission: str | Path, *, missing: str = "empty"
+    ) -> CotResult:
         reference = require_valid(load_ground_truth(ground_truth), role="ground truth")
         predicted = require_valid(load_predictions(submission), role="submission")
-        return self.score_cases(reference, predicted)
+        return self.score_cases(reference, predicted, missing=missing)
 
-    def signature(self, *, n_cases: int) -> Signature:
+    def signature(self, *, n_cases: int, missing: str = "empty") -> Signature:
         from reg_eval.metrics.tokenize import TOKENISATION
 
         report = self._report_scorer
@@ -349,14 +384,27 @@ class CotScorer(RunAttributes):
                 + f"|min_chars={self.settings.key_min_chars}|clamp01",
                 "final_report": "0.15*(rouge+bleu)+0.4*key+0.3*emb|clamp01",
                 "tok": TOKENISATION,
-                "device": self.device,
-                "missing": "empty",
+                "device": report._emb.device_type,
+                "dtype": self.dtype,
+                "missing": missing,
                 "n": n_cases,
                 "boot": self.bootstrap,
                 "seed": self.seed,
             },
             comparable_with_leaderboard=self.settings.comparable,
+            not_comparable_because=self._not_comparable_because(),
         )
+
+    def _not_comparable_because(self) -> list[str]:
+        """The organisers' models in float32, as for REG 2025 (see reg_eval.comparability)."""
+        from reg_eval.comparability import LEADERBOARD_PRECISION
+
+        reasons = []
+        if not self.settings.comparable:
+            reasons.append(f"profile {self.settings.name} is not the organisers' setup")
+        if self.dtype != LEADERBOARD_PRECISION:
+            reasons.append(f"precision {self.dtype} instead of {LEADERBOARD_PRECISION}")
+        return reasons
 
 
 def score_cot_files(
@@ -364,7 +412,9 @@ def score_cot_files(
     submission: str | Path,
     options: CotScoringOptions | str | Reg2026Settings = "reg2026",
     /,
+    *,
+    missing: str = "empty",
     **changes: Any,
 ) -> CotResult:
     """What `reg-eval score-cot` computes, callable from Python with the same defaults."""
-    return CotScorer(options, **changes).score_files(ground_truth, submission)
+    return CotScorer(options, **changes).score_files(ground_truth, submission, missing=missing)

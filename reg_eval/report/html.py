@@ -22,7 +22,7 @@ from reg_eval.report.analysis import (
     head_to_head,
     numeric_columns,
 )
-from reg_eval.report.static import CSS, JS
+from reg_eval.report.static import CSS, JS, with_content_security_policy
 
 LABELS = {"ranking": "Ranking", "bleu": "BLEU-4", "rouge": "ROUGE-L", "key": "KEY", "emb": "EMB"}
 esc = html.escape
@@ -78,10 +78,10 @@ def _header(run: ReportRun, against: ReportRun | None) -> str:
         )
     for item in (run, against):
         if item is not None and not item.result.comparable:
+            reasons = "; ".join(item.result.not_comparable_because)
             parts.append(
-                f'<p class="warn">{esc(item.name)}: profile {esc(item.result.profile)} is not '
-                "comparable with the REG 2025 leaderboard (other models than the test phases)."
-                "</p>"
+                f'<p class="warn">{esc(item.name)} is not comparable with the REG 2025 '
+                f"leaderboard: {esc(reasons)}.</p>"
             )
     links = [("overall", "Overall"), ("distributions", "Distributions"),
              ("organs", "By organ")]
@@ -165,8 +165,9 @@ def _organs(run: ReportRun, against: ReportRun | None) -> str:
     rows = []
     for organ, row in by_organ.items():
         ci = row.get("ci", {}).get("ranking", [None, None])
+        count = esc(str(row.get("n_cases", "")))
         rows.append(
-            f'<tr><th scope="row">{esc(organ)}</th><td class="num">{row.get("n_cases", "")}</td>'
+            f'<tr><th scope="row">{esc(organ)}</th><td class="num">{count}</td>'
             + "".join(f'<td class="num">{_f(row.get(c))}</td>' for c in SCORE_COLUMNS)
             + f'<td class="num">[{_f(ci[0])}, {_f(ci[1])}]</td></tr>'
         )
@@ -324,14 +325,13 @@ def build_report(
         '<footer><p class="muted">Written by reg-eval. This file is self-contained: it loads '
         "nothing from the network and opens offline in any browser.</p></footer>",
     ]
-    return (
+    page = (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-        "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">"
         f"<title>{esc(title)}</title><style>{CSS}</style></head><body>\n"
         + "\n".join(part for part in body if part)
         + f'\n<script type="application/json" id="report-data">{json_for_script(payload)}'
         f"</script>\n<script>{JS}</script>\n</body></html>\n"
     )
+    return with_content_security_policy(page)

@@ -209,13 +209,41 @@ def organ_bars(
 _SVG_START = re.compile(r"<svg\b")
 
 
+_STYLE_ATTRIBUTE = re.compile(r' style="([^"]*)"')
+_SVG_STYLE_START = '<style type="text/css">'
+
+
 def inline_svg(fig: Figure, label: str) -> str:
-    """The figure as an <svg> element for an HTML page, labelled for screen readers."""
+    """The figure as an <svg> element for an HTML page, labelled for screen readers.
+
+    matplotlib styles each element with a `style` attribute, which a Content-Security-Policy
+    without 'unsafe-inline' blocks. Each distinct attribute value becomes a class instead,
+    defined in the figure's one <style> element (whose hash the page's policy allows).
+    """
+    import hashlib
     import html
 
     text = figure_bytes(fig, "svg", text_as_paths=False).decode("utf-8")
-    start = text.index("<svg")
-    body = text[start:]
+    body = text[text.index("<svg") :]
+    if " class=" in body or body.count(_SVG_STYLE_START) > 1:
+        raise RuntimeError("unexpected SVG layout from matplotlib: classes already in use")
+    prefix = "f" + hashlib.sha256(body.encode("utf-8")).hexdigest()[:8]
+    classes: dict[str, str] = {}
+
+    def to_class(match: re.Match[str]) -> str:
+        value = html.unescape(match.group(1))
+        if any(char in value for char in "<>&{}"):
+            raise RuntimeError(f"unexpected SVG style {value!r}")
+        name = classes.setdefault(value, f"{prefix}-{len(classes)}")
+        return f' class="{name}"'
+
+    body = _STYLE_ATTRIBUTE.sub(to_class, body)
+    rules = "".join(f".{name}{{{value}}}" for value, name in classes.items())
+    if _SVG_STYLE_START in body:
+        body = body.replace(_SVG_STYLE_START, _SVG_STYLE_START + rules, 1)
+    else:
+        end = body.index(">") + 1
+        body = f"{body[:end]}<defs>{_SVG_STYLE_START}{rules}</style></defs>{body[end:]}"
     return _SVG_START.sub(f'<svg role="img" aria-label="{html.escape(label)}"', body, count=1)
 
 

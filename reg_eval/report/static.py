@@ -6,6 +6,10 @@ also underlined or struck through, so the diff does not rely on colour alone.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+
 CSS = """
 :root{--fg:#1a1a1a;--muted:#4a4a4a;--line:#c4c4c4;--head:#eef1f5;--accent:#0b5cad;
 --ins-bg:#d8f3dc;--ins-fg:#0a3b16;--del-bg:#fbe0df;--del-fg:#6e0b0b;--warn-bg:#fff4ce}
@@ -190,3 +194,38 @@ JS = r"""
   apply();
 })();
 """
+
+
+_INLINE_BLOCK = re.compile(r"<(style|script)([^>]*)>(.*?)</\1>", re.DOTALL)
+
+
+def content_security_policy(page: str) -> str:
+    """The page's policy: nothing from anywhere, and only its own inline blocks run.
+
+    Every <style> and executable <script> block of `page` is allowed by its sha256, so
+    neither 'unsafe-inline' nor any injected block (user text is escaped, so none can
+    appear) is accepted. JSON data blocks are not executed and need no entry.
+    """
+    styles: list[str] = []
+    scripts: list[str] = []
+    for tag, attributes, content in _INLINE_BLOCK.findall(page):
+        if tag == "script" and "application/json" in attributes:
+            continue
+        digest = base64.b64encode(hashlib.sha256(content.encode("utf-8")).digest()).decode()
+        target = styles if tag == "style" else scripts
+        source = f"'sha256-{digest}'"
+        if source not in target:
+            target.append(source)
+    parts = ["default-src 'none'", "img-src data:"]
+    parts.append("style-src " + (" ".join(styles) or "'none'"))
+    parts.append("script-src " + (" ".join(scripts) or "'none'"))
+    return "; ".join(parts)
+
+
+def with_content_security_policy(page: str) -> str:
+    """`page` with its policy as the first element of <head>."""
+    meta = (
+        '<meta http-equiv="Content-Security-Policy" '
+        f'content="{content_security_policy(page)}">'
+    )
+    return page.replace("<head>", "<head>" + meta, 1)

@@ -11,6 +11,7 @@ import html
 import io
 
 from reg_eval.leaderboard import Leaderboard, LocalEntry, OfficialRow
+from reg_eval.report.static import with_content_security_policy
 
 LABELS = {"ranking": "Ranking", "bleu": "BLEU-4", "rouge": "ROUGE-L", "key": "KEY", "emb": "EMB"}
 _COMPONENT_ORDER = ("bleu", "rouge", "key", "emb")
@@ -82,7 +83,8 @@ def _footer_lines(board: Leaderboard) -> list[str]:
         lines.append(
             f"Official rows: {board.official_title} (leaderboards/, sources in "
             "leaderboards/README.md). A local rank in parentheses is the place the run would "
-            "take; runs marked not comparable were scored with other models."
+            "take; runs marked not comparable were scored with other models, another precision or "
+            "without every case (the note says which)."
         )
         if board.official_name == "reg2025-final":
             lines.append(FINAL_NOTE)
@@ -180,7 +182,7 @@ def to_html(board: Leaderboard) -> str:
         for e in board.entries
     ]
     parts.append("</ul></body></html>")
-    return "\n".join(parts) + "\n"
+    return with_content_security_policy("\n".join(parts) + "\n")
 
 
 RENDERERS = {"md": to_markdown, "csv": to_csv, "html": to_html}

@@ -69,8 +69,14 @@ class BertScoreGroup:
         from bert_score import BERTScorer
         from bert_score.utils import get_hash, model2layers
 
-        from reg_eval.backends.devices import resolve_device
+        from reg_eval.backends.devices import (
+            out_of_memory_error,
+            out_of_memory_types,
+            resolve_device,
+            resolve_device_type,
+        )
         from reg_eval.backends.embeddings import quiet_transformers
+        from reg_eval.backends.identity import library_versions
         from reg_eval.standard.local_model import package_version, read_json, resolve_local_model
 
         if len(refs) != len(hyps):
@@ -94,6 +100,7 @@ class BertScoreGroup:
         values = torch.zeros((len(refs), 3), dtype=torch.float64)
         max_length: int | None = None
         if scored or self.rescale_with_baseline:
+            device = resolve_device(context.device)
             with quiet_transformers(show_progress=context.progress):
                 try:
                     scorer = BERTScorer(
@@ -102,12 +109,16 @@ class BertScoreGroup:
                         nthreads=0,
                         idf=self.idf,
                         idf_sents=[refs[i] for i in scored] if self.idf else None,
-                        device=resolve_device(context.device),
+                        device=device,
                         lang=self.lang if self.rescale_with_baseline else None,
                         rescale_with_baseline=self.rescale_with_baseline,
                         baseline_path=str(baseline) if baseline else None,
                         use_fast_tokenizer=self.use_fast_tokenizer,
                     )
+                except out_of_memory_types() as exc:
+                    raise out_of_memory_error(
+                        f"the bert-score model {local.label}", device, exc
+                    ) from None
                 except (OSError, ValueError, KeyError) as exc:
                     detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                     raise UsageError(
@@ -161,6 +172,11 @@ class BertScoreGroup:
             "tokenizer": "fast" if self.use_fast_tokenizer else "slow",
             "max_length": str(max_length) if max_length else "tokenizer-default",
             "version": f"bert-score:{package_version('bert-score')}",
+            "device": resolve_device_type(context.device),
+            "libraries": "|".join(
+                f"{name}={version}"
+                for name, version in library_versions(("torch", "transformers", "tokenizers"))
+            ),
             "hash": bert_hash,
             "empty_text": "raw-0",
         }

@@ -118,3 +118,30 @@ def test_train_and_generate_errors(tmp_path: Path) -> None:
     ])
     assert result.exit_code == 2 and "does not exist" in result.output
     assert "Traceback" not in result.output
+
+
+def test_quiet_prefix_lm_commands_print_no_progress_bar(
+    tmp_path: Path, tiny_llama_dir: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    bench = tmp_path / "bench"
+    assert runner.invoke(app, ["synth", "--out", str(bench), "--n-train", "8", "--n-test",
+                               "3", "--dim", "8", "--patches", "4..8", "--seed", "2"]
+                         ).exit_code == 0
+    run_dir = tmp_path / "run"
+    capfd.readouterr()
+    train = runner.invoke(app, [
+        "baseline", "train", "--method", "prefix-lm", "--features", str(bench / "features"),
+        "--train", str(bench / "train.json"), "--out", str(run_dir), "--lm",
+        str(tiny_llama_dir), "--max-steps", "1", "--batch-size", "4", "--prefix-tokens", "2",
+        "--mlp-hidden", "8", "--device", "cpu", "--quiet"])
+    assert train.exit_code == 0, train.output
+    out = tmp_path / "pred.json"
+    generate = runner.invoke(app, [
+        "baseline", "generate", "--run", str(run_dir), "--features", str(bench / "features"),
+        "--ids", str(bench / "test.json"), "--out", str(out), "--max-new-tokens", "4",
+        "--device", "cpu", "--quiet"])
+    assert generate.exit_code in (0, 1), generate.output  # random tiny LM: reports may fail
+    assert out.is_file()
+    printed = capfd.readouterr()
+    for text in (train.stderr, generate.stderr, printed.err, printed.out):
+        assert "it/s" not in text and "Loading weights" not in text and "%|" not in text

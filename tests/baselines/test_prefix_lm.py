@@ -160,3 +160,48 @@ def test_run_from_local_folder(tokenizer, tmp_path: Path) -> None:
             test_ids_path=bench / "test.json", out_path=tmp_path / "x.json",
             prefix_lm={**options, "lm": str(tmp_path / "nowhere")},
         )
+
+
+class _RunsCode:
+    """Unpickling this calls exec: what a hostile checkpoint in a run folder would do."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (exec, (f"open({str(self.marker)!r}, 'w').write('ran')",))
+
+
+def test_a_checkpoint_that_would_run_code_is_refused(tmp_path: Path) -> None:
+    marker = tmp_path / "code-ran"
+    path = tmp_path / "checkpoint.pt"
+    torch.save({"config": {}, "mean": _RunsCode(marker)}, path)
+    with pytest.raises(UsageError) as caught:
+        PrefixLMBaseline.read_checkpoint(path)
+    assert not marker.exists()
+    assert "could run code" in caught.value.message and str(path) in caught.value.message
+    with pytest.raises(UsageError):
+        PrefixLMBaseline.from_checkpoint(path)
+    assert not marker.exists()
+
+
+def test_checkpoints_load_safely_and_older_numpy_ones_still_load(
+    tokenizer, data, tmp_path: Path
+) -> None:
+    ids, features, reports = data
+    model = PrefixLMBaseline(settings(max_steps=2, checkpoint_dir=str(tmp_path / "c")),
+                             lm=tiny_lm(tokenizer), tokenizer=tokenizer)
+    model.fit(ids, features, reports)
+    path = tmp_path / "c" / "checkpoint.pt"
+    state = torch.load(path, map_location="cpu", weights_only=True)  # plain data only
+    assert state["format"] == 2 and isinstance(state["mean"], torch.Tensor)
+    read = PrefixLMBaseline.read_checkpoint(path)
+    assert isinstance(read["mean"], np.ndarray) and np.array_equal(read["mean"], model.mean)
+    # An earlier version stored mean and scale as numpy arrays.
+    old = {**state, "mean": state["mean"].numpy(), "scale": state["scale"].numpy()}
+    del old["format"]
+    torch.save(old, tmp_path / "old.pt")
+    again = PrefixLMBaseline.read_checkpoint(tmp_path / "old.pt")
+    assert np.array_equal(again["scale"], model.scale)
+    restored = PrefixLMBaseline.from_checkpoint(path, lm=tiny_lm(tokenizer), tokenizer=tokenizer)
+    assert restored.generate(ids[:3], features[:3]) == model.generate(ids[:3], features[:3])

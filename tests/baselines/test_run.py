@@ -123,7 +123,7 @@ def test_training_file_errors(tmp_path: Path) -> None:
     path.write_text('[{"id": "a", "report": "x"},\n oops]')
     with pytest.raises(InvalidInputError, match="line 2, column 2"):
         read_training_reports(path)
-    with pytest.raises(UsageError, match="cannot read"):
+    with pytest.raises(UsageError, match=r"missing\.json: no such training file"):
         read_training_reports(tmp_path / "missing.json")
 
 

@@ -1,5 +1,5 @@
 """CLI fixtures: the validate/convert commands in a small Typer app, in-process and as a
-real process, and `python -m reg_eval` once the whole command line imports."""
+real process, and `python -m reg_eval` (failing, never skipping, if the CLI does not import)."""
 
 from __future__ import annotations
 
@@ -93,12 +93,13 @@ def _cli_import_error() -> str | None:
     return (done.stderr.strip().splitlines() or ["unknown error"])[-1]
 
 
-@pytest.fixture
-def run_module() -> Callable[..., subprocess.CompletedProcess[str]]:
-    """`python -m reg_eval ...`; skipped while another command of the CLI cannot import."""
-    error = _cli_import_error()
-    if error is not None:
-        pytest.skip(f"reg_eval.cli does not import yet ({error})")
+def module_runner(import_error: str | None) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`python -m reg_eval ...`; a command line that does not import fails the test.
+
+    (It once skipped instead, which let a broken CLI pass the suite.)
+    """
+    if import_error is not None:
+        pytest.fail(f"reg_eval.cli does not import: {import_error}", pytrace=False)
 
     def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -107,3 +108,9 @@ def run_module() -> Callable[..., subprocess.CompletedProcess[str]]:
         )
 
     return run
+
+
+@pytest.fixture
+def run_module() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`python -m reg_eval ...` in a fresh process."""
+    return module_runner(_cli_import_error())

@@ -144,6 +144,7 @@ def test_dockerfile_entry_command_parses_as_gc_evaluate_options() -> None:
     assert context.params["input_dir"] == Path("/input")
     assert context.params["ground_truth"] == Path("/opt/ml/input/data/ground_truth")
     assert context.params["output"] == Path("/output/metrics.json")
+    assert context.params["no_cache"] is True
     with pytest.raises(Exception, match="No such option"):
         command.make_context("gc-evaluate", ["--no-such-option"])
     # the build script is valid shell and verifies what it fetched
@@ -155,3 +156,19 @@ def test_dockerfile_entry_command_parses_as_gc_evaluate_options() -> None:
             break
     else:
         pytest.fail("the container must run with REG_EVAL_OFFLINE=1")
+
+
+def test_dockerfile_names_the_phase_so_an_upload_cannot_pose_as_a_job_list(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    instructions = dockerfile_instructions()
+    args = dict(rest.split("=", 1) for keyword, rest in instructions if keyword == "ARG")
+    assert args["PHASE"] in ("prediction-file", "algorithm")
+    env = " ".join(rest for keyword, rest in instructions if keyword == "ENV")
+    assert "REG_EVAL_GC_PHASE=${PHASE}" in env
+    monkeypatch.setenv("REG_EVAL_GC_PHASE", args["PHASE"])
+    single = typer.Typer(add_completion=False)
+    single.command()(gc_evaluate_command)
+    command = typer.main.get_command(single)
+    cmd = json.loads(dict(instructions)["CMD"])
+    assert command.make_context("gc-evaluate", list(cmd)).params["phase"] == args["PHASE"]

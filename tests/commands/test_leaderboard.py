@@ -16,6 +16,9 @@ from typer.testing import CliRunner
 from reg_eval.commands.final import final_command
 from reg_eval.commands.leaderboard import leaderboard_command
 
+NOT_COMPARABLE = (
+    "not comparable: profile offline is not the test-phase setup (use --profile reg2025)"
+)
 IDS = [f"c{i}" for i in range(20)]
 
 
@@ -45,7 +48,7 @@ def test_markdown_csv_and_html(cli, tmp_path: Path) -> None:  # type: ignore[no-
     done = cli("leaderboard", a, b, "--per-case", a_cases, "--per-case", b_cases, "--n", "100")
     assert done.exit_code == 0, done.output
     assert "| (" not in done.stdout  # no official rows asked for
-    assert "not comparable (profile offline)" in done.stdout
+    assert NOT_COMPARABLE in done.stdout
     assert done.stdout.count("reg-eval:0.1.0|") == 2
     assert "+0.0400" in done.stdout  # b against the baseline a
     done = cli("leaderboard", a, b, "--official", "reg2025-final", "--format", "csv")

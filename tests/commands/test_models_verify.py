@@ -174,3 +174,17 @@ def test_offline_mode_refuses_downloads_and_says_so(
     monkeypatch.delenv("REG_EVAL_OFFLINE")
     listed = runner.invoke(models_app, ["list", "--cache-dir", str(tmp_path / "c")])
     assert "HF_HUB_OFFLINE" in listed.output
+
+
+def test_fetch_into_an_unwritable_cache_is_a_usage_error(tmp_path: Path) -> None:
+    """A cache root under a regular file: exit 2 naming the folder, never an internal error."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    result = runner.invoke(
+        models_app, ["fetch", "--profile", "offline", "--cache-dir", str(blocker / "cache")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "Not a directory" in result.output
+    assert str(blocker / "cache" / "models") in result.output
+    assert "writable folder" in result.output
+    assert "Traceback" not in result.output

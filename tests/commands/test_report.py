@@ -111,3 +111,51 @@ def test_report_scores_when_no_saved_files(cli, tmp_path: Path, monkeypatch) -> 
     assert data["names"] == ["sub-a", "sub-b"]
     assert data["cases"][0]["od"] is not None
     assert "signature sub-a: reg-eval:" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("<script>alert(1)</script>", '"<script>alert(1)</script>"'),
+        (-1, "-1"),
+        (2.5, "2.5"),
+        (True, "true"),
+        (None, "null"),
+        ([3], "[3]"),
+    ],
+)
+def test_a_bad_organ_case_count_in_a_results_file_is_named(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, value: object, shown: str
+) -> None:
+    a, _ = _results(tmp_path)
+    a_json, a_cases = write_run(tmp_path, "a", a)
+    data = json.loads(a_json.read_text(encoding="utf-8"))
+    data["by_organ"]["Prostate"]["n_cases"] = value
+    a_json.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "r.html"
+    done = cli("report", "--results", a_json, "--per-case", a_cases, "--out", out)
+    assert done.exit_code == 1, done.output
+    assert f'{a_json}: by_organ["Prostate"].n_cases is {shown}' in done.stderr
+    assert "Traceback" not in done.output and "internal error" not in done.output
+    assert not out.exists()
+
+
+def test_other_bad_organ_rows_are_named(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    a, _ = _results(tmp_path)
+    a_json, a_cases = write_run(tmp_path, "a", a)
+    good = json.loads(a_json.read_text(encoding="utf-8"))
+    for change, message in [
+        (lambda d: d.__setitem__("by_organ", ["Prostate"]), "'by_organ' must be an object"),
+        (lambda d: d["by_organ"].__setitem__("Prostate", 3), 'by_organ["Prostate"] must be'),
+        (lambda d: d["by_organ"]["Prostate"].__setitem__("ranking", "high"),
+         'by_organ["Prostate"].ranking is missing or not a number'),
+        (lambda d: d["by_organ"]["Prostate"]["ci"].__setitem__("ranking", ["<b>", 1]),
+         'by_organ["Prostate"].ci must map each score to [low, high]'),
+    ]:
+        data = json.loads(json.dumps(good))
+        change(data)
+        a_json.write_text(json.dumps(data), encoding="utf-8")
+        done = cli("report", "--results", a_json, "--per-case", a_cases,
+                   "--out", tmp_path / "r.html")
+        assert done.exit_code == 1, (message, done.output)
+        assert message in done.stderr

@@ -21,22 +21,27 @@ from typer.testing import CliRunner
 from reg_eval import scoring
 from reg_eval.cli import app
 from reg_eval.commands import compare, gc_evaluate, report, score, score_cot
+from reg_eval.commands.options import LIMIT_PARAMETERS
 from reg_eval.reg2026.scoring import CotScoringOptions
 from reg_eval.scoring_options import ScoringOptions
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
+LIMITS = set(LIMIT_PARAMETERS)
+"""The input limits (--max-*), which bound reading, not scoring."""
 COMMAND_ONLY = {
-    # inputs, outputs and the per-call --missing policy (score_files(missing=...)).
+    # inputs, outputs, the input limits and the per-call --missing policy
+    # (score_files(missing=...)).
     "score": {"ground_truth", "submission", "missing", "output", "per_case", "output_format",
-              "force"},
+              "force", *LIMITS},
     "compare": {"submissions", "ground_truth", "test", "n", "missing", "output", "output_format",
-                "force"},
+                "force", *LIMITS},
     "report": {"out", "ground_truth", "submission", "against", "results", "per_case",
                "against_results", "against_per_case", "missing", "n", "force"},
     "gc-evaluate": {"input_dir", "ground_truth", "output", "phase", "report_slug", "image_slug",
-                    "missing", "force"},
-    "score-cot": {"ground_truth", "submission", "output", "per_case", "output_format", "force"},
+                    "missing", "force", *LIMITS},
+    "score-cot": {"ground_truth", "submission", "missing", "output", "per_case",
+                  "output_format", "force", *LIMITS},
 }
 COMMANDS = {
     "score": score.score_command,

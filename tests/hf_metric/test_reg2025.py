@@ -136,3 +136,30 @@ def test_hf_metric_path_command_prints_the_folder() -> None:
     assert result.exit_code == 0
     assert Path(result.stdout.strip()) == metric_path()
     assert (Path(result.stdout.strip()) / "reg2025.py").is_file()
+
+
+def test_a_missing_report_is_an_error_not_an_empty_report(
+    tmp_path: Path, tiny_bert_dir: Path, tiny_ruler_dir: Path
+) -> None:
+    from reg_eval.errors import InvalidInputError
+    from reg_eval.hf_metric.compute import compute_reg2025
+
+    options = {"emb_model": str(tiny_bert_dir), "key_model": str(tiny_ruler_dir),
+               "cache_dir": str(tmp_path / "cache"), "device": "cpu"}
+    with pytest.raises(InvalidInputError) as caught:
+        compute_reg2025([PREDICTIONS[0], None], REFERENCES, ids=["a", "b"], **options)  # type: ignore[list-item]
+    assert caught.value.message == "predictions[1] (case 'b') is None, not a report"
+    with pytest.raises(InvalidInputError, match=r"references\[0\] is int"):
+        compute_reg2025(PREDICTIONS, [3, REFERENCES[1]], **options)  # type: ignore[list-item]
+    # Through `evaluate`, which stores the batch in Arrow and hands the None back.
+    done = subprocess.run(
+        [
+            sys.executable, "-c", LOAD_AND_COMPUTE, str(metric_path()), str(tiny_bert_dir),
+            str(tiny_ruler_dir), str(tmp_path / "cache"), json.dumps([PREDICTIONS[0], None]),
+            json.dumps(REFERENCES),
+        ],
+        capture_output=True, text=True, env=offline_env(tmp_path), cwd=tmp_path, timeout=300,
+    )
+    assert done.returncode != 0
+    assert "predictions[1] is None, not a report" in done.stderr
+    assert "RESULT" not in done.stdout

@@ -118,3 +118,67 @@ def test_not_utf8_input(write_file: Write, tmp_path: Path) -> None:
     src = write_file("id,report\na,caf\u00e9\n".encode("cp1252"), "p.csv")
     with pytest.raises(InvalidInputError, match="not valid UTF-8"):
         convert_to_submission(src, tmp_path / "o.json")
+
+
+# -- rows that do not match the header are refused, never cut ---------------------------------
+
+UNQUOTED = (
+    "id,report\n"
+    "PIT_01_00011_01.tiff,\"Lung, biopsy; Adenocarcinoma\"\n"
+    "PIT_01_00012_01.tiff,Prostate, biopsy; Acinar adenocarcinoma\n"
+)
+
+
+def test_unquoted_report_with_commas_is_refused_with_line_and_fix(
+    write_file: Write, tmp_path: Path
+) -> None:
+    out = tmp_path / "o.json"
+    with pytest.raises(InvalidInputError) as info:
+        convert_to_submission(write_file(UNQUOTED, "p.csv"), out)
+    message, hint = info.value.message, info.value.hint or ""
+    assert "p.csv:3:" in message and "3 cells" in message and "header has 2" in message
+    assert 'PIT_01_00012_01.tiff,"Prostate, biopsy; Acinar adenocarcinoma"' in hint
+    assert not out.exists()
+
+
+def test_every_bad_row_is_counted(write_file: Write, tmp_path: Path) -> None:
+    rows = "".join(f"PIT_01_{n:05d}_01.tiff,Lung, biopsy\n" for n in range(8))
+    with pytest.raises(InvalidInputError, match=r"p.csv:2:.*8 rows like this, at lines 2, 3, 4"):
+        convert_to_submission(write_file("id,report\n" + rows, "p.csv"), tmp_path / "o.json")
+
+
+def test_row_with_fewer_cells_than_the_header_is_refused(
+    write_file: Write, tmp_path: Path
+) -> None:
+    # An unquoted line break splits a report over two rows; the second has one cell.
+    src = write_file("id\treport\torgan\nPIT_01_00001_01.tiff\tLung, biopsy;\tlung\n"
+                     "PIT_01_00002_01.tiff\tProstate, biopsy;\n  Adenocarcinoma\tprostate\n",
+                     "p.tsv")
+    with pytest.raises(InvalidInputError, match=r"p.tsv:3: the row has 2 cells but the header "
+                       "has 3"):
+        convert_to_submission(src, tmp_path / "o.json")
+    assert not (tmp_path / "o.json").exists()
+
+
+def test_unclosed_quote_names_the_line_where_the_row_starts(
+    write_file: Write, tmp_path: Path
+) -> None:
+    src = write_file('id,report\nPIT_01_00001_01.tiff,"Lung\nPIT_01_00002_01.tiff,x\n',
+                     "p.csv")
+    with pytest.raises(InvalidInputError) as info:
+        convert_to_submission(src, tmp_path / "o.json")
+    assert info.value.message.startswith(f"{src}:2: a quote opened")
+
+
+def test_jsonl_key_twice_in_one_object_is_refused(write_file: Write, tmp_path: Path) -> None:
+    src = write_file('{"id": "a", "report": "Lung, biopsy", "report": "x"}\n', "p.jsonl")
+    with pytest.raises(InvalidInputError, match=r"p.jsonl:1:.*'report' appears twice"):
+        convert_to_submission(src, tmp_path / "o.json")
+
+
+def test_text_after_a_closing_quote_is_refused_not_merged(
+    write_file: Write, tmp_path: Path
+) -> None:
+    src = write_file('id,report\nPIT_01_00001_01.tiff,"Lung" biopsy\n', "p.csv")
+    with pytest.raises(InvalidInputError, match=r"p.csv:2: not valid CSV"):
+        convert_to_submission(src, tmp_path / "o.json")

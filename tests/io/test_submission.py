@@ -104,7 +104,7 @@ def test_empty_file_is_a_syntax_error(write_file: Write, text: str) -> None:
 
 
 def test_deep_nesting_and_huge_numbers_do_not_escape(write_file: Write) -> None:
-    assert codes(load_cases(write_file("[" * 200_000))) == ["E003"]
+    assert codes(load_cases(write_file("[" * 200_000))) == ["E016"]
     assert codes(load_cases(write_file("[" + "1" * 5000 + "]"))) == ["E003"]
 
 
@@ -295,9 +295,45 @@ def test_read_failures_become_usage_errors(
         load_cases(tmp_path / ("x" * 300 + ".json"))  # name too long for the file system
     path = write_cases([case(1)])
 
-    def refuse(self: Path) -> bytes:
+    def refuse(self: Path, *args: object, **kwargs: object) -> bytes:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(Path, "open", refuse)
     with pytest.raises(UsageError, match="permission denied"):
         load_cases(path)
+
+
+# -- what a file that is not UTF-8 JSON looks like --------------------------------------------
+
+@pytest.mark.parametrize(("codec", "name"), [("utf-16-le", "UTF-16LE"), ("utf-16-be", "UTF-16BE")])
+def test_utf16_without_a_byte_order_mark_is_named_with_the_fix(
+    write_file: Write, codec: str, name: str
+) -> None:
+    text = json.dumps([{"id": "PIT_01_00001_01.tiff", "report": "Lung, biopsy"}])
+    path = write_file(text.encode(codec), "predictions.json")
+    finding = only(load_cases(path), "E001")
+    assert f"looks like {name} text without a byte-order mark" in finding.message
+    assert f"iconv -f {name} -t UTF-8" in (finding.hint or "")
+    assert "invalid JSON" not in finding.message
+
+
+@pytest.mark.parametrize(("content", "delimiter", "fmt"), [
+    ("id,report\nPIT_01_00001_01.tiff,\"Lung, biopsy\"\n", "comma", "csv"),
+    ("id\treport\nPIT_01_00001_01.tiff\tLung\n", "tab", "tsv"),
+    ("\ufeffslide_id;text\nPIT_01_00001_01.tiff;Lung\n", "semicolon", "csv"),
+])
+def test_a_table_saved_as_json_is_named_with_the_convert_line(
+    write_file: Write, content: str, delimiter: str, fmt: str
+) -> None:
+    path = write_file(content.encode("utf-8"), "predictions.json")
+    findings = load_cases(path).errors
+    table = [f for f in findings if f.code == "E003"]
+    assert len(table) == 1
+    assert f"a table with {delimiter}-separated columns" in table[0].message
+    assert f"reg-eval convert FILE --format {fmt}" in (table[0].hint or "")
+    assert table[0].line == 1
+
+
+def test_json_that_merely_starts_oddly_is_not_called_a_table(write_file: Write) -> None:
+    finding = only(load_cases(write_file(b"[1, 2,", "predictions.json")), "E003")
+    assert "table" not in finding.message

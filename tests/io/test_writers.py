@@ -246,3 +246,27 @@ def test_streamed_file_appears_only_when_the_block_ends(tmp_path: Path) -> None:
         handle.write(b"whole")
         assert not path.exists()
     assert path.read_bytes() == b"whole"
+
+
+def test_atomic_file_verify_sees_the_finished_file_and_can_refuse(tmp_path: Path) -> None:
+    target = tmp_path / "out.bin"
+    seen: list[bytes] = []
+
+    def accept(tmp: Path) -> None:
+        assert tmp != target and tmp.parent == tmp_path and not target.exists()
+        seen.append(tmp.read_bytes())
+
+    with writers.atomic_file(target, verify=accept) as handle:
+        handle.write(b"abc")
+        handle.seek(1)
+        handle.write(b"X")
+    assert seen == [b"aXc"] and target.read_bytes() == b"aXc"
+
+    def refuse(tmp: Path) -> None:
+        raise ValueError("copy does not match")
+
+    with (pytest.raises(ValueError, match="does not match"),
+          writers.atomic_file(target, force=True, verify=refuse) as handle):
+        handle.write(b"new")
+    assert target.read_bytes() == b"aXc"  # the old content stays
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]  # no temp file left

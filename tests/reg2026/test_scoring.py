@@ -109,3 +109,13 @@ def test_python_entry_point_and_unknown_profile(
     assert np.isfinite(result.columns["A"]).all()
     with pytest.raises(UsageError, match="unknown profile"):
         CotScorer("reg2025")
+
+
+def test_metric_a_in_bfloat16_is_not_comparable_even_with_the_organisers_models() -> None:
+    assert CotScorer("reg2026", cache=False)._not_comparable_because() == []
+    assert CotScorer("reg2026", dtype="bfloat16", cache=False)._not_comparable_because() == [
+        "precision bfloat16 instead of float32"
+    ]
+    assert CotScorer("offline", cache=False)._not_comparable_because() == [
+        "profile offline is not the organisers' setup"
+    ]

@@ -28,6 +28,8 @@ def make_result(
     hyps: Sequence[str] | None = None,
     profile: str = "reg2025",
     comparable: bool = True,
+    dtype: str = "float32",
+    emb_model: str = "aaditya/Llama3-OpenBioLLM-8B",
     clinical: bool = False,
     seed: int = 1,
 ) -> ScoreResult:
@@ -59,7 +61,14 @@ def make_result(
     ci, by_organ = summarise(case_columns(stats, groups), organ_list, n_resamples=50, seed=seed)
     signature = Signature.build(
         "reg2025-ranking=0.15*(rouge+bleu)+0.4*key+0.3*emb",
-        {"profile": profile, "seed": seed, "n": n},
+        {
+            "profile": profile,
+            "emb": f"{emb_model}@0123abcd|sha256:00112233aabbccdd|{dtype}|cpu|max_length=512",
+            "key": "en_core_sci_lg@0.5.4|sha256:0123456789abcdef|cpu|min_chars=3",
+            "dtype": dtype,
+            "seed": seed,
+            "n": n,
+        },
         comparable_with_leaderboard=comparable,
     )
     alignment = Alignment(

@@ -57,6 +57,10 @@ def test_report_in_headless_chromium(tmp_path: Path, browser_page) -> None:  # t
     page = browser_page
     page.send("Network.enable")
     page.send("Page.enable")
+    # Injected by the browser itself, so the page's policy does not apply to it.
+    page.send("Page.addScriptToEvaluateOnNewDocument", source=(
+        "window.__violations = []; document.addEventListener('securitypolicyviolation',"
+        " e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"))
     page.send("Page.navigate", url=url)
     page.wait_event("Page.loadEventFired", timeout=60)
     page.wait_for("document.getElementById('case-table').dataset.state === 'ready'")
@@ -106,6 +110,16 @@ def test_report_in_headless_chromium(tmp_path: Path, browser_page) -> None:  # t
     )
     injected = "document.querySelectorAll('#case-rows img, #case-rows script').length"
     assert page.evaluate(injected) == 0
+
+    # The strict policy (no 'unsafe-inline') blocked nothing of the page's own: the script
+    # ran (rows above), and the plots are styled by their classes (a bar in the first colour).
+    assert page.evaluate("window.__violations") == []
+    fill = page.evaluate(
+        "Array.from(document.querySelectorAll('#organs svg path'))"
+        ".map(e => getComputedStyle(e).fill).filter(f => f === 'rgb(0, 114, 178)').length"
+    )
+    assert fill > 0
+    assert page.evaluate("document.querySelectorAll('[style]').length") == 0
 
     # The page asked the network for nothing: the only request is the file itself.
     requested = [e["params"]["request"]["url"] for e in page.events

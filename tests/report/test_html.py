@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -106,3 +109,52 @@ def test_head_to_head_refuses_runs_on_other_cases() -> None:
     b = make_result(["c0", "c9"], bleu=[0.1, 0.2])
     with pytest.raises(InvalidInputError, match="c1"):
         head_to_head(_run("a", a), _run("b", b))
+
+
+class _InlineBlocks(HTMLParser):
+    """Every <style> and <script> element's text, as a browser's parser sees it."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[tuple[str, dict[str, str | None], str]] = []
+        self.style_attributes = 0
+        self._open: tuple[str, dict[str, str | None]] | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.style_attributes += sum(1 for name, _ in attrs if name == "style")
+        if tag in ("style", "script"):
+            self._open, self._text = (tag, dict(attrs)), []
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open is not None and tag == self._open[0]:
+            self.blocks.append((tag, self._open[1], "".join(self._text)))
+            self._open = None
+
+
+def test_the_policy_allows_exactly_the_pages_own_blocks_and_no_inline_styles() -> None:
+    ids = [f"c{i}" for i in range(9)]
+    result = make_result(ids, bleu=np.linspace(0, 1, 9), hyps=[HOSTILE] * 9)
+    page = build_report(_run("run", result, [HOSTILE] * 9), references=None)
+    policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', page)
+    assert policy is not None
+    directives = dict(part.strip().split(" ", 1) for part in policy.group(1).split(";"))
+    assert "unsafe" not in policy.group(1)
+    assert directives["default-src"] == "'none'" and directives["img-src"] == "data:"
+    parser = _InlineBlocks()
+    parser.feed(page)
+    assert parser.style_attributes == 0  # the plots' styles moved into hashed <style> blocks
+
+    def source(text: str) -> str:
+        return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+    styles = {source(text) for tag, _, text in parser.blocks if tag == "style"}
+    scripts = {source(text) for tag, attrs, text in parser.blocks
+               if tag == "script" and attrs.get("type") != "application/json"}
+    assert len(styles) == 3 and len(scripts) == 1  # page CSS, two plots; the page script
+    assert set(directives["style-src"].split()) == styles
+    assert set(directives["script-src"].split()) == scripts

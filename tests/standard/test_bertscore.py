@@ -62,6 +62,13 @@ def test_default_layer_is_the_last_and_signature_is_explicit(tiny_bert_folder: P
     assert signature["idf"] == "no" and signature["rescale"] == "no"
     assert signature["hash"] == get_hash(str(tiny_bert_folder), 2, False, False, False, False)
     assert signature["model"].startswith(str(tiny_bert_folder) + "|sha256:")
+    from importlib.metadata import version
+
+    assert signature["device"] == "cpu"  # resolved, and what ran: never "auto"
+    assert signature["libraries"] == (
+        f"torch={version('torch')}|transformers={version('transformers')}"
+        f"|tokenizers={version('tokenizers')}"
+    )
 
 
 def test_idf_weighting_equals_bert_score(tiny_bert_folder: Path) -> None:
@@ -149,3 +156,19 @@ def test_pair_chunks_group_by_length_and_keep_input_order() -> None:
     assert pair_chunks(refs, hyps, [0, 1, 2, 3, 4], 2) == [[1, 3], [0, 4], [2]]
     assert pair_chunks(refs, hyps, [2, 4], 5) == [[2, 4]]
     assert pair_chunks(refs, hyps, [], 3) == []
+
+
+def test_out_of_gpu_memory_while_loading_is_a_clear_error(
+    tiny_bert_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bert_score
+    import torch
+
+    def out_of_memory(*_args: object, **_kwargs: object) -> object:
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(bert_score, "BERTScorer", out_of_memory)
+    with pytest.raises(UsageError) as caught:
+        BertScoreGroup(str(tiny_bert_folder)).compute(REFS, HYPS, CPU)
+    assert "out of GPU memory while moving the bert-score model" in caught.value.message
+    assert "--device cpu" in (caught.value.hint or "")

@@ -1,0 +1,104 @@
+"""`reg-eval features extract`: patch features of whole-slide images, TRIDENT layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reg_eval.commands.guard import guarded
+
+features_app = typer.Typer(
+    help="Patch features from whole-slide images (tissue detection, tiling, an encoder), "
+    "one TRIDENT-layout h5 per slide.",
+    no_args_is_help=True,
+)
+
+
+@features_app.command("extract")
+@guarded
+def extract_command(
+    slides: Annotated[list[Path], typer.Argument(help="Slide files or folders (walked).")],
+    encoder: Annotated[
+        str, typer.Option("--encoder", help="tiny (built in, random weights), a model folder, "
+                          "a transformers hub name, or timm/NAME (needs timm).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder for <slide id>.h5 and the "
+                                      "manifest.")],
+    patch_size: Annotated[
+        int, typer.Option("--patch-size", help="Patch side in pixels, at --mpp.")
+    ] = 256,
+    mpp: Annotated[
+        float, typer.Option("--mpp", help="Microns per pixel of the patches (0.5 ≈ 20x).")
+    ] = 0.5,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Patches per batch.")] = 64,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Data-loader processes reading patches (0: read "
+                          "in the main process).")
+    ] = 2,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    dtype: Annotated[
+        str, typer.Option("--dtype", help="float32, or bfloat16/float16 autocast (GPU).")
+    ] = "float32",
+    min_tissue: Annotated[
+        float, typer.Option("--min-tissue", help="Least tissue share of a kept patch.")
+    ] = 0.5,
+    slide_mpp: Annotated[
+        float | None, typer.Option("--slide-mpp", help="Microns per pixel of slides whose "
+                                   "files do not say (ignored for slides that do).")
+    ] = None,
+    reader: Annotated[
+        str, typer.Option("--reader", help="auto (OpenSlide, tifffile when it refuses), "
+                          "openslide or tifffile.")
+    ] = "auto",
+    shard: Annotated[
+        str | None, typer.Option("--shard", help="I/N: only every N-th slide from the I-th "
+                                 "(0-based), for job arrays.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Tissue detection on a low-resolution level, a grid of patches at --mpp, the encoder,
+    and one `<slide id>.h5` per slide (`features` (N, D), `coords` (N, 2) in level-0 pixels).
+
+    Slides already done with the same settings are skipped, so an interrupted run resumes.
+    Under `accelerate launch` every process takes its share of the slides. Exit 0 when
+    every slide is done (a slide without tissue gets a warning and an empty file), 1 when
+    a slide could not be used, 2 for usage errors.
+    """
+    from reg_eval.errors import UsageError
+    from reg_eval.slides.extract import ExtractOptions, extract_features, parse_shard
+
+    if reader not in ("auto", "openslide", "tifffile"):
+        raise UsageError(f"--reader {reader} is not known", hint="use auto, openslide or "
+                         "tifffile")
+    shard_index, n_shards = parse_shard(shard)
+    options = ExtractOptions(
+        encoder=encoder, patch_size=patch_size, mpp=mpp, batch_size=batch_size,
+        num_workers=workers, device=device, dtype=dtype, min_tissue=min_tissue,
+        slide_mpp=slide_mpp, backend=reader, shard_index=shard_index, n_shards=n_shards,
+    )
+
+    def report(outcome: object) -> None:
+        status = getattr(outcome, "status", "")
+        ident = getattr(outcome, "id", "")
+        if status == "failed":
+            typer.echo(f"error: slide {ident}: {getattr(outcome, 'message', '')}", err=True)
+        elif status == "empty":
+            typer.echo(f"warning: slide {ident}: {getattr(outcome, 'message', '')}", err=True)
+
+    result = extract_features(slides, out, options, progress=not quiet, on_outcome=report)
+    where = (f" (process {result.process_index + 1} of {result.n_processes})"
+             if result.n_processes > 1 else "")
+    shard_text = f", shard {shard_index}/{n_shards}" if n_shards > 1 else ""
+    typer.echo(
+        f"{len(result.outcomes)} slides{shard_text}{where}: {result.count('done')} extracted, "
+        f"{result.count('existing')} already done, {result.count('empty')} without tissue, "
+        f"{result.count('failed')} failed; features in {result.out_dir}"
+    )
+    if result.manifest is not None:
+        typer.echo(f"manifest: {result.manifest}")
+    if result.signature is not None:
+        typer.echo(f"signature: {result.signature.format()}")
+    if result.count("failed"):
+        raise typer.Exit(1)

@@ -1,0 +1,185 @@
+"""`reg-eval slides check|fix`: slide hygiene before feature extraction."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reg_eval.commands.guard import guarded
+from reg_eval.errors import RegEvalError, UsageError
+
+slides_app = typer.Typer(
+    help="Whole-slide image hygiene: find unreadable slides and wrong colour tags, and fix "
+    "the tags in a copy.",
+    no_args_is_help=True,
+)
+
+
+def _existing(paths: list[Path]) -> list[Path]:
+    from reg_eval.slides.tiff import find_slides
+
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise UsageError(f"{missing[0]} does not exist",
+                         hint="pass slide files or folders that hold them")
+    slides = find_slides(paths)
+    if not slides:
+        raise UsageError(f"no slides found in {', '.join(map(str, paths))}",
+                         hint="folders are searched for .tif, .tiff, .svs and .btf files")
+    return slides
+
+
+def _text_row(result: object) -> str:
+    from reg_eval.slides.check import SlideCheck
+
+    assert isinstance(result, SlideCheck)
+    data = result.to_dict()
+    if data["levels"]:
+        sizes = " ".join(f"{lv['width']}x{lv['height']}" for lv in data["levels"])
+        mpp = f"{data['mpp']:.4g} µm/px" if data["mpp"] else "mpp unknown"
+        colour = f", JPEG {data['jpeg_colour'].upper()}" if data["jpeg_colour"] else ""
+        n = len(data["levels"])
+        what = (f"{n} level{'s' if n > 1 else ''} ({sizes}), {mpp}, {data['compression']}, "
+                f"tag 262 {data['photometric']}{colour}")
+    else:
+        what = "no image data read"
+    status = "ok" if not result.problems else "PROBLEM"
+    lines = [f"{status:7} {result.id}: {what}"]
+    lines += [f"        problem {f.code}: {f.message}" for f in result.problems]
+    lines += [f"        warning {f.code}: {f.message}" for f in result.warnings]
+    return "\n".join(lines)
+
+
+@slides_app.command("check")
+@guarded
+def check_command(
+    paths: Annotated[list[Path], typer.Argument(help="Slide files or folders (walked).")],
+    exclude: Annotated[
+        Path | None, typer.Option("--exclude", help="The organisers' list of excluded "
+                                  "(corrupted) slides, e.g. corrupted_id.csv.")
+    ] = None,
+    revised: Annotated[
+        Path | None, typer.Option("--revised", help="The organisers' list of colour-distorted "
+                                  "slides, e.g. revised_list.csv.")
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="text or json.")
+    ] = "text",
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Warnings count as problems (exit 1).")
+    ] = False,
+) -> None:
+    """One row per slide: readable or not and why, levels, resolution, compression, tag 262
+    against the JPEG data, and membership of the organisers' lists.
+
+    Exit 0 when no slide has a problem, 1 when one has, 2 for usage or I/O errors.
+    """
+    from reg_eval._version import __version__
+    from reg_eval.slides.check import check_slides, summary
+    from reg_eval.slides.lists import read_slide_list
+
+    if output_format not in ("text", "json"):
+        raise UsageError(f"--format {output_format!r} is not known", hint="use text or json")
+    exclude_list = read_slide_list(exclude) if exclude else None
+    revised_list = read_slide_list(revised) if revised else None
+    results = check_slides(_existing(paths), exclude=exclude_list, revised=revised_list)
+    totals = summary(results)
+    if output_format == "json":
+        typer.echo(json.dumps({
+            "slides": [r.to_dict() for r in results],
+            "summary": totals,
+            "lists": {
+                "exclude": {"path": str(exclude), "column": exclude_list.column,
+                            "ids": len(exclude_list.stems)} if exclude_list else None,
+                "revised": {"path": str(revised), "column": revised_list.column,
+                            "ids": len(revised_list.stems)} if revised_list else None,
+            },
+            "strict": strict,
+            "reg_eval_version": __version__,
+        }, indent=2, ensure_ascii=False))
+    else:
+        for result in results:
+            typer.echo(_text_row(result))
+        plural = "s" if totals["slides"] != 1 else ""
+        typer.echo(f"{totals['slides']} slide{plural}: {totals['with_problems']} with problems "
+                   f"({totals['unreadable']} unreadable, {totals['fixable']} with a fixable "
+                   f"tag 262), {totals['with_warnings']} with warnings")
+        if totals["fixable"]:
+            typer.echo("fix tags with: reg-eval slides fix SLIDE... --out DIR")
+    failed = totals["with_problems"] or (strict and totals["with_warnings"])
+    if failed:
+        raise typer.Exit(1)
+
+
+@slides_app.command("fix")
+@guarded
+def fix_command(
+    sources: Annotated[list[Path], typer.Argument(help="Slide files or folders (walked).")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the fixed copies (the sources "
+                                  "stay as they are).")
+    ] = None,
+    in_place: Annotated[
+        bool, typer.Option("--in-place", help="Replace each source by its fixed copy "
+                           "(atomically: a temporary copy renamed over it).")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace existing files in --out.")
+    ] = False,
+) -> None:
+    """Set tag 262 (PhotometricInterpretation) to what the JPEG tiles really are.
+
+    The copy has the same bytes as the source except the tag value; it is verified by
+    re-reading before it is moved into place. Slides that need no fix are not copied.
+    Exit 0 when every slide is fixed or needs nothing, 1 when one cannot be fixed.
+    """
+    from reg_eval.slides.fix import fix_slide
+
+    if (out is None) == (not in_place):
+        raise UsageError("give either --out DIR or --in-place",
+                         hint="--out writes fixed copies and leaves the sources as they are")
+    failures = 0
+    for source in _existing(sources):
+        try:
+            result = fix_slide(source, out_dir=out, in_place=in_place, force=force)
+        except RegEvalError as exc:
+            if exc.exit_code == 2:
+                raise
+            failures += 1
+            typer.echo(f"error: {exc}", err=True)
+            continue
+        if result.status == "nothing-to-fix":
+            typer.echo(f"ok      {source.name}: tag 262 already matches the tiles; not copied")
+        else:
+            typer.echo(f"fixed   {source.name}: tag 262 {result.old_value} -> {result.new_value}"
+                       f" on page(s) {', '.join(map(str, result.pages))}; wrote {result.target}"
+                       f" ({len(result.changed_offsets)} bytes changed, verified)")
+    if failures:
+        raise typer.Exit(1)
+
+
+@slides_app.command("synth")
+@guarded
+def synth_command(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the slides and lists.")],
+    n: Annotated[int, typer.Option("--n", help="Number of slides (>= 3).")] = 16,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the tissue shapes.")] = 0,
+    width: Annotated[int, typer.Option("--width", help="Level-0 width in pixels.")] = 1024,
+    height: Annotated[int, typer.Option("--height", help="Level-0 height in pixels.")] = 768,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an earlier synthetic slide set.")
+    ] = False,
+) -> None:
+    """Small synthetic slides (tiled JPEG pyramids at 0.5 µm/px) to try the slide tools:
+    slide 2 has the colour defect (tag 262 RGB on YCbCr tiles), slide 3 is truncated, and
+    corrupted_id.csv / revised_list.csv name them as the organisers' lists do."""
+    from reg_eval.slides.synthetic import write_slide_set
+
+    if width < 64 or height < 64:
+        raise UsageError("--width and --height must be at least 64")
+    specs = write_slide_set(out, n=n, seed=seed, width=width, height=height, force=force)
+    defects = ", ".join(f"{s.slide_id} ({s.defect})" for s in specs if s.defect)
+    typer.echo(f"wrote {len(specs)} slides to {out}; with defects: {defects}")

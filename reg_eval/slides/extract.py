@@ -1,0 +1,514 @@
+"""`features extract`: slides -> tissue -> patches -> encoder -> one TRIDENT h5 per slide.
+
+Work is split the way clusters already split it: `--shard I/N` takes every N-th slide (in
+sorted id order) for a job array, and under `accelerate launch` each process of a node
+takes every P-th slide of its shard. Each slide's file is written atomically and is the
+unit of resume: a slide whose file exists with the same settings is skipped. Every run
+writes its own part manifest; the main process merges all parts into `manifest.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reg_eval.errors import InvalidInputError, RegEvalError, UsageError
+from reg_eval.io.writers import write_json
+from reg_eval.signature import Signature
+from reg_eval.slides import tiff
+from reg_eval.slides.h5 import EXTRACTION_ATTR, read_extraction_key, write_feature_file
+
+MANIFEST = "manifest.json"
+PARTS_DIR = "manifests"
+DTYPES = ("float32", "bfloat16", "float16")
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    encoder: str
+    patch_size: int = 256
+    mpp: float = 0.5
+    batch_size: int = 64
+    num_workers: int = 0
+    device: str = "auto"
+    dtype: str = "float32"
+    min_tissue: float = 0.5
+    slide_mpp: float | None = None
+    backend: str = "auto"
+    shard_index: int = 0
+    n_shards: int = 1
+
+    def check(self) -> None:
+        if self.patch_size < 16:
+            raise UsageError(f"--patch-size {self.patch_size} is too small", hint="use >= 16")
+        if self.mpp <= 0 or (self.slide_mpp is not None and self.slide_mpp <= 0):
+            raise UsageError("microns per pixel must be positive")
+        if self.batch_size < 1 or self.num_workers < 0:
+            raise UsageError("--batch-size must be >= 1 and --workers >= 0")
+        if self.dtype not in DTYPES:
+            raise UsageError(f"--dtype {self.dtype} is not known", hint=f"use {', '.join(DTYPES)}")
+        if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
+            raise UsageError(f"--device {self.device} is not known", hint="use auto, cpu or cuda")
+        if not 0.0 <= self.min_tissue <= 1.0:
+            raise UsageError("--min-tissue is a share between 0 and 1")
+        if not 0 <= self.shard_index < self.n_shards:
+            raise UsageError(f"shard {self.shard_index}/{self.n_shards} does not exist",
+                             hint="--shard I/N with 0 <= I < N")
+
+
+def parse_shard(text: str | None) -> tuple[int, int]:
+    """`"3/8"` -> (3, 8): shard 3 of 8, counted from 0 as SLURM array ids usually are."""
+    if text is None:
+        return 0, 1
+    try:
+        index_text, count_text = text.split("/")
+        index, count = int(index_text), int(count_text)
+    except ValueError:
+        raise UsageError(f"--shard {text!r} is not I/N",
+                         hint="e.g. --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT") from None
+    if count < 1 or not 0 <= index < count:
+        raise UsageError(f"--shard {text}: I must satisfy 0 <= I < N", hint="e.g. --shard 0/4")
+    return index, count
+
+
+def assign_slides(stems: Sequence[str], shard_index: int, n_shards: int,
+                  process_index: int = 0, n_processes: int = 1) -> list[str]:
+    """The slides one process works on: round-robin over sorted ids, first by shard,
+    then by process within the shard. Every slide goes to exactly one process."""
+    in_shard = [s for i, s in enumerate(sorted(stems)) if i % n_shards == shard_index]
+    return [s for i, s in enumerate(in_shard) if i % n_processes == process_index]
+
+
+@dataclass
+class SlideOutcome:
+    id: str
+    path: str
+    status: str  # "done", "empty", "existing", "failed"
+    n_patches: int = 0
+    seconds: float = 0.0
+    reader: str = ""
+    level: int | None = None
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in ("", None)}
+
+
+@dataclass
+class ExtractResult:
+    out_dir: Path
+    outcomes: list[SlideOutcome] = field(default_factory=list)
+    signature: Signature | None = None
+    manifest: Path | None = None
+    process_index: int = 0
+    n_processes: int = 1
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+
+# --- the output folder ------------------------------------------------------------------
+
+def check_out_dir(out_dir: Path) -> None:
+    """Only feature files, manifests and our temporary files may be in the output folder."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir} is a file", hint="give a folder for the h5 files")
+    if not out_dir.is_dir():
+        return
+    for entry in sorted(out_dir.iterdir()):
+        name = entry.name
+        ours = (
+            (entry.is_file() and (name.endswith(".h5") or name == MANIFEST
+                                  or (name.startswith(".") and name.endswith(".tmp"))))
+            or (entry.is_dir() and name == PARTS_DIR)
+        )
+        if not ours:
+            raise UsageError(
+                f"output folder {out_dir} holds {name}, which features extract did not write",
+                hint="give an empty or new folder, or one an earlier features extract wrote",
+            )
+
+
+# --- per-slide pipeline ------------------------------------------------------------------
+
+class PatchDataset:
+    """Patches of one slide as uint8 (3, S, S) tensors; each worker opens its own reader."""
+
+    def __init__(self, path: Path, backend: str, coords: np.ndarray, level: int,
+                 read_size: int, out_size: int) -> None:
+        self.path, self.backend, self.coords = path, backend, coords
+        self.level, self.read_size, self.out_size = level, read_size, out_size
+        self._reader: Any = None
+
+    def __len__(self) -> int:
+        return len(self.coords)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_reader"] = None
+        return state
+
+    def __getitem__(self, index: int) -> Any:
+        import torch
+        from PIL import Image
+
+        from reg_eval.slides.reader import open_slide
+
+        if self._reader is None:
+            self._reader = open_slide(self.path, backend=self.backend)
+        x, y = (int(v) for v in self.coords[index])
+        try:
+            region = self._reader.read_region(self.level, x, y, self.read_size,
+                                              self.read_size)
+        except Exception as exc:  # OpenSlideError, codec errors: name the patch
+            raise OSError(f"cannot read the patch at x={x}, y={y} (level {self.level}): "
+                          f"{type(exc).__name__}: {exc}") from None
+        if self.read_size != self.out_size:
+            region = np.asarray(Image.fromarray(region).resize(
+                (self.out_size, self.out_size), Image.Resampling.BILINEAR, reducing_gap=None))
+        return torch.from_numpy(np.ascontiguousarray(region.transpose(2, 0, 1)))
+
+
+def _torch_dtype(name: str) -> Any:
+    import torch
+
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
+
+
+class BatchEncoder:
+    """Normalise uint8 patches on the device and run the encoder (autocast below fp32)."""
+
+    def __init__(self, encoder: Any, device: Any, dtype: str) -> None:
+        import torch
+
+        self.encoder, self.device, self.dtype = encoder, device, dtype
+        self.module = encoder.module.to(device).eval()
+        self.mean = torch.tensor(encoder.mean, device=device).view(1, 3, 1, 1)
+        self.std = torch.tensor(encoder.std, device=device).view(1, 3, 1, 1)
+
+    def __call__(self, batch: Any) -> np.ndarray:
+        import torch
+        import torch.nn.functional as functional
+
+        with torch.inference_mode():
+            x = batch.to(self.device, non_blocking=True).float().div_(255.0)
+            size = self.encoder.input_size
+            if size and x.shape[-1] != size:
+                x = functional.interpolate(x, size=(size, size), mode="bilinear",
+                                           align_corners=False, antialias=True)
+            x = (x - self.mean) / self.std
+            if self.dtype == "float32":
+                out = self.module(x)
+            else:
+                with torch.autocast(device_type=torch.device(self.device).type,
+                                    dtype=_torch_dtype(self.dtype)):
+                    out = self.module(x)
+            return out.float().cpu().numpy()
+
+
+def resolve_device(device: str, state: Any = None) -> Any:
+    import torch
+
+    if state is not None and device == "auto":
+        return state.device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise UsageError("--device cuda but no CUDA device is visible",
+                         hint="use --device cpu or auto")
+    return torch.device(device)
+
+
+def _settings_key(options: ExtractOptions, encoder: Any) -> dict[str, Any]:
+    return {
+        "encoder": encoder.describe(), "patch_size": options.patch_size, "mpp": options.mpp,
+        "min_tissue": options.min_tissue, "dtype": options.dtype,
+        "tissue": "saturation-otsu", "format": "trident-patch-features-1",
+    }
+
+
+def _magnification(mpp: float) -> float:
+    """The usual equivalence 0.25 µm/px ≈ 40x, 0.5 ≈ 20x."""
+    return round(10.0 / mpp, 2)
+
+
+def extract_slide(path: Path, out_path: Path, *, options: ExtractOptions, encoder: Any,
+                  batch_encoder: BatchEncoder, key: dict[str, Any],
+                  progress: bool = False) -> SlideOutcome:
+    """Extract one slide into `out_path`; raises RegEvalError for a slide it cannot use."""
+    from reg_eval.slides.reader import open_slide
+    from reg_eval.slides.tiling import choose_geometry, tile_coords
+    from reg_eval.slides.tissue import detect_tissue
+
+    start = time.perf_counter()
+    stem = tiff.slide_stem(path.name)
+    info = None
+    try:
+        info = tiff.read_tiff_info(path)
+    except tiff.NotATiffError:
+        info = None  # another format: OpenSlide may still read it
+    except Exception as exc:  # a broken TIFF: tifffile raises many kinds
+        raise InvalidInputError(f"{path}: cannot read the TIFF structure ({exc})",
+                                hint="run `reg-eval slides check` on it") from None
+    if info is not None:
+        wrong = [p.index for p in info.pages if p.photometric_wrong]
+        if wrong:
+            raise InvalidInputError(
+                f"{path}: tag 262 does not match the JPEG tiles (pages {wrong}); features "
+                "would be computed from wrong colours",
+                hint="fix a copy first: reg-eval slides fix SLIDE --out DIR")
+        truncated = [p.index for p in info.pages if p.data_end > info.file_size]
+        if truncated:
+            raise InvalidInputError(f"{path}: the file is truncated (page {truncated[0]})",
+                                    hint="download the slide again")
+        broken = [p for p in info.levels if p.jpeg_error]
+        if broken:
+            raise InvalidInputError(f"{path}: page {broken[0].index}: the JPEG data cannot "
+                                    f"be read ({broken[0].jpeg_error})",
+                                    hint="run `reg-eval slides check` on it")
+    with open_slide(path, backend=options.backend) as reader:
+        slide_mpp = reader.mpp or options.slide_mpp
+        if slide_mpp is None:
+            raise InvalidInputError(f"{path}: the slide does not say its microns per pixel",
+                                    hint="pass --slide-mpp for slides without resolution tags")
+        geometry = choose_geometry(options.patch_size, options.mpp, slide_mpp,
+                                   reader.level_downsamples, where=str(path))
+        thumbnail, downsample = reader.thumbnail()
+        tissue = detect_tissue(thumbnail, downsample)
+        coords = tile_coords(reader.level_dimensions[0], tissue, geometry.patch_size_level0,
+                             min_tissue=options.min_tissue)
+        backend = reader.backend
+    features = np.zeros((0, encoder.dim), dtype=np.float32)
+    if len(coords):
+        features = _encode(path, backend, coords, geometry, options, batch_encoder,
+                           desc=stem if progress else None)
+    coords_attrs = {
+        "patch_size": options.patch_size,
+        "patch_size_level0": geometry.patch_size_level0,
+        "level0_magnification": _magnification(slide_mpp),
+        "target_magnification": _magnification(options.mpp),
+        "overlap": 0,
+        "patch_level": geometry.level,
+        "read_size": geometry.read_size,
+        "mpp": options.mpp,
+        "level0_mpp": slide_mpp,
+        "level0_width": reader.level_dimensions[0][0],
+        "level0_height": reader.level_dimensions[0][1],
+        "min_tissue": options.min_tissue,
+    }
+    file_attrs = {
+        "encoder": encoder.name,
+        "encoder_identity": encoder.describe(),
+        "dtype": options.dtype,
+        "reader": backend,
+        "tissue_threshold": tissue.threshold,
+        EXTRACTION_ATTR: key,
+    }
+    write_feature_file(out_path, features, coords, name=stem, coords_attrs=coords_attrs,
+                       file_attrs=file_attrs)
+    status = "done" if len(coords) else "empty"
+    message = "" if len(coords) else (
+        f"no tissue found (saturation threshold {tissue.threshold:.0f}); wrote an empty "
+        "feature file")
+    return SlideOutcome(stem, str(path), status, len(coords), time.perf_counter() - start,
+                        backend, geometry.level, message)
+
+
+def _encode(path: Path, backend: str, coords: np.ndarray, geometry: Any,
+            options: ExtractOptions, batch_encoder: BatchEncoder, desc: str | None) -> np.ndarray:
+    import torch
+    from torch.utils.data import DataLoader
+
+    dataset = PatchDataset(path, backend, coords, geometry.level, geometry.read_size,
+                           options.patch_size)
+    loader = DataLoader(dataset, batch_size=options.batch_size, shuffle=False,
+                        num_workers=options.num_workers,
+                        pin_memory=torch.device(batch_encoder.device).type == "cuda",
+                        persistent_workers=False)
+    bar = None
+    if desc is not None:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(dataset), unit="patch", desc=desc, leave=False,
+                   dynamic_ncols=True, file=sys.stderr)
+    chunks = []
+    for batch in loader:
+        chunks.append(batch_encoder(batch))
+        if bar is not None:
+            bar.update(len(batch))
+    if bar is not None:
+        bar.close()
+    return np.concatenate(chunks, axis=0).astype(np.float32)
+
+
+# --- the run -----------------------------------------------------------------------------
+
+def _distributed_state(device: str) -> Any:
+    """Accelerate's process state when launched with several processes, else None.
+
+    On machines without CUDA (or with --device cpu) the processes talk over gloo.
+    """
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return None
+    import torch
+    from accelerate import PartialState
+
+    return PartialState(cpu=device == "cpu" or not torch.cuda.is_available())
+
+
+def build_signature(options: ExtractOptions, encoder: Any) -> Signature:
+    return Signature.build("patch-features", {
+        "encoder": encoder.name,
+        "encoder_source": encoder.source,
+        "encoder_sha256": encoder.identity.get("sha256"),
+        "encoder_revision": encoder.identity.get("revision"),
+        "dim": encoder.dim,
+        "dtype": options.dtype,
+        "patch": options.patch_size,
+        "mpp": options.mpp,
+        "tissue": f"saturation-otsu|min_tissue={options.min_tissue}",
+    }, comparable_with_leaderboard=False)
+
+
+def merge_manifests(out_dir: Path) -> Path:
+    """Union of every part manifest in the folder (a later part wins per slide)."""
+    parts_dir = out_dir / PARTS_DIR
+    slides: dict[str, dict[str, Any]] = {}
+    parts: list[str] = []
+    signatures: set[str] = set()
+    settings: dict[str, Any] | None = None
+    for part in sorted(parts_dir.glob("*.json")) if parts_dir.is_dir() else []:
+        try:
+            data = json.loads(part.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        parts.append(part.name)
+        signatures.add(data["signature"]["text"])
+        settings = data.get("settings", settings)
+        for row in data.get("slides", []):
+            previous = slides.get(row["id"])
+            if previous is None or row["status"] != "existing" or previous["status"] == "failed":
+                slides[row["id"]] = row
+    counts: dict[str, int] = {}
+    for row in slides.values():
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    manifest = {
+        "signatures": sorted(signatures),
+        "settings": settings,
+        "counts": dict(sorted(counts.items())),
+        "slides": [slides[k] for k in sorted(slides)],
+        "parts": parts,
+    }
+    return write_json(out_dir / MANIFEST, manifest, force=True)
+
+
+def extract_features(slides: Sequence[Path], out_dir: Path, options: ExtractOptions, *,
+                     progress: bool = False,
+                     on_outcome: Callable[[SlideOutcome], None] | None = None,
+                     encoder: Any = None) -> ExtractResult:
+    """Extract every assigned slide into `out_dir`; failures are recorded, not raised."""
+    options.check()
+    out_dir = Path(out_dir)
+    check_out_dir(out_dir)
+    paths = tiff.find_slides(list(slides))
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise UsageError(f"{missing[0]} does not exist", hint="pass slide files or folders")
+    if not paths:
+        raise UsageError("no slides to extract", hint="pass slide files or folders")
+    by_stem: dict[str, Path] = {}
+    for path in paths:
+        stem = tiff.slide_stem(path.name)
+        if stem in by_stem:
+            raise UsageError(f"two slides share the id {stem}: {by_stem[stem]} and {path}",
+                             hint="each slide's features are named after its id")
+        by_stem[stem] = path
+    state = _distributed_state(options.device)
+    process_index = state.process_index if state is not None else 0
+    n_processes = state.num_processes if state is not None else 1
+    mine = assign_slides(list(by_stem), options.shard_index, options.n_shards,
+                         process_index, n_processes)
+    if encoder is None:
+        from reg_eval.slides.encoders import load_encoder
+
+        encoder = load_encoder(options.encoder)
+    device = resolve_device(options.device, state)
+    batch_encoder = BatchEncoder(encoder, device, options.dtype)
+    key = _settings_key(options, encoder)
+    signature = build_signature(options, encoder)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = ExtractResult(out_dir, signature=signature, process_index=process_index,
+                           n_processes=n_processes)
+    order: Iterator[str] | list[str] = mine
+    if progress:
+        from tqdm import tqdm
+
+        order = tqdm(mine, unit="slide", desc="slides", dynamic_ncols=True, file=sys.stderr)
+    for stem in order:
+        path = by_stem[stem]
+        target = out_dir / f"{stem}.h5"
+        if target.exists():
+            existing = read_extraction_key(target)
+            if existing == key:
+                outcome = SlideOutcome(stem, str(path), "existing")
+            elif existing is None:
+                outcome = _run_one(path, target, options, encoder, batch_encoder, key,
+                                   progress)  # an unreadable leftover is redone
+            else:
+                raise UsageError(
+                    f"{target} was extracted with other settings "
+                    f"({_difference(existing, key)})",
+                    hint="use another --out for other settings, or delete the old files",
+                )
+        else:
+            outcome = _run_one(path, target, options, encoder, batch_encoder, key, progress)
+        result.outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+    part_name = (f"part-shard{options.shard_index}of{options.n_shards}"
+                 f"-proc{process_index}of{n_processes}.json")
+    write_json(out_dir / PARTS_DIR / part_name, {
+        "signature": signature.to_dict(),
+        "settings": key,
+        "shard": [options.shard_index, options.n_shards],
+        "process": [process_index, n_processes],
+        "slides": [o.to_dict() for o in result.outcomes],
+    }, force=True)
+    if state is not None:
+        state.wait_for_everyone()
+    if state is None or state.is_main_process:
+        result.manifest = merge_manifests(out_dir)
+    return result
+
+
+def _difference(old: dict[str, Any], new: dict[str, Any]) -> str:
+    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return ", ".join(f"{k}: {old.get(k)} here, {new.get(k)} asked" for k in keys)
+
+
+def _run_one(path: Path, target: Path, options: ExtractOptions, encoder: Any,
+             batch_encoder: BatchEncoder, key: dict[str, Any], progress: bool) -> SlideOutcome:
+    stem = tiff.slide_stem(path.name)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)
+            return extract_slide(path, target, options=options, encoder=encoder,
+                                 batch_encoder=batch_encoder, key=key, progress=progress)
+    except RegEvalError as exc:
+        if exc.exit_code == 2 and not isinstance(exc, InvalidInputError):
+            raise
+        return SlideOutcome(stem, str(path), "failed", message=str(exc))
+    except (OSError, ValueError, RuntimeError) as exc:
+        # a tile that does not decode half-way through a slide: that slide fails, the run
+        # goes on (codecs raise these kinds; torch raises RuntimeError from loader workers)
+        return SlideOutcome(stem, str(path), "failed",
+                            message=f"{path}: {type(exc).__name__}: {exc}")

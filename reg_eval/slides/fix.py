@@ -1,0 +1,150 @@
+"""`slides fix`: a copy of a slide whose only change is the value of tag 262.
+
+This is what `tiffset -s 262 6 slide.tiff` does, without touching the original: the file is
+streamed into the project's atomic writer (a temporary file beside the target), the tag value
+is written over in the copy (two bytes in each affected IFD entry), the fsynced copy is
+re-read and compared byte for byte with the source, and only then moved into place.
+`in_place` renames the fixed copy over the source, so an interruption leaves either the old
+file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.writers import atomic_file
+from reg_eval.slides import tiff
+from reg_eval.slides.check import check_slide
+
+CHUNK = 8 * 1024 * 1024
+_FORMATS = {3: "H", 4: "I"}  # SHORT, LONG
+
+
+@dataclass
+class FixResult:
+    source: Path
+    target: Path | None
+    status: str  # "fixed", "nothing-to-fix"
+    pages: list[int] = field(default_factory=list)
+    old_value: int | None = None
+    new_value: int | None = None
+    source_sha256: str = ""
+    target_sha256: str = ""
+    changed_offsets: list[int] = field(default_factory=list)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _tag_fields(path: Path, page_indices: list[int]) -> list[tuple[int, str]]:
+    """(file offset, struct format) of the tag 262 value on each page to change."""
+    import tifffile
+
+    fields: list[tuple[int, str]] = []
+    with tifffile.TiffFile(path) as handle:
+        for index in page_indices:
+            tag = handle.pages[index].tags[tiff.TAG_PHOTOMETRIC]
+            if tag.count != 1 or tag.dtype not in _FORMATS:
+                raise InvalidInputError(
+                    f"{path}: tag 262 on page {index} has type {tag.dtype} and count "
+                    f"{tag.count}; only a single SHORT or LONG value can be rewritten",
+                    hint="rewrite this slide with a TIFF tool",
+                )
+            fields.append((int(tag.valueoffset), handle.byteorder + _FORMATS[tag.dtype]))
+    return fields
+
+
+def _differing_offsets(a: Path, b: Path) -> list[int]:
+    """Byte offsets where two files of equal length differ (the verification)."""
+    offsets: list[int] = []
+    with a.open("rb") as fa, b.open("rb") as fb:
+        position = 0
+        while True:
+            chunk_a, chunk_b = fa.read(CHUNK), fb.read(CHUNK)
+            if len(chunk_a) != len(chunk_b):
+                raise InvalidInputError(f"{b} and {a} differ in length after copying")
+            if not chunk_a:
+                return offsets
+            if chunk_a != chunk_b:
+                offsets.extend(position + i for i, (x, y) in enumerate(
+                    zip(chunk_a, chunk_b, strict=True)) if x != y)
+            position += len(chunk_a)
+
+
+def fix_slide(source: Path, *, out_dir: Path | None = None, in_place: bool = False,
+              force: bool = False) -> FixResult:
+    """Write the fixed copy (or replace the source under `in_place`) and verify it."""
+    source = Path(source)
+    if (out_dir is None) == (not in_place):
+        raise UsageError("give either --out DIR or --in-place",
+                         hint="--out writes fixed copies and leaves the sources as they are")
+    if not source.is_file():
+        raise UsageError(f"{source} does not exist or is not a file")
+    verdict = check_slide(source, decode=False)
+    if not verdict.readable:
+        reasons = "; ".join(f"{f.code}: {f.message}" for f in verdict.problems)
+        raise InvalidInputError(f"{source}: cannot fix an unreadable slide ({reasons})",
+                                hint="a truncated or broken file needs a fresh download")
+    pages = verdict.fixable_pages
+    if not pages:
+        return FixResult(source, None, "nothing-to-fix")
+    new_values = {p.right_photometric for p in pages}
+    if len(new_values) != 1:
+        raise InvalidInputError(f"{source}: pages call for different tag values {new_values}")
+    new_value = int(next(iter(new_values)))  # type: ignore[arg-type]
+    target = source if in_place else Path(out_dir) / source.name  # type: ignore[arg-type]
+    if not in_place:
+        if target.resolve() == source.resolve():
+            raise UsageError(f"--out {out_dir} is the folder of {source}",
+                             hint="choose another folder, or pass --in-place")
+        if target.exists() and not force:
+            raise UsageError(f"{target} already exists", hint="pass --force to replace it")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create {target.parent} ({exc.strerror or exc})") from None
+    fields = _tag_fields(source, [p.index for p in pages])
+    source_sha = _sha256(source)
+    changed_offsets: list[int] = []  # filled by verify()
+    copy_sha: list[str] = []
+
+    def verify(copy: Path) -> None:
+        """Re-read the finished copy before it is moved into place."""
+        changed = _differing_offsets(source, copy)
+        allowed = {offset + i for offset, fmt in fields for i in range(struct.calcsize(fmt))}
+        if not set(changed) <= allowed:
+            raise InvalidInputError(f"{source}: the copy differs outside tag 262 "
+                                    f"(first at byte {min(set(changed) - allowed)})")
+        recheck = tiff.read_tiff_info(copy)
+        fixed_pages = {p.index for p in pages}
+        still_wrong = [p.index for p in recheck.pages
+                       if p.photometric_wrong or (p.index in fixed_pages
+                                                  and p.photometric != new_value)]
+        if still_wrong:
+            raise InvalidInputError(f"{source}: tag 262 still wrong after rewriting "
+                                    f"(pages {still_wrong})")
+        if _sha256(source) != source_sha:
+            raise UsageError(f"{source} changed while it was being copied",
+                             hint="run the fix again once nothing writes the slide")
+        changed_offsets[:] = changed
+        copy_sha[:] = [_sha256(copy)]
+
+    # in place, the source is the target: its permission bits carry over to the copy
+    with atomic_file(target, force=force or in_place, verify=verify) as out, \
+            source.open("rb") as src:
+        shutil.copyfileobj(src, out, CHUNK)
+        for offset, fmt in fields:
+            out.seek(offset)
+            out.write(struct.pack(fmt, new_value))
+    return FixResult(source, target, "fixed", [p.index for p in pages], pages[0].photometric,
+                     new_value, source_sha, copy_sha[0], changed_offsets)
