@@ -1,15 +1,20 @@
-"""reg-eval's scoring against the literal per-text computation, on one machine, in one run.
+"""`reg-eval score` as a user runs it, against the literal per-text computation, on one machine.
 
 Workload: REG-like reports, 1,000 cases by default, about a quarter of the texts distinct (as
-in the real test sets). Models: the offline profile's (SmolLM2-135M-Instruct, Llama
-architecture, and the shipped entity ruler). Prints the literal loop's time, reg-eval's cold
-and warm times, the ratios against the goals, the largest per-case difference, peak memory,
-and whether the warm run imported torch.
+in the real test sets). Default metrics (`official,clinical`); the offline profile's models
+(SmolLM2-135M-Instruct, Llama architecture, and the shipped entity ruler).
+
+Timed: the whole command `reg-eval score -g GT -s SUB --per-case F --quiet` from the shell,
+interpreter start included, first with an empty feature cache (cold: imports, model loads,
+every distinct text computed once) and then again (warm: every text cached). A third,
+untimed warm run records whether spaCy or torch were imported. The literal loop computes
+each case's two texts one at a time: the official components as the scoring notes write
+them (tests/literal_reference.py) and the clinical facts of each text, no batching, no
+cache, no deduplication; the per-case values of both runs must agree with it within 1e-5.
 
     .venv/bin/python benchmarks/score_speed.py [--n 1000] [--distinct 0.25] [--literal-cases N]
 
-Cold and warm runs each go in a fresh interpreter, so their peak memory and imports are their
-own. With --literal-cases below --n the literal time is measured on that many cases and scaled
+With --literal-cases below --n the literal time is measured on that many cases and scaled
 linearly (the output says so); differences are then checked on those cases only.
 """
 
@@ -95,10 +100,16 @@ def workload(n: int, distinct_share: float, seed: int = 7) -> tuple[list[str], l
     return refs, hyps
 
 
+OFFICIAL = ("bleu", "rouge", "key", "emb", "ranking")
+
+
 def literal_scores(refs: list[str], hyps: list[str]) -> tuple[list[dict[str, float]], float]:
+    """Per case: the literal official components, then the clinical columns of the case's
+    two texts, each read on its own."""
     from transformers import AutoModel, AutoTokenizer
 
     from literal_reference import case_literal
+    from reg_eval.clinical.group import ClinicalGroup
     from reg_eval.models.resolve import resolve_emb, resolve_key
     from reg_eval.profiles import get_profile
     from reg_eval.scoring import default_cache_root
@@ -110,54 +121,87 @@ def literal_scores(refs: list[str], hyps: list[str]) -> tuple[list[dict[str, flo
     tokenizer = AutoTokenizer.from_pretrained(emb.load_path)
     model = AutoModel.from_pretrained(emb.load_path).eval()
     nlp = resolve_key(profile.key, cache_root=default_cache_root()).load()
-    rows = [case_literal(nlp, model, tokenizer, r, h) for r, h in zip(refs, hyps, strict=True)]
+    clinical = ClinicalGroup()
+    rows = []
+    for ref, hyp in zip(refs, hyps, strict=True):
+        row = dict(case_literal(nlp, model, tokenizer, ref, hyp))
+        ref_facts = clinical.extractor.extract(ref)
+        hyp_facts = clinical.extractor.extract(hyp)
+        row.update(clinical.case_scores(clinical.match(ref_facts, hyp_facts), ref_facts,
+                                        hyp_facts))
+        rows.append(row)
     return rows, time.perf_counter() - start
 
 
-def child(work: Path, cache: Path, out: Path) -> None:
-    """One reg-eval run in this interpreter; writes times, scores, memory and imports."""
-    import resource
+def write_inputs(folder: Path, refs: list[str], hyps: list[str]) -> tuple[Path, Path]:
+    ground_truth = folder / "ground_truth.json"
+    submission = folder / "submission.json"
+    ids = [f"case-{i:05d}" for i in range(len(refs))]
+    pairs = list(zip(ids, refs, hyps, strict=True))
+    ground_truth.write_text(json.dumps([{"id": i, "report": r} for i, r, _h in pairs]))
+    submission.write_text(json.dumps([{"id": i, "report": h} for i, _r, h in pairs]))
+    return ground_truth, submission
 
+
+_IMPORT_PROBE = (
+    "import atexit, json, sys\n"
+    "out = sys.argv.pop(1)\n"
+    "atexit.register(lambda: open(out, 'w').write(json.dumps("
+    "{'spacy': 'spacy' in sys.modules, 'torch': 'torch' in sys.modules, "
+    "'transformers': 'transformers' in sys.modules})))\n"
+    "from reg_eval.cli import main\n"
+    "sys.argv[0] = 'reg-eval'\n"
+    "main()\n"
+)
+
+
+def run_command(
+    args: list[str], env: dict[str, str], *, probe: Path | None = None
+) -> float:
+    """Seconds the whole command takes, from process start to exit."""
+    executable = Path(sys.executable).with_name("reg-eval")
+    command = [str(executable), *args]
+    if probe is not None:
+        command = [sys.executable, "-c", _IMPORT_PROBE, str(probe), *args]
     start = time.perf_counter()
-    from reg_eval.scoring import Scorer
-
-    data = json.loads(work.read_text())
-    result = Scorer("offline", cache_dir=cache, device="cpu", batch_size=16)(
-        data["refs"], data["hyps"]
-    )
-    elapsed = time.perf_counter() - start
-    names = ("bleu", "rouge", "key", "emb", "ranking")
-    out.write_text(json.dumps({
-        "seconds": elapsed,
-        "scores": {name: getattr(result.stats, name).tolist() for name in names},
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "imported_torch": "torch" in sys.modules,
-        "signature": result.signature.format(),
-    }))
+    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
 
 
-def run_child(work: Path, cache: Path) -> dict:
-    out = work.with_suffix(f".{time.monotonic_ns()}.json")
-    subprocess.run(
-        [sys.executable, __file__, "--child", str(work), "--cache", str(cache), "--out", str(out)],
-        check=True,
-    )
-    return json.loads(out.read_text())
+def read_cases(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _number(value: object) -> float | None:
+    """None for an undefined value, whether written as null (JSON) or NaN (Python)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return float(value)  # type: ignore[arg-type]
+
+
+def column_difference(a: dict, b: dict, names: list[str]) -> float:
+    worst = 0.0
+    for name in names:
+        x, y = _number(a.get(name)), _number(b.get(name))
+        if x is None or y is None:  # undefined on both sides is agreement
+            if (x is None) != (y is None):
+                return float("inf")
+            continue
+        worst = max(worst, abs(float(x) - float(y)))
+    return worst
 
 
 def main() -> None:
+    import os
+    import shutil
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--distinct", type=float, default=0.25)
     parser.add_argument("--literal-cases", type=int, default=None)
-    parser.add_argument("--child", type=Path)
-    parser.add_argument("--cache", type=Path)
-    parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    if args.child:
-        child(args.child, args.cache, args.out)
-        return
 
+    from reg_eval.clinical.group import COLUMNS
     from reg_eval.models.inventory import fetch_profile_models
     from reg_eval.profiles import get_profile
     from reg_eval.scoring import default_cache_root
@@ -166,44 +210,49 @@ def main() -> None:
     refs, hyps = workload(args.n, args.distinct)
     share = len(set(refs + hyps)) / (2 * args.n)
     print(f"workload: {args.n} cases, {len(set(refs + hyps))} distinct of {2 * args.n} texts "
-          f"(share {share:.3f})")
+          f"(share {share:.3f}); command: reg-eval score (default --metrics official,clinical)")
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp) / "work.json"
-        work.write_text(json.dumps({"refs": refs, "hyps": hyps}))
-        cache = Path(tmp) / "cache"
-        import shutil
-
-        # models live in the shared model cache; the feature cache starts empty
-        models_dir = default_cache_root() / "models"
+        folder = Path(tmp)
+        ground_truth, submission = write_inputs(folder, refs, hyps)
+        cache = folder / "cache"
         cache.mkdir()
-        (cache / "models").symlink_to(models_dir, target_is_directory=True)
-        cold = run_child(work, cache)
-        warm = run_child(work, cache)
+        # models live in the shared model cache; the feature cache starts empty
+        (cache / "models").symlink_to(default_cache_root() / "models", target_is_directory=True)
+        env = {**os.environ, "REG_EVAL_CACHE_DIR": str(cache)}
+
+        def args_for(name: str) -> list[str]:
+            return ["score", "-g", str(ground_truth), "-s", str(submission), "--quiet",
+                    "--per-case", str(folder / f"{name}.jsonl"), "--device", "cpu"]
+
+        cold_seconds = run_command(args_for("cold"), env)
+        warm_seconds = run_command(args_for("warm"), env)
+        probe = folder / "imports.json"
+        run_command(args_for("probe"), env, probe=probe)
+        imports = json.loads(probe.read_text())
+        cold = read_cases(folder / "cold.jsonl")
+        warm = read_cases(folder / "warm.jsonl")
         shutil.rmtree(cache, ignore_errors=True)
 
     k = args.literal_cases or args.n
     literal_rows, literal_seconds = literal_scores(refs[:k], hyps[:k])
     scaled = literal_seconds * args.n / k
-    names = ("bleu", "rouge", "key", "emb", "ranking")
-    max_diff = max(
-        abs(literal_rows[i][name] - cold["scores"][name][i]) for i in range(k) for name in names
-    )
-    warm_diff = max(
-        abs(warm["scores"][name][i] - cold["scores"][name][i])
-        for i in range(args.n) for name in names
-    )
+    names = [*OFFICIAL, *COLUMNS]
+    max_diff = max(column_difference(literal_rows[i], cold[i], names) for i in range(k))
+    warm_diff = max(column_difference(warm[i], cold[i], names) for i in range(args.n))
     goal_cold = 2 / share
     print(f"literal per-text loop: {literal_seconds:.1f} s on {k} cases"
           + (f" (scaled to {args.n}: {scaled:.1f} s)" if k != args.n else ""))
-    print(f"reg-eval cold (empty cache, incl. model load): {cold['seconds']:.2f} s, "
-          f"peak RSS {cold['peak_rss_mib']:.0f} MiB")
-    print(f"reg-eval warm (every text cached): {warm['seconds']:.2f} s, "
-          f"peak RSS {warm['peak_rss_mib']:.0f} MiB, imported torch: {warm['imported_torch']}")
-    print(f"speed-up cold: {scaled / cold['seconds']:.1f}x (goal >= {goal_cold:.1f}x)")
-    print(f"speed-up warm: {scaled / warm['seconds']:.1f}x (goal >= 100x)")
-    print(f"max per-case |difference| vs literal: {max_diff:.2e} (goal <= 1e-6)")
+    print(f"reg-eval score, cold (empty feature cache; imports and model loads included): "
+          f"{cold_seconds:.2f} s")
+    print(f"reg-eval score, warm (every text cached): {warm_seconds:.2f} s; warm run imported "
+          f"spaCy: {imports['spacy']}, torch: {imports['torch']}, "
+          f"transformers: {imports['transformers']}")
+    print(f"speed-up cold: {scaled / cold_seconds:.1f}x (goal >= {goal_cold:.1f}x)")
+    print(f"speed-up warm: {scaled / warm_seconds:.1f}x (goal >= 100x)")
+    print(f"max per-case |difference| vs literal ({len(names)} columns): {max_diff:.2e} "
+          "(goal <= 1e-5)")
     print(f"max per-case |difference| warm vs cold: {warm_diff:.2e}")
-    print(f"signature: {cold['signature']}")
+    print(f"signature: {cold[0]['signature']}")
 
 
 if __name__ == "__main__":

@@ -157,6 +157,13 @@ class FeatureCache:
         self.stats.misses += len(wanted) - len(found)
         return found
 
+    def has_all(self, namespace: str, keys: Sequence[str]) -> bool:
+        """Whether every key has a row (checksums unchecked, counters untouched): a cheap
+        look ahead, e.g. to start loading a model early when some text will need it."""
+        wanted = list(dict.fromkeys(keys))
+        rows = self._with_recovery(lambda conn: self._select(conn, namespace, wanted), default=[])
+        return len({row[0] for row in rows}) == len(wanted)
+
     def put_many(self, namespace: str, items: Mapping[str, bytes]) -> None:
         """Store payloads in one transaction; an existing entry for a key is replaced."""
         if not items:

@@ -450,18 +450,31 @@ def _number(value: Any, where: str) -> float | int:
 
 
 def metrics_document(result: ScoreResult) -> dict[str, Any]:
-    """`{"case": {id: {column: value}}, "aggregates": {...}}`, numbers only, all finite."""
+    """`{"case": {id: {column: value}}, "aggregates": {...}}`, numbers only, all finite.
+
+    A value that is undefined for a case (NaN, e.g. `grade_correct` where the reference
+    states no grade) is left out of that case; `aggregates.n_defined` counts, per such
+    column, the cases its mean is taken over.
+    """
     columns = result.columns
     case = {
         case_id: {
-            name: _number(values[i], f"case.{case_id}.{name}") for name, values in columns.items()
+            name: _number(values[i], f"case.{case_id}.{name}")
+            for name, values in columns.items()
+            if not math.isnan(values[i])
         }
         for i, case_id in enumerate(result.alignment.ids)
     }
     means = result.means
     aggregates: dict[str, Any] = {
-        name: _number(value, f"aggregates.{name}") for name, value in means.items()
+        name: _number(value, f"aggregates.{name}")
+        for name, value in means.items()
+        if not math.isnan(value)
     }
+    defined = result.defined
+    partial = {name: n for name, n in defined.items() if n < result.n_cases}
+    if partial:
+        aggregates["n_defined"] = partial
     aggregates["n_cases"] = result.n_cases
     aggregates["n_missing"] = len(result.alignment.missing_ids)
     aggregates["n_extra"] = len(result.alignment.extra_ids)
@@ -473,12 +486,13 @@ def metrics_document(result: ScoreResult) -> dict[str, Any]:
             "upper": _number(high, f"aggregates.ci.{name}.upper"),
         }
         for name, (low, high) in result.ci.items()
+        if not (math.isnan(low) or math.isnan(high))
     }
     aggregates["by_organ"] = {
         organ: {
             key: _number(value, f"aggregates.by_organ.{organ}.{key}")
             for key, value in table.items()
-            if key != "ci"
+            if key not in ("ci", "n_defined") and value is not None
         }
         for organ, table in result.by_organ.items()
     }
@@ -486,6 +500,7 @@ def metrics_document(result: ScoreResult) -> dict[str, Any]:
         group: {
             key: _number(value, f"aggregates.corpus.{group}.{key}")
             for key, value in g.corpus.items()
+            if not math.isnan(value)
         }
         for group, g in result.groups.items()
         if g.corpus

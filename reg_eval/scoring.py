@@ -6,6 +6,7 @@ the backends (cached) -> per-case statistics -> means, bootstrap CIs and per-org
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 
 MISSING_POLICIES = ("error", "empty", "skip")
 SUMMARY_COLUMNS = ("ranking", "bleu", "rouge", "key", "emb")
+OVERLAP_MIN_CORES = 4
+"""Load the EMB model beside the KEY entities only with this many cores: on 2 shared cores
+the two compete and the overlap measured no gain (docs/performance.md)."""
 
 
 @dataclass(frozen=True)
@@ -107,10 +111,19 @@ class ScoreResult:
 
     @property
     def means(self) -> dict[str, float]:
-        return {name: float(np.mean(values)) for name, values in self.columns.items()}
+        """Mean of each column over the cases where it is defined (NaN: defined nowhere)."""
+        from reg_eval.stats import defined_mean
+
+        return {name: defined_mean(values) for name, values in self.columns.items()}
+
+    @property
+    def defined(self) -> dict[str, int]:
+        """Cases where each column is defined (not NaN): the n behind its mean and CI."""
+        return {name: int(np.count_nonzero(~np.isnan(v))) for name, v in self.columns.items()}
 
     def to_dict(self) -> dict[str, Any]:
         means = self.means
+        defined = self.defined
         return {
             "signature": self.signature.to_dict(),
             "n_cases": self.n_cases,
@@ -123,9 +136,13 @@ class ScoreResult:
             "by_organ": self.by_organ,
             "metrics": {
                 name: {
-                    "means": {column: means[column] for column in group.per_case},
-                    "ci": {column: list(self.ci[column]) for column in group.per_case},
-                    "corpus": group.corpus,
+                    "means": {column: _json_number(means[column]) for column in group.per_case},
+                    "ci": {
+                        column: [_json_number(bound) for bound in self.ci[column]]
+                        for column in group.per_case
+                    },
+                    "defined": {column: defined[column] for column in group.per_case},
+                    "corpus": {key: _json_number(v) for key, v in group.corpus.items()},
                     "breakdowns": group.breakdowns,
                     "signature": group.signature,
                 }
@@ -156,7 +173,7 @@ class ScoreResult:
                 "missed_keywords": sorted(ref_kw - hyp_kw),
                 "extra_keywords": sorted(hyp_kw - ref_kw),
             }
-            row.update({name: float(columns[name][i]) for name in extra})
+            row.update({name: _json_number(float(columns[name][i])) for name in extra})
             for group_name, group in self.groups.items():
                 if group.details is not None:
                     for key, value in group.details[i].items():
@@ -186,6 +203,11 @@ def case_columns(
     return columns
 
 
+def _json_number(value: float) -> float | None:
+    """JSON has no NaN: an undefined value is written as null."""
+    return None if isinstance(value, float) and np.isnan(value) else value
+
+
 def summarise(
     columns: dict[str, np.ndarray],
     organs: Sequence[str],
@@ -194,22 +216,36 @@ def summarise(
     seed: int,
     confidence: float = 0.95,
 ) -> tuple[dict[str, tuple[float, float]], dict[str, dict[str, Any]]]:
-    """Bootstrap CIs overall and per organ, all from the same per-case statistics."""
-    from reg_eval.stats import bootstrap_ci
+    """Bootstrap CIs overall and per organ, all from the same per-case statistics.
+
+    Undefined (NaN) values are left out of each column's mean and interval; `n_defined`
+    in each organ row counts, per column, the cases that are defined.
+    """
+    from reg_eval.stats import bootstrap_ci_defined, defined_mean
 
     names = list(columns)
     matrix = np.column_stack([columns[name] for name in names])
-    lo, hi = bootstrap_ci(matrix, n_resamples=n_resamples, seed=seed, confidence=confidence)
+    kw = {"n_resamples": n_resamples, "seed": seed, "confidence": confidence}
+    lo, hi = bootstrap_ci_defined(matrix, **kw)
     ci = {name: (float(lo[j]), float(hi[j])) for j, name in enumerate(names)}
     by_organ: dict[str, dict[str, Any]] = {}
     organ_array = np.asarray(organs)
     for organ in sorted(set(organs)):
         rows = matrix[organ_array == organ]
-        olo, ohi = bootstrap_ci(rows, n_resamples=n_resamples, seed=seed, confidence=confidence)
+        olo, ohi = bootstrap_ci_defined(rows, **kw)
+        defined = (~np.isnan(rows)).sum(axis=0)
         by_organ[organ] = {
             "n_cases": int(rows.shape[0]),
-            **{name: float(rows[:, j].mean()) for j, name in enumerate(names)},
-            "ci": {name: [float(olo[j]), float(ohi[j])] for j, name in enumerate(names)},
+            **{name: _json_number(defined_mean(rows[:, j])) for j, name in enumerate(names)},
+            "ci": {
+                name: [_json_number(float(olo[j])), _json_number(float(ohi[j]))]
+                for j, name in enumerate(names)
+            },
+            "n_defined": {
+                name: int(defined[j])
+                for j, name in enumerate(names)
+                if defined[j] < rows.shape[0]
+            },
         }
     return ci, by_organ
 
@@ -349,6 +385,8 @@ class Scorer(RunAttributes):
         refs = checked_texts(refs, "references", names=names)
         hyps = checked_texts(hyps, "hypotheses", names=names)
         texts = list(refs) + list(hyps)
+        if (os.cpu_count() or 1) >= OVERLAP_MIN_CORES:
+            self._emb.load_in_background(texts)
         names = names if names is not None else [f"#{i + 1}" for i in range(len(refs))]
         labels = [f"the reference of case {name!r}" for name in names] + [
             f"the prediction of case {name!r}" for name in names
@@ -517,6 +555,8 @@ def check_case_ids(ids: Sequence[str], n_texts: int) -> list[str]:
             )
         seen[case_id] = index
     return case_ids
+
+
 
 
 def load_valid_cases(path: str | Path, *, role: str) -> list[Case]:

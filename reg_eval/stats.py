@@ -114,6 +114,41 @@ def bootstrap_ci(
     return _result(low, one_column), _result(high, one_column)
 
 
+def defined_mean(values: np.ndarray) -> float:
+    """Mean over the non-NaN values; NaN when there is none (never a silent 0 or 1)."""
+    kept = np.asarray(values, dtype=np.float64)
+    kept = kept[~np.isnan(kept)]
+    return float(kept.mean()) if kept.size else float("nan")
+
+
+def bootstrap_ci_defined(
+    matrix: np.ndarray, *, n_resamples: int, seed: int, confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """`bootstrap_ci` per column of an (n, k) matrix that may hold NaN (undefined values).
+
+    Columns defined on every case share one set of resamples; a column with undefined cases
+    is resampled over its defined cases only, and has no interval (NaN) when it is defined
+    nowhere.
+    """
+    lo = np.full(matrix.shape[1], np.nan)
+    hi = np.full(matrix.shape[1], np.nan)
+    complete = ~np.isnan(matrix).any(axis=0)
+    if complete.any():
+        clo, chi = bootstrap_ci(
+            matrix[:, complete], n_resamples=n_resamples, seed=seed, confidence=confidence
+        )
+        lo[complete], hi[complete] = clo, chi
+    for j in np.flatnonzero(~complete):
+        column = matrix[:, j]
+        kept = column[~np.isnan(column)]
+        if kept.size:
+            clo, chi = bootstrap_ci(
+                kept, n_resamples=n_resamples, seed=seed, confidence=confidence
+            )
+            lo[j], hi[j] = float(clo), float(chi)
+    return lo, hi
+
+
 def _sum_tolerance(diffs: np.ndarray) -> np.ndarray:
     """Per column, how far two sums of the same terms, added in other orders, may drift apart.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -136,3 +137,57 @@ def test_scorer_equals_the_literal_per_text_computation(
     signature = result.signature.format()
     assert "float32" in signature and "comparable:no" in signature
     assert str(model_dir) in signature
+
+
+def test_the_emb_model_loads_in_the_background_only_when_a_text_is_not_cached(
+    tiny_bert_dir: Path, tiny_ruler_dir: Path, tmp_path: Path,
+    pipeline_pairs: tuple[list[str], list[str]], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reg_eval import scoring
+    from reg_eval.backends.embeddings import TransformersEmbeddingBackend
+
+    monkeypatch.setattr(scoring.os, "cpu_count", lambda: scoring.OVERLAP_MIN_CORES)
+    started: list[bool] = []
+    real = TransformersEmbeddingBackend.load_in_background
+
+    def counting(self: TransformersEmbeddingBackend, texts: Any) -> bool:
+        started.append(real(self, texts))
+        return started[-1]
+
+    monkeypatch.setattr(TransformersEmbeddingBackend, "load_in_background", counting)
+    refs, hyps = pipeline_pairs
+
+    def run(cache: str) -> scoring.ScoreResult:
+        return scoring.Scorer("offline", emb_model=str(tiny_bert_dir),
+                              key_model=str(tiny_ruler_dir), cache_dir=tmp_path / cache,
+                              device="cpu", bootstrap=20)(refs, hyps)
+
+    cold = run("cache")
+    assert started == [True]
+    warm = run("cache")
+    assert started == [True, False]  # every vector cached: no load, no torch
+    assert json.dumps(warm.to_dict()) == json.dumps(cold.to_dict())
+    monkeypatch.setattr(scoring.os, "cpu_count", lambda: scoring.OVERLAP_MIN_CORES - 1)
+    few_cores = run("other")
+    assert started == [True, False]  # loaded in line, after the spaCy work
+    assert json.dumps(few_cores.to_dict()) == json.dumps(cold.to_dict())
+
+
+def test_an_error_while_loading_in_the_background_reaches_the_caller(tmp_path: Path) -> None:
+    from reg_eval.backends.embeddings import TransformersEmbeddingBackend
+    from reg_eval.backends.identity import ModelIdentity
+
+    def backend() -> TransformersEmbeddingBackend:
+        return TransformersEmbeddingBackend(
+            str(tmp_path / "no-such-model"),
+            identity=ModelIdentity(role="emb", name="missing", precision="float32"),
+            device="cpu",
+        )
+
+    with pytest.raises(Exception) as in_line:
+        backend().embed(["a text"])
+    background = backend()
+    assert background.load_in_background(["a text"])
+    with pytest.raises(in_line.type) as raised:
+        background.embed(["a text"])
+    assert str(raised.value) == str(in_line.value)

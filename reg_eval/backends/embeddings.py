@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -97,6 +98,8 @@ class TransformersEmbeddingBackend:
         self.progress = progress
         self.stats = EmbeddingStats()
         self._loaded: tuple[Any, Any, str] | None = None
+        self._loader: threading.Thread | None = None
+        self._background_error: BaseException | None = None
 
     @cached_property
     def device_type(self) -> str:
@@ -128,9 +131,37 @@ class TransformersEmbeddingBackend:
 
     def load(self) -> tuple[Any, Any, str]:
         """(tokenizer, model, device), loading on first use; errors name the model and a fix."""
+        if self._loader is not None:
+            loader, self._loader = self._loader, None
+            loader.join()
+            if self._background_error is not None:
+                error, self._background_error = self._background_error, None
+                raise error
         if self._loaded is None:
             self._loaded = self._load()
         return self._loaded
+
+    def load_in_background(self, texts: Sequence[str]) -> bool:
+        """Start loading the model in a thread when some text is not cached, so the caller
+        can do other work meanwhile; `load` (and so `embed`) waits for it and re-raises its
+        error. A warm run (every text cached) starts nothing and never imports torch."""
+        if self._loaded is not None or self._loader is not None:
+            return False
+        if self.cache is not None:
+            from reg_eval.cache import text_key
+
+            if self.cache.has_all(self.namespace, [text_key(t) for t in dict.fromkeys(texts)]):
+                return False
+
+        def run() -> None:
+            try:
+                self._loaded = self._load()
+            except BaseException as exc:  # re-raised by load() in the caller's thread
+                self._background_error = exc
+
+        self._loader = threading.Thread(target=run, name="reg-eval-emb-load", daemon=True)
+        self._loader.start()
+        return True
 
     def _compute(self, texts: list[str]) -> list[np.ndarray]:
         tokenizer, model, device = self.load()

@@ -1,40 +1,71 @@
-"""Clinical keyword precision, recall and F1 over facts, and field accuracy.
+"""Clinical keyword precision, recall and F1 over facts, the weighted score, field accuracy.
 
-Pure functions over facts and counts; no spaCy, no I/O.
+Pure functions over facts, counts and plain vectors; no spaCy, no models, no I/O.
 
-Matching rule ("concept+value+polarity"): after removing repeated facts on each side, a
-reference fact and a hypothesis fact match when their concept ids agree, their polarity
-(negated or not) agrees, and, where the reference fact has a value, the values are equal
-strings after normalisation. A reference fact without a value accepts any value of the same
-concept. Each fact matches at most once.
+Matching rule ("concept+value+polarity+finer", then soft): after removing repeated facts on
+each side, a reference fact and a hypothesis fact match when their concept ids agree (or,
+given a `finer` relation, the hypothesis names a finer kind of the reference concept), their
+polarity (negated, and uncertain where facts carry it) agrees, and the hypothesis value is
+consistent with the reference value (`reg_eval.clinical.value_match`: numbers compared as
+numbers, with tolerances). A reference fact without a value accepts any value of its
+concept. Each fact matches at most once, and the matching is the largest possible. Facts left
+over may then be soft-matched (`reg_eval.clinical.soft`) for half a match each.
 
-Empty sides: when neither side has a fact, precision, recall and F1 are all 1 (the reports
-agree that there is nothing to state); when exactly one side has none, all three are 0.
+Undefined is not correct (every ratio below is NaN when its denominator is empty):
+- precision is NaN when the hypothesis states no fact, recall when the reference states
+  none; F1 is NaN when neither does (nothing to compare) and 0 when only one side does;
+- a field accuracy is NaN when the reference does not state the field. A field the
+  hypothesis invents where the reference has none leaves the accuracy NaN and costs
+  precision (and the weighted score).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from reg_eval.clinical.facts import Fact, unique_facts
+from reg_eval.clinical.severity import (
+    MALIGNANCY_PENALTY_PER_STEP,
+    category_weight,
+    is_uncertain,
+    malignancy_steps,
+    report_tier,
+)
+from reg_eval.clinical.soft import (
+    SOFT_CREDIT,
+    SOFT_THRESHOLD,
+    allowed_matrix,
+    cosine_matrix,
+    greedy_pairs,
+)
+from reg_eval.clinical.value_match import values_agree
+
+NAN = float("nan")
 
 
 @dataclass(frozen=True)
 class CaseMatch:
     matched: tuple[tuple[Fact, Fact], ...]
-    """(reference fact, hypothesis fact) pairs."""
+    """(reference fact, hypothesis fact) pairs: same concept, polarity and agreeing value."""
     missed: tuple[Fact, ...]
     """Reference facts the hypothesis does not state."""
     invented: tuple[Fact, ...]
     """Hypothesis facts the reference does not state."""
+    soft: tuple[tuple[Fact, Fact, float], ...] = ()
+    """(reference fact, hypothesis fact, cosine) pairs of neighbouring concepts."""
 
 
 @dataclass(frozen=True)
 class Counts:
-    matched: int = 0
-    reference: int = 0
-    hypothesis: int = 0
+    """Matched credit, reference and hypothesis totals: fact counts, or weights."""
+
+    matched: float = 0
+    reference: float = 0
+    hypothesis: float = 0
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(
@@ -51,63 +82,164 @@ class PRF:
     f1: float
 
 
-def facts_agree(reference: Fact, hypothesis: Fact) -> bool:
+def polarity(fact: Fact) -> tuple[bool, bool]:
+    """(negated, uncertain): "no carcinoma" and "suspicious for carcinoma" are not "carcinoma"."""
+    return (fact.negated, is_uncertain(fact))
+
+
+ConceptRelation = Callable[[str, str], bool]
+"""(reference concept id, hypothesis concept id) -> does the hypothesis name a finer kind of
+the reference concept ("tubular adenocarcinoma" for "adenocarcinoma")?"""
+
+
+def same_or_finer(reference: Fact, hypothesis: Fact, finer: ConceptRelation | None) -> bool:
+    if reference.concept_id == hypothesis.concept_id:
+        return True
     return (
-        reference.concept_id == hypothesis.concept_id
-        and reference.negated == hypothesis.negated
-        and (reference.value is None or reference.value == hypothesis.value)
+        finer is not None
+        and reference.category == hypothesis.category
+        and finer(reference.concept_id, hypothesis.concept_id)
     )
 
 
-def match_facts(reference: Sequence[Fact], hypothesis: Sequence[Fact]) -> CaseMatch:
-    """Largest one-to-one matching under `facts_agree`.
+def facts_agree(
+    reference: Fact, hypothesis: Fact, finer: ConceptRelation | None = None
+) -> bool:
+    return (
+        same_or_finer(reference, hypothesis, finer)
+        and polarity(reference) == polarity(hypothesis)
+        and values_agree(reference.value, hypothesis.value)
+    )
 
-    Exact (concept, value, polarity) pairs first; then each value-less reference fact takes
-    the first unmatched hypothesis fact of its concept and polarity, a value-less one first.
-    After deduplication a value-less reference fact is the only one that can accept several
-    hypothesis facts, so this order gives the largest matching.
+
+def _exact_key(fact: Fact) -> tuple[object, ...]:
+    return (fact.concept_id, fact.value, polarity(fact))
+
+
+def match_facts(
+    reference: Sequence[Fact],
+    hypothesis: Sequence[Fact],
+    finer: ConceptRelation | None = None,
+) -> CaseMatch:
+    """One-to-one matching under `facts_agree`: identical facts first, then the largest.
+
+    Identical (concept, value, polarity) pairs are taken first; the facts left are paired by
+    a maximum bipartite matching (augmenting paths, facts visited in report order, so the
+    result is deterministic). Values within tolerance are what makes the second step needed:
+    "7 (3+4)" in the hypothesis agrees with both "7" and "7 (3+4)" in the reference. With
+    `finer`, a hypothesis fact naming a finer kind of the reference concept also agrees
+    (the reference does not say which kind, so nothing is wrong: as with a value).
     """
     refs = unique_facts(list(reference))
     hyps = unique_facts(list(hypothesis))
-    hyp_index = {fact.key: index for index, fact in enumerate(hyps)}
+    hyp_index: dict[tuple[object, ...], int] = {}
+    for index, fact in enumerate(hyps):
+        hyp_index.setdefault(_exact_key(fact), index)
     pairs: dict[int, int] = {}
     for ref_position, fact in enumerate(refs):
-        found = hyp_index.get(fact.key)
-        if found is not None:
+        found = hyp_index.get(_exact_key(fact))
+        if found is not None and found not in pairs.values():
             pairs[ref_position] = found
-    taken = set(pairs.values())
-    for ref_position, fact in enumerate(refs):
-        if ref_position in pairs or fact.value is not None:
-            continue
-        candidates = [i for i, hyp in enumerate(hyps) if i not in taken and facts_agree(fact, hyp)]
-        if candidates:
-            chosen = min(candidates, key=lambda i: (hyps[i].value is not None, i))
-            pairs[ref_position] = chosen
-            taken.add(chosen)
+    taken = {h: r for r, h in pairs.items()}
+    free_hyps = [h for h in range(len(hyps)) if h not in taken]
+    edges = {
+        r: [h for h in free_hyps if facts_agree(refs[r], hyps[h], finer)]
+        for r in range(len(refs))
+        if r not in pairs
+    }
+    owner: dict[int, int] = {}
+
+    def augment(r: int, seen: set[int]) -> bool:
+        for h in edges[r]:
+            if h in seen:
+                continue
+            seen.add(h)
+            if h not in owner or augment(owner[h], seen):
+                owner[h] = r
+                return True
+        return False
+
+    for r in edges:
+        augment(r, set())
+    pairs.update({r: h for h, r in owner.items()})
+    used = set(pairs.values())
     matched = tuple((refs[r], hyps[h]) for r, h in sorted(pairs.items()))
     missed = tuple(fact for r, fact in enumerate(refs) if r not in pairs)
-    invented = tuple(fact for h, fact in enumerate(hyps) if h not in taken)
+    invented = tuple(fact for h, fact in enumerate(hyps) if h not in used)
     return CaseMatch(matched, missed, invented)
 
 
+def soft_match(
+    match: CaseMatch,
+    vectors: Mapping[str, np.ndarray],
+    behaviour_of: Callable[[str], str | None],
+    names: Mapping[str, str] | None = None,
+    *,
+    threshold: float = SOFT_THRESHOLD,
+) -> CaseMatch:
+    """Pair leftover facts of one category whose concept vectors are close.
+
+    `vectors` maps a concept id to its name's vector (a concept without one is never
+    soft-matched), `names` to the name that was embedded (default: the id, "_" as space).
+    See `reg_eval.clinical.soft` for the rule.
+    """
+    missed = [f for f in match.missed if f.concept_id in vectors]
+    invented = [f for f in match.invented if f.concept_id in vectors]
+    if not missed or not invented:
+        return match
+    similarity = cosine_matrix(
+        np.stack([vectors[f.concept_id] for f in missed]),
+        np.stack([vectors[f.concept_id] for f in invented]),
+    )
+
+    def key(fact: Fact) -> tuple[str, object, str | None, str]:
+        name = (names or {}).get(fact.concept_id, fact.concept_id.replace("_", " "))
+        return (fact.category, polarity(fact), behaviour_of(fact.concept_id), name)
+
+    allowed = allowed_matrix([key(f) for f in missed], [key(f) for f in invented])
+    pairs = greedy_pairs(similarity, allowed, threshold=threshold)
+    if not pairs:
+        return match
+    soft_refs = {id(missed[r]) for r, _h, _s in pairs}
+    soft_hyps = {id(invented[h]) for _r, h, _s in pairs}
+    return replace(
+        match,
+        missed=tuple(f for f in match.missed if id(f) not in soft_refs),
+        invented=tuple(f for f in match.invented if id(f) not in soft_hyps),
+        soft=match.soft + tuple((missed[r], invented[h], s) for r, h, s in pairs),
+    )
+
+
 def counts_of(match: CaseMatch, category: str | None = None) -> Counts:
-    """Matched, reference and hypothesis fact counts, optionally of one category only."""
+    """Matched credit, reference and hypothesis fact counts, optionally of one category.
 
-    def keep(fact: Fact) -> bool:
-        return category is None or fact.category == category
+    A soft pair counts as one reference and one hypothesis fact and `SOFT_CREDIT` matched.
+    """
+    return _counts(match, lambda fact: 1.0 if category is None or fact.category == category else 0)
 
-    matched = sum(1 for ref, _hyp in match.matched if keep(ref))
-    missed = sum(1 for fact in match.missed if keep(fact))
-    invented = sum(1 for fact in match.invented if keep(fact))
-    return Counts(matched, matched + missed, matched + invented)
+
+def weighted_counts(match: CaseMatch) -> Counts:
+    """`counts_of` with each fact weighted by its category (`severity.CATEGORY_WEIGHTS`)."""
+    return _counts(match, lambda fact: category_weight(fact.category))
+
+
+def _counts(match: CaseMatch, weight: Callable[[Fact], float]) -> Counts:
+    exact = sum(weight(ref) for ref, _hyp in match.matched)
+    soft = sum(weight(ref) for ref, _hyp, _s in match.soft)
+    missed = sum(weight(fact) for fact in match.missed)
+    invented = sum(weight(fact) for fact in match.invented)
+    return Counts(
+        exact + SOFT_CREDIT * soft,
+        exact + soft + missed,
+        exact + soft + invented,
+    )
 
 
 def precision_recall_f1(counts: Counts) -> PRF:
-    if counts.reference == 0 and counts.hypothesis == 0:
-        return PRF(1.0, 1.0, 1.0)
-    precision = counts.matched / counts.hypothesis if counts.hypothesis else 0.0
-    recall = counts.matched / counts.reference if counts.reference else 0.0
-    f1 = 2 * counts.matched / (counts.reference + counts.hypothesis)
+    precision = counts.matched / counts.hypothesis if counts.hypothesis else NAN
+    recall = counts.matched / counts.reference if counts.reference else NAN
+    total = counts.reference + counts.hypothesis
+    f1 = 2 * counts.matched / total if total else NAN
     return PRF(precision, recall, f1)
 
 
@@ -121,15 +253,21 @@ def micro(cases: Sequence[Counts]) -> PRF:
     return precision_recall_f1(total)
 
 
+def nan_mean(values: Sequence[float]) -> float:
+    """Mean over the defined values; NaN when none is defined."""
+    defined = [v for v in values if not math.isnan(v)]
+    return math.fsum(defined) / len(defined) if defined else NAN
+
+
 def macro(cases: Sequence[Counts]) -> PRF:
-    """Mean of the per-case P/R/F1: every case weighs the same."""
+    """Mean of the per-case P/R/F1 over the cases where each is defined."""
     if not cases:
         raise ValueError("macro average of no cases")
     scores = [precision_recall_f1(counts) for counts in cases]
     return PRF(
-        sum(s.precision for s in scores) / len(scores),
-        sum(s.recall for s in scores) / len(scores),
-        sum(s.f1 for s in scores) / len(scores),
+        nan_mean([s.precision for s in scores]),
+        nan_mean([s.recall for s in scores]),
+        nan_mean([s.f1 for s in scores]),
     )
 
 
@@ -139,19 +277,68 @@ def first_fact(facts: Sequence[Fact], category: str) -> Fact | None:
     return min(of_category, key=lambda fact: fact.start) if of_category else None
 
 
-def field_correct(reference: Sequence[Fact], hypothesis: Sequence[Fact], category: str) -> float:
-    """1.0 when the first facts of the category name the same concept with the same polarity.
-
-    Also 1.0 when neither report has such a fact (nothing to get wrong), 0.0 when only one has.
-    """
+def field_correct(
+    reference: Sequence[Fact],
+    hypothesis: Sequence[Fact],
+    category: str,
+    finer: ConceptRelation | None = None,
+) -> float:
+    """1.0 when the first facts of the category name the same concept (or the hypothesis a
+    finer kind of it) with the same polarity, 0.0 when they differ or the hypothesis has
+    none, NaN when the reference has none."""
     ref = first_fact(reference, category)
+    if ref is None:
+        return NAN
     hyp = first_fact(hypothesis, category)
-    if ref is None or hyp is None:
-        return 1.0 if ref is None and hyp is None else 0.0
-    return 1.0 if (ref.concept_id, ref.negated) == (hyp.concept_id, hyp.negated) else 0.0
+    if hyp is None:
+        return 0.0
+    same = same_or_finer(ref, hyp, finer) and polarity(ref) == polarity(hyp)
+    return 1.0 if same else 0.0
 
 
 def all_correct(match: CaseMatch, category: str) -> float:
-    """1.0 when no fact of the category is missed or invented (grade/score correctness)."""
+    """1.0 when every reference fact of the category is matched exactly and none is invented;
+    NaN when the reference states no fact of the category (a soft pair is not exact)."""
     counts = counts_of(match, category)
-    return 1.0 if counts.matched == counts.reference == counts.hypothesis else 0.0
+    if counts.reference == 0:
+        return NAN
+    exact = sum(1 for ref, _hyp in match.matched if ref.category == category)
+    return 1.0 if exact == counts.reference == counts.hypothesis else 0.0
+
+
+@dataclass(frozen=True)
+class Severity:
+    """The weighted clinical score of one case and what went into it."""
+
+    weighted_f1: float
+    reference_tier: str | None
+    hypothesis_tier: str | None
+    steps: float
+    """Malignancy tiers between the reports (NaN: the reference states no diagnosis)."""
+    score: float
+
+
+def severity_of(
+    match: CaseMatch,
+    reference: Sequence[Fact],
+    hypothesis: Sequence[Fact],
+    behaviour_of: Callable[[str], str | None],
+) -> Severity:
+    """Weighted F1 times (1 - 0.25 per malignancy tier between the reports).
+
+    NaN when neither report states a fact. When the reference states no diagnosis, the
+    malignancy factor is 1 (nothing to contradict) and the weighted F1 alone is the score.
+    """
+    weighted = precision_recall_f1(weighted_counts(match)).f1
+    ref_tier = report_tier(reference, behaviour_of)
+    hyp_tier = report_tier(hypothesis, behaviour_of)
+    steps = malignancy_steps(ref_tier, hyp_tier)
+    factor = 1.0 if math.isnan(steps) else 1.0 - MALIGNANCY_PENALTY_PER_STEP * steps
+    return Severity(weighted, ref_tier, hyp_tier, steps, weighted * factor)
+
+
+def malignancy_correct(severity: Severity) -> float:
+    """1.0 when both reports put the case in the same tier; NaN without a reference tier."""
+    if math.isnan(severity.steps):
+        return NAN
+    return 1.0 if severity.steps == 0 else 0.0

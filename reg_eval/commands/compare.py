@@ -15,6 +15,7 @@ from reg_eval.commands.options import (
     BertScoreModelOption,
     BertScoreRescaleOption,
     CacheDirOption,
+    ClinicalSoftOption,
     DeviceOption,
     DtypeOption,
     EmbModelOption,
@@ -71,6 +72,7 @@ def compare_command(
     bertscore_layer: BertScoreLayerOption = None,
     bertscore_rescale: BertScoreRescaleOption = False,
     rouge_stemmer: RougeStemmerOption = False,
+    clinical_soft: ClinicalSoftOption = False,
     missing: MissingOption = "error",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the comparison as JSON.")
@@ -117,6 +119,7 @@ def compare_command(
                 bertscore_layer=bertscore_layer,
                 bertscore_rescale=bertscore_rescale,
                 rouge_stemmer=rouge_stemmer,
+                clinical_soft=clinical_soft,
             ),
             emb_model=emb_model,
             key_model=key_model,

@@ -106,6 +106,15 @@ BertScoreRescaleOption = Annotated[
         "--bertscore-rescale", help="Rescale bertscore with a baseline file (needs one)."
     ),
 ]
+ClinicalSoftOption = Annotated[
+    bool,
+    typer.Option(
+        "--clinical-soft/--no-clinical-soft",
+        help="Clinical group: half credit for a leftover fact whose concept is a near neighbour "
+        "(all-MiniLM-L6-v2 cosine >= 0.80, same category, polarity and behaviour). Off by "
+        "default: it needs the all-MiniLM-L6-v2 wheel.",
+    ),
+]
 RougeStemmerOption = Annotated[
     bool, typer.Option("--rouge-stemmer", help="Porter stemmer in the lexical group's ROUGE.")
 ]
@@ -118,6 +127,7 @@ def group_options(
     bertscore_layer: int | None,
     bertscore_rescale: bool,
     rouge_stemmer: bool,
+    clinical_soft: bool = False,
 ) -> dict[str, dict[str, object]]:
     """The metric-group options of the command line, keyed by group name."""
     return {
@@ -128,6 +138,7 @@ def group_options(
             "rescale_with_baseline": bertscore_rescale,
         },
         "lexical": {"rouge_stemmer": rouge_stemmer},
+        "clinical": {"soft": clinical_soft},
     }
 
 

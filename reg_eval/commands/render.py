@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -78,14 +80,29 @@ def _print_groups(console: Console, result: ScoreResult, pct: int) -> None:
     table.add_column("metric")
     table.add_column("mean", justify="right")
     table.add_column(f"{pct}% CI", justify="right")
+    table.add_column("n defined", justify="right")
     means = result.means
+    defined = result.defined
     for group_name, group in result.groups.items():
         for column in group.per_case:
             lo, hi = result.ci[column]
-            table.add_row(group_name, column, f"{means[column]:.4f}", f"[{lo:.4f}, {hi:.4f}]")
+            interval = "" if math.isnan(lo) else f"[{lo:.4f}, {hi:.4f}]"
+            table.add_row(
+                group_name, column, _number(means[column]), interval,
+                f"{defined[column]}/{result.n_cases}",
+            )
         for column, value in group.corpus.items():
-            table.add_row(group_name, f"{column} (corpus)", f"{value:.4f}", "")
+            table.add_row(group_name, f"{column} (corpus)", _number(value), "", "")
     console.print(table)
+    if any(defined[c] < result.n_cases for g in result.groups.values() for c in g.per_case):
+        console.print(
+            "Means and CIs are over the cases where a value is defined (n defined); e.g. a "
+            "field accuracy only where the reference states the field."
+        )
+
+
+def _number(value: float) -> str:
+    return "undefined" if math.isnan(value) else f"{value:.4f}"
 
 
 def print_comparison(console: Console, comparison: Comparison) -> None:
@@ -105,9 +122,19 @@ def print_comparison(console: Console, comparison: Comparison) -> None:
         cells = []
         for run in comparison.runs:
             p = run.p_adjusted[name] if adjusted else run.p_values[name]
+            n = run.n_paired.get(name, comparison.n_cases)
+            if math.isnan(p):
+                cells.append(f"{_number(run.means[name])} (no case defined in both)")
+                continue
             mark = "*" if p < 0.05 else ""
-            cells.append(f"{run.means[name]:.4f} ({run.deltas[name]:+.4f}, p={p:.4f}{mark})")
-        table.add_row(_LABELS.get(name, name), f"{base_mean:.4f}", *cells)
+            paired = "" if n == comparison.n_cases else f", n={n}"
+            cells.append(
+                f"{run.means[name]:.4f} ({run.deltas[name]:+.4f}, p={p:.4f}{mark}{paired})"
+            )
+        table.add_row(_LABELS.get(name, name), _number(base_mean), *cells)
     console.print(table)
-    console.print(f"n cases: {comparison.n_cases}   * p < 0.05")
+    console.print(
+        f"n cases: {comparison.n_cases}   * p < 0.05   n=: cases where the metric is defined "
+        "in both runs (the means and the test use only those)"
+    )
     console.print(f"signature: {sig.format()}", soft_wrap=True)

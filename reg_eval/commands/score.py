@@ -15,6 +15,7 @@ from reg_eval.commands.options import (
     BertScoreRescaleOption,
     BootstrapOption,
     CacheDirOption,
+    ClinicalSoftOption,
     DeviceOption,
     DtypeOption,
     EmbModelOption,
@@ -68,6 +69,7 @@ def score_command(
     bertscore_layer: BertScoreLayerOption = None,
     bertscore_rescale: BertScoreRescaleOption = False,
     rouge_stemmer: RougeStemmerOption = False,
+    clinical_soft: ClinicalSoftOption = False,
     missing: MissingOption = "error",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the result as JSON.")
@@ -114,6 +116,7 @@ def score_command(
             bertscore_layer=bertscore_layer,
             bertscore_rescale=bertscore_rescale,
             rouge_stemmer=rouge_stemmer,
+            clinical_soft=clinical_soft,
         ),
         emb_model=emb_model,
         key_model=key_model,

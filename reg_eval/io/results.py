@@ -21,7 +21,7 @@ COMPONENTS = ("bleu", "rouge", "key", "emb")
 SCORE_COLUMNS = ("ranking", *COMPONENTS)
 LIST_COLUMNS = ("ref_keywords", "hyp_keywords", "missed_keywords", "extra_keywords")
 """Per-case columns that hold keyword lists (joined with "; " in the CSV form)."""
-_DETAIL_SUFFIXES = ("_missed", "_invented", "_extra", "_found")
+_DETAIL_SUFFIXES = ("_missed", "_invented", "_soft", "_extra", "_found")
 _SCORE_HINT = "write it with `reg-eval score ... --output RESULT.json --per-case CASES.jsonl`"
 
 
@@ -165,8 +165,8 @@ def _check_by_organ(by_organ: object, where: str) -> None:
                 )
         ci = row.get("ci", {})
         if not isinstance(ci, dict) or any(
-            not (isinstance(bounds, list) and len(bounds) == 2 and all(map(_is_number, bounds)))
-            for bounds in ci.values()
+            not (isinstance(bounds, list) and len(bounds) == 2 and _bounds_ok(name, bounds))
+            for name, bounds in ci.items()
         ):
             raise InvalidInputError(
                 f"{place}.ci must map each score to [low, high]", hint=_SCORE_HINT
@@ -193,6 +193,13 @@ def run_names(paths: list[Path]) -> list[str]:
         seen[name] = seen.get(name, 0) + 1
         unique.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
     return unique
+
+
+def _bounds_ok(column: str, bounds: list[object]) -> bool:
+    """Numbers; a further metric undefined on every case of the organ has [null, null]."""
+    if all(map(_is_number, bounds)):
+        return True
+    return column not in SCORE_COLUMNS and bounds == [None, None]
 
 
 def _is_number(value: object) -> bool:
@@ -279,6 +286,8 @@ def _typed_csv_row(row: dict[str, str]) -> dict[str, Any]:
             typed[key] = [part for part in (value or "").split("; ") if part]
         elif key in ("id", "organ", "signature"):
             typed[key] = value
+        elif value == "":
+            typed[key] = None  # an undefined value (NaN in the scorer) is an empty cell
         else:
             try:
                 typed[key] = float(value)

@@ -108,12 +108,20 @@ def _overall(run: ReportRun) -> str:
             f'<td class="num">[{_f(lo)}, {_f(hi)}]</td></tr>'
         )
     for group, block in (result.data.get("metrics") or {}).items():
+        defined = block.get("defined") or {}
         for column, mean in (block.get("means") or {}).items():
             ci = (block.get("ci") or {}).get(column) or [None, None]
+            n = defined.get(column)
+            count = (
+                f' <span class="muted">(defined on {n} of {result.n_cases} cases)</span>'
+                if isinstance(n, int) and n < result.n_cases
+                else ""
+            )
+            interval = "" if ci[0] is None else f"[{_f(ci[0])}, {_f(ci[1])}]"
             rows.append(
                 f'<tr><th scope="row">{esc(column)} <span class="muted">({esc(group)})</span>'
-                f'</th><td class="num">{_f(mean)}</td>'
-                f'<td class="num">[{_f(ci[0])}, {_f(ci[1])}]</td></tr>'
+                f'{count}</th><td class="num">{_f(mean) if mean is not None else "undefined"}'
+                f'</td><td class="num">{interval}</td></tr>'
             )
     cases = result.data.get("cases") or {}
     missing = cases.get("missing_ids") or []

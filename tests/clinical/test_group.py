@@ -22,7 +22,8 @@ ENTITY_PATTERNS = (
 
 @pytest.fixture(scope="module")
 def group() -> ClinicalGroup:
-    return ClinicalGroup()
+    """Exact matching only, so per-case values follow from set arithmetic on the facts."""
+    return ClinicalGroup(soft=False, finer=False)
 
 
 def compute(group: ClinicalGroup, refs: list[str], hyps: list[str], **context: Any) -> GroupResult:
@@ -55,7 +56,7 @@ def test_per_case_f1_equals_the_hand_annotated_facts(
         assert sorted(result.details[index]["invented"]) == sorted(hyp - ref)
 
 
-def test_result_shape_and_no_nan(group: ClinicalGroup) -> None:
+def test_result_shape_and_undefined_values(group: ClinicalGroup) -> None:
     refs = ["Prostate, biopsy;\n  No tumor present", "", "Lung, biopsy;\n  Adenocarcinoma"]
     hyps = ["Prostate, biopsy;\n  Negative for malignancy", "", ""]
     result = compute(group, refs, hyps)
@@ -63,15 +64,32 @@ def test_result_shape_and_no_nan(group: ClinicalGroup) -> None:
     assert list(result.per_case) == list(COLUMNS)
     for values in result.per_case.values():
         assert values.dtype == np.float64 and values.shape == (3,)
-        assert not np.isnan(values).any()
-    for value in result.corpus.values():
-        assert not math.isnan(value)
-    # both empty: 1, and every field agrees; only the reference has facts: 0
-    assert [result.per_case["clinical_f1"][i] for i in range(3)] == [1.0, 1.0, 0.0]
-    assert result.per_case["grade_correct"].tolist() == [1.0, 1.0, 1.0]
-    assert result.per_case["organ_correct"].tolist() == [1.0, 1.0, 0.0]
-    assert result.details[2] == {"missed": ["lung", "biopsy", "adenocarcinoma"], "invented": []}
-    json.dumps(result.breakdowns)  # JSON-ready
+    f1 = result.per_case["clinical_f1"]
+    # both empty: undefined (no fact to compare), never a perfect 1.0; one side empty: 0
+    assert f1[0] == 1.0 and math.isnan(f1[1]) and f1[2] == 0.0
+    assert math.isnan(result.per_case["clinical_precision"][2])  # no hypothesis fact
+    # no reference grade anywhere: grade_correct is undefined in every case
+    assert np.isnan(result.per_case["grade_correct"]).all()
+    organ = result.per_case["organ_correct"]
+    assert organ[0] == 1.0 and math.isnan(organ[1]) and organ[2] == 0.0
+    assert result.per_case["malignancy_correct"][0] == 1.0  # benign = benign
+    assert result.per_case["malignancy_correct"][2] == 0.0  # cancer missed
+    assert result.details[2] == {
+        "missed": ["lung", "biopsy", "adenocarcinoma"], "invented": [], "soft": []
+    }
+    json.dumps(result.breakdowns, allow_nan=False)  # JSON-ready: undefined is null
+
+
+def test_a_report_that_says_nothing_is_not_field_correct(group: ClinicalGroup) -> None:
+    """The issue's grade_correct that rewarded silence: now undefined, or wrong."""
+    ref = "Breast, core-needle biopsy;\n  Invasive carcinoma of no special type, grade II"
+    result = compute(group, [ref, "Breast, core-needle biopsy;\n  Fibroadenoma"],
+                     ["", "Breast, core-needle biopsy;\n  Fibroadenoma, grade 2"])
+    assert result.per_case["grade_correct"][0] == 0.0  # the reference has a grade
+    assert result.per_case["diagnosis_correct"][0] == 0.0
+    assert result.per_case["clinical_f1"][0] == 0.0
+    assert math.isnan(result.per_case["grade_correct"][1])  # reference has none
+    assert result.per_case["clinical_precision"][1] == pytest.approx(3 / 4)  # invented grade
 
 
 def test_official_key_gives_zero_where_clinical_gives_one() -> None:
@@ -112,9 +130,22 @@ def test_signature(group: ClinicalGroup) -> None:
     signature = compute(group, ["Lung"], ["Lung"]).signature
     assert re.fullmatch(
         r"lexicon sha256:[0-9a-f]{16}\|rules:negex-v2\|match:concept\+value\+polarity"
-        r"\|spacy-3\.7\.\d+",
+        r"\|soft:off\|severity-v1\|spacy-3\.7\.\d+",
         signature["clinical"],
     )
+    assert "|match:concept+value+polarity+finer|" in ClinicalGroup().signature()["clinical"]
+
+
+def test_a_finer_kind_of_the_reference_concept_matches() -> None:
+    """The reference says "adenocarcinoma"; "tubular adenocarcinoma" is one (nothing wrong),
+    while the reverse leaves the finer reference fact unstated."""
+    group = ClinicalGroup()
+    coarse = "Stomach, endoscopic biopsy;\n  Adenocarcinoma"
+    fine = "Stomach, endoscopic biopsy;\n  Tubular adenocarcinoma"
+    result = compute(group, [coarse, fine], [fine, coarse])
+    assert result.per_case["clinical_f1"].tolist() == [1.0, pytest.approx(2 / 3)]
+    assert result.per_case["diagnosis_correct"].tolist() == [1.0, 0.0]
+    assert compute(ClinicalGroup(finer=False), [coarse], [fine]).per_case["clinical_f1"][0] < 1
 
 
 def test_mismatched_lengths_are_refused(group: ClinicalGroup) -> None:
@@ -193,6 +224,7 @@ def test_clinical_f1_ranks_paraphrase_above_wrong_organ_or_grade_and_key_does_no
         assert f1_paraphrase == 1.0
         assert f1_wrong < f1_paraphrase
         assert result.per_case["organ_correct"][1] * result.per_case["grade_correct"][1] == 0.0
+        assert result.per_case["clinical_weighted"][1] < 1.0
         if key(reference, wrong) >= key(reference, paraphrase):
             key_misranks += 1
     assert key_misranks >= 3

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from reg_eval.clinical.facts import Fact, parse_label
@@ -47,6 +49,9 @@ def labels_of(found: tuple[Fact, ...]) -> list[str]:
     [
         (["gleason_score=7 (3+4)"], ["gleason_score=7 (3+4)"], 1),
         (["gleason_score=7 (3+4)"], ["gleason_score=7 (4+3)"], 0),  # values differ
+        (["gleason_score=7"], ["gleason_score=7 (4+3)"], 1),  # the sum agrees, as a value
+        (["tumor_volume=30%"], ["tumor_volume=34%"], 1),  # within 5 points
+        (["tumor_volume=30%"], ["tumor_volume=40%"], 0),
         (["gleason_score"], ["gleason_score=7 (4+3)"], 1),  # reference without a value
         (["gleason_score=7 (3+4)"], ["gleason_score"], 0),  # hypothesis without the value
         (["not:tumor"], ["tumor"], 0),  # polarity differs
@@ -90,12 +95,15 @@ def test_per_case_precision_recall_f1_by_hand() -> None:
     assert result.f1 == pytest.approx(4 / 7)
 
 
-def test_empty_sides() -> None:
+def test_empty_sides_are_undefined_not_perfect() -> None:
     both_empty = precision_recall_f1(Counts())
-    assert (both_empty.precision, both_empty.recall, both_empty.f1) == (1.0, 1.0, 1.0)
-    for one_empty in (Counts(reference=2), Counts(hypothesis=2)):
-        result = precision_recall_f1(one_empty)
-        assert (result.precision, result.recall, result.f1) == (0.0, 0.0, 0.0)
+    assert all(math.isnan(v) for v in (both_empty.precision, both_empty.recall, both_empty.f1))
+    only_reference = precision_recall_f1(Counts(reference=2))
+    assert math.isnan(only_reference.precision)  # no hypothesis fact: precision undefined
+    assert (only_reference.recall, only_reference.f1) == (0.0, 0.0)
+    only_hypothesis = precision_recall_f1(Counts(hypothesis=2))
+    assert math.isnan(only_hypothesis.recall)
+    assert (only_hypothesis.precision, only_hypothesis.f1) == (0.0, 0.0)
 
 
 def test_micro_and_macro_by_hand() -> None:
@@ -105,8 +113,8 @@ def test_micro_and_macro_by_hand() -> None:
             facts("breast", "gleason_score=8", "necrosis"),
         ),  # 1 of 3, 1 of 3
         match_facts(facts("necrosis"), facts("necrosis")),  # 1, 1, 1
-        match_facts([], []),  # both empty: 1, 1, 1
-        match_facts(facts("tumor", "necrosis"), []),  # 0, 0, 0
+        match_facts([], []),  # both empty: undefined, left out of the macro means
+        match_facts(facts("tumor", "necrosis"), []),  # P undefined, R 0, F1 0
     ]
     counts = [counts_of(case) for case in cases]
     # micro: matched 1+1+0+0 = 2, hypothesis 3+1+0+0 = 4, reference 3+1+0+2 = 6
@@ -114,11 +122,11 @@ def test_micro_and_macro_by_hand() -> None:
     assert pooled.precision == pytest.approx(2 / 4)
     assert pooled.recall == pytest.approx(2 / 6)
     assert pooled.f1 == pytest.approx(4 / 10)
-    # macro: (1/3 + 1 + 1 + 0) / 4 = 7/12 for each of P, R, F1
     averaged = macro(counts)
-    assert averaged.precision == pytest.approx(7 / 12)
-    assert averaged.recall == pytest.approx(7 / 12)
-    assert averaged.f1 == pytest.approx(7 / 12)
+    assert averaged.precision == pytest.approx((1 / 3 + 1) / 2)  # cases 1, 2
+    assert averaged.recall == pytest.approx((1 / 3 + 1 + 0) / 3)  # cases 1, 2, 4
+    assert averaged.f1 == pytest.approx((1 / 3 + 1 + 0) / 3)
+    assert math.isnan(macro([Counts()]).f1)
 
 
 def test_counts_per_category() -> None:
@@ -155,11 +163,23 @@ def test_field_accuracy() -> None:
         )
         == 1.0
     )
-    # neither side names one: nothing wrong; only one side: wrong
-    assert field_correct(facts("necrosis"), facts("necrosis"), "organ") == 1.0
+    # the reference names none: undefined, whatever the hypothesis says
+    assert math.isnan(field_correct(facts("necrosis"), facts("necrosis"), "organ"))
+    assert math.isnan(field_correct(facts("necrosis"), facts("breast"), "organ"))
+    # the reference names one, the hypothesis none: wrong
     assert field_correct(facts("breast"), facts("necrosis"), "organ") == 0.0
     assert all_correct(match_facts(ref, same), "grade") == 1.0
     assert all_correct(match_facts(ref, other), "grade") == 0.0
-    invented_grade = match_facts(facts("breast"), facts("breast", "grade_group=2"))
-    assert all_correct(invented_grade, "grade") == 0.0
-    assert all_correct(match_facts(facts("breast"), facts("breast")), "grade") == 1.0
+    assert all_correct(match_facts(ref, facts("gleason_score=7 (3+4)", "grade_group=2")),
+                       "grade") == 0.0  # an invented grade fact beside the right one
+    assert math.isnan(all_correct(match_facts(facts("breast"), facts("breast")), "grade"))
+
+
+def test_an_invented_field_is_undefined_for_accuracy_but_costs_precision() -> None:
+    """A report that omits the grade is not "grade correct"; one that invents it pays."""
+    silent = match_facts(facts("breast", "tumor"), facts("breast", "tumor"))
+    invented = match_facts(facts("breast", "tumor"), facts("breast", "tumor", "grade_group=2"))
+    assert math.isnan(all_correct(silent, "grade"))
+    assert math.isnan(all_correct(invented, "grade"))
+    assert precision_recall_f1(counts_of(silent)).precision == 1.0
+    assert precision_recall_f1(counts_of(invented)).precision == pytest.approx(2 / 3)

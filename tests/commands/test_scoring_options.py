@@ -57,16 +57,19 @@ GROUP_FLAGS = {
     "bertscore_layer": ["--bertscore-layer", "3"],
     "bertscore_rescale": ["--bertscore-rescale"],
     "rouge_stemmer": ["--rouge-stemmer"],
+    "clinical_soft": ["--clinical-soft"],
 }
 GROUP_OPTIONS = {
     "semantic": {"model": "sem-model"},
     "bertscore": {"model_type": "bert-model", "num_layers": 3, "rescale_with_baseline": True},
     "lexical": {"rouge_stemmer": True},
+    "clinical": {"soft": True},
 }
 GROUP_DEFAULTS = {
     "semantic": {"model": None},
     "bertscore": {"model_type": None, "num_layers": None, "rescale_with_baseline": False},
     "lexical": {"rouge_stemmer": False},
+    "clinical": {"soft": False},
 }
 RUN_FLAGS = {
     "emb_model": ["--emb-model", "emb-override"],
