@@ -5,7 +5,8 @@ Matching is on lower-cased tokens, so case never matters (except for the few ter
 between the words of a term are optional on both sides: "core-needle biopsy", "core needle
 biopsy" and "core -\\n needle biopsy" are one term. Where matches overlap, the longest wins
 ("low-grade dysplasia" over "low grade", "non-small cell carcinoma" over "small cell
-carcinoma"). spaCy is imported only when the first report is read.
+carcinoma"). An organ named inside a procedure term ("thyroid lobectomy") is also read as
+the organ. spaCy is imported only when the first report is read.
 
 Before matching, template debris (`[REDACTED]`, `[specific diagnosis]`, `<organ>`,
 `{{grade}}`, `____`) is blanked out, so a placeholder never yields a fact. A value read after
@@ -167,16 +168,41 @@ class FactExtractor:
         found = [m for matcher in self._matchers for m in matcher(words)]
         found.sort(key=lambda m: (m[1] - m[2], m[1]))
         taken = [False] * len(kept)
-        spans: list[tuple[int, int, str]] = []
+        chosen: list[tuple[int, int, str]] = []
         for match_id, start, end in found:
             if any(taken[start:end]):
                 continue
             for i in range(start, end):
                 taken[i] = True
+            chosen.append((start, end, nlp.vocab.strings[match_id]))
+        chosen += self._sites_within(chosen, found, nlp)
+        spans = []
+        for start, end, term_id in chosen:
             last = kept[end - 1]
-            term_id = nlp.vocab.strings[match_id]
             spans.append((kept[start].idx, last.idx + len(last.text), term_id))
         return sorted(spans)
+
+    def _sites_within(
+        self, chosen: list[tuple[int, int, str]], found: list[Any], nlp: Language
+    ) -> list[tuple[int, int, str]]:
+        """Organ terms inside a chosen procedure term ("thyroid lobectomy", "endometrial
+        biopsy"): the procedure names its site too, so the organ is a fact of its own.
+        Longest first, as for the other matches."""
+        procedures = [(s, e) for s, e, t in chosen if self._category(t) == "procedure"]
+        if not procedures:
+            return []
+        sites: list[tuple[int, int, str]] = []
+        for match_id, start, end in found:
+            term_id = nlp.vocab.strings[match_id]
+            if self._category(term_id) != "organ":
+                continue
+            inside = any(s <= start and end <= e and (s, e) != (start, end) for s, e in procedures)
+            if inside and not any(start < e and s < end for s, e, _ in sites):
+                sites.append((start, end, term_id))
+        return sites
+
+    def _category(self, term_id: str) -> str:
+        return self._terms[term_id][0].category
 
     def _facts(self, text: str, original: str, nlp: Language) -> list[Fact]:
         found: list[tuple[int, int, Concept, Term, str | None]] = []

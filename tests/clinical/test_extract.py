@@ -126,3 +126,51 @@ def test_facts_keep_their_span_and_category(extractor: FactExtractor) -> None:
 def test_extract_many_keeps_order(extractor: FactExtractor) -> None:
     results = extractor.extract_many(["Lung", "", "Breast"])
     assert [[f.concept_id for f in facts] for facts in results] == [["lung"], [], ["breast"]]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an organ named inside a procedure term is the site as well
+        ("Endometrial biopsy: endometrioid carcinoma", ["endometrium", "endometrial_biopsy"]),
+        ("Thyroid lobectomy: papillary carcinoma", ["thyroid", "lobectomy"]),
+        ("Transbronchial lung biopsy", ["transbronchial_biopsy", "lung"]),
+        ("Bladder biopsy", ["urinary_bladder", "cystoscopic_biopsy"]),
+        # the adjective of an organ names the site
+        ("Gastric biopsy", ["stomach", "biopsy"]),
+        ("Rectal biopsy", ["colorectum", "biopsy"]),
+        ("Colonic biopsy", ["colorectum", "biopsy"]),
+        ("Renal mass, core biopsy", ["kidney", "core_needle_biopsy"]),
+        ("Hepatic lesion, needle biopsy", ["liver", "core_needle_biopsy"]),
+        ("Pulmonary nodule, wedge resection", ["lung", "wedge_resection"]),
+        ("Ovarian cyst, cystectomy of ovary", ["ovary", "salpingo_oophorectomy", "ovary"]),
+        ("Testicular mass, excision", ["testis", "excision"]),
+        ("Prostatic biopsies", ["prostate", "biopsy"]),
+        ("Oesophageal biopsy; esophageal biopsy", ["oesophagus", "biopsy"] * 2),
+        ("Duodenal biopsy", ["duodenum", "biopsy"]),
+        ("Pancreatic mass", ["pancreas"]),
+        ("Cutaneous lesion, punch biopsy", ["skin", "punch_biopsy"]),
+        ("Myometrial nodule", ["myometrium"]),
+        ("Dura, resection", ["meninges", "excision"]),
+        # a longer term still wins over the adjective
+        ("Renal pelvis", ["renal_pelvis"]),
+        ("Hepatic flexure", ["colorectum"]),
+        # the endoscopy named after the biopsy
+        ("Rectum, biopsy (colonoscopy)", ["colorectum", "colonoscopic_biopsy"]),
+        ("Duodenum, biopsies (endoscopy)", ["duodenum", "endoscopic_biopsy"]),
+    ],
+)
+def test_organ_sites_and_procedures(
+    extractor: FactExtractor, text: str, expected: list[str]
+) -> None:
+    facts = [f for f in extractor.extract(text) if f.category in ("organ", "procedure")]
+    assert [f.concept_id for f in facts] == expected
+
+
+def test_an_organ_inside_a_procedure_keeps_its_own_span(extractor: FactExtractor) -> None:
+    text = "Thyroid lobectomy"
+    facts = extractor.extract(text)
+    assert [(f.concept_id, f.text, f.start) for f in facts] == [
+        ("thyroid", "Thyroid", 0),
+        ("lobectomy", "Thyroid lobectomy", 0),
+    ]

@@ -228,3 +228,20 @@ def test_clinical_f1_ranks_paraphrase_above_wrong_organ_or_grade_and_key_does_no
         if key(reference, wrong) >= key(reference, paraphrase):
             key_misranks += 1
     assert key_misranks >= 3
+
+
+def test_a_part_of_the_reference_organ_is_a_finer_site() -> None:
+    """Endometrium and myometrium are parts of the uterus; the meninges are taken with the
+    brain (the CNS site of a meningioma). Not the other way round."""
+    group = ClinicalGroup()
+    assert group.is_finer("uterus", "endometrium")
+    assert group.is_finer("uterus", "myometrium")
+    assert group.is_finer("brain", "meninges")
+    assert not group.is_finer("endometrium", "uterus")
+    assert not group.is_finer("meninges", "brain")
+    result = compute(
+        group,
+        ["Brain, resection;\n  Meningioma", "Dura, resection;\n  Meningioma"],
+        ["Dura, resection;\n  Meningioma", "Brain, resection;\n  Meningioma"],
+    )
+    assert result.per_case["organ_correct"].tolist() == [1.0, 0.0]
