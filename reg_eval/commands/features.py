@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from reg_eval.commands.guard import guarded
+from reg_eval.commands.options import DeviceOption, QuietOption
 
 features_app = typer.Typer(
     help="Patch features from whole-slide images (tissue detection, tiling, an encoder), "
@@ -37,7 +38,7 @@ def extract_command(
         int, typer.Option("--workers", help="Data-loader processes reading patches (0: read "
                           "in the main process).")
     ] = 2,
-    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    device: DeviceOption = "auto",
     dtype: Annotated[
         str, typer.Option("--dtype", help="float32, or bfloat16/float16 autocast (GPU).")
     ] = "float32",
@@ -56,7 +57,7 @@ def extract_command(
         str | None, typer.Option("--shard", help="I/N: only every N-th slide from the I-th "
                                  "(0-based), for job arrays.")
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Tissue detection on a low-resolution level, a grid of patches at --mpp, the encoder,
     and one `<slide id>.h5` per slide (`features` (N, D), `coords` (N, 2) in level-0 pixels).

@@ -31,3 +31,11 @@ def test_baseline_commands_use_the_shared_declarations(
     command: Callable[..., Any], parameter: str, shared: object
 ) -> None:
     assert _declaration(command, parameter) is typing.get_args(shared)[1]
+
+
+@pytest.mark.parametrize(("parameter", "shared"), [("quiet", options.QuietOption),
+                                                   ("device", options.DeviceOption)])
+def test_features_extract_uses_the_shared_declarations(parameter: str, shared: object) -> None:
+    from reg_eval.commands import features
+
+    assert _declaration(features.extract_command, parameter) is typing.get_args(shared)[1]
