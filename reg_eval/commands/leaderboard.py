@@ -9,14 +9,23 @@ from typing import Annotated
 import typer
 
 from reg_eval.commands.guard import guarded
-from reg_eval.commands.options import ForceOption, SeedOption
+from reg_eval.commands.options import (
+    ForceOption,
+    MaxCasesOption,
+    MaxDepthOption,
+    MaxUploadMbOption,
+    SeedOption,
+    applies_input_limits,
+)
 from reg_eval.errors import UsageError
+from reg_eval.io.limits import DEFAULT_MAX_CASES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_UPLOAD_MB
 from reg_eval.io.writers import refuse_existing
 
 FORMATS = ("md", "csv", "html")
 
 
 @guarded
+@applies_input_limits
 def leaderboard_command(
     results: Annotated[
         list[Path],
@@ -49,6 +58,9 @@ def leaderboard_command(
     n: Annotated[int, typer.Option("--n", help="Trials of the paired test.")] = 10_000,
     seed: SeedOption = 12345,
     force: ForceOption = False,
+    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
+    max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
+    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
 ) -> None:
     """Rank local score runs, with CIs, a paired test and the official rows.
 

@@ -1,7 +1,7 @@
 """Typer option declarations shared by the commands, and the spelling of group options.
 
-Every command that reads submissions also declares the five input limits (`--max-*`) and is
-wrapped in `applies_input_limits`.
+Every command that reads input files declares the input limits (`--max-*`) its readers honour
+and is wrapped in `applies_input_limits`.
 
 A scoring command fills `reg_eval.scoring_options.ScoringOptions` from these, field by field
 (`--no-cache` is `cache=False`, `--quiet` is `progress=False`).
@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from reg_eval.io.limits import Limits, limits_applied
+from reg_eval.io.limits import DEFAULT_LIMITS, Limits, limits_applied
 from reg_eval.profiles import PROFILES
 
 ProfileOption = Annotated[
@@ -148,7 +148,7 @@ MaxUploadMbOption = Annotated[
     int,
     typer.Option(
         "--max-upload-mb", help="Largest input file read, in MB (an upload, a submission, a "
-        "ground truth).", min=1,
+        "ground truth, a saved result).", min=1,
     ),
 ]
 MaxDecompressedMbOption = Annotated[
@@ -193,12 +193,16 @@ LIMIT_PARAMETERS = ("max_upload_mb", "max_decompressed_mb", "max_depth", "max_re
 
 
 def applies_input_limits(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a command with the limits its five `--max-*` options ask for (the command declares
-    them with the options above; every reader it calls then stops at them)."""
+    """Run a command with the limits its `--max-*` options ask for (the command declares them
+    with the options above; every reader it calls then stops at them). A command declares only
+    the limits its readers honour (`final` reads no zip upload, so has no
+    `--max-decompressed-mb`); the others keep their defaults."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        limits = limits_from_options(**{name: kwargs[name] for name in LIMIT_PARAMETERS})
+        limits = limits_from_options(
+            **{name: kwargs.get(name, getattr(DEFAULT_LIMITS, name)) for name in LIMIT_PARAMETERS}
+        )
         with limits_applied(limits):
             return fn(*args, **kwargs)
 

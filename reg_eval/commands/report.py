@@ -21,14 +21,25 @@ from reg_eval.commands.options import (
     EmbModelOption,
     ForceOption,
     KeyModelOption,
+    MaxCasesOption,
+    MaxDepthOption,
+    MaxReportCharsOption,
+    MaxUploadMbOption,
     MetricsOption,
     MissingOption,
     NoCacheOption,
     ProfileOption,
     QuietOption,
     SeedOption,
+    applies_input_limits,
 )
 from reg_eval.errors import UsageError
+from reg_eval.io.limits import (
+    DEFAULT_MAX_CASES,
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_REPORT_CHARS,
+    DEFAULT_MAX_UPLOAD_MB,
+)
 from reg_eval.io.writers import refuse_existing
 from reg_eval.scoring_options import (
     DEFAULT_BOOTSTRAP,
@@ -44,6 +55,7 @@ if TYPE_CHECKING:
 
 
 @guarded
+@applies_input_limits
 def report_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")],
     ground_truth: Annotated[
@@ -91,6 +103,10 @@ def report_command(
     cache_dir: CacheDirOption = None,
     force: ForceOption = False,
     quiet: QuietOption = False,
+    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
+    max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
+    max_report_chars: MaxReportCharsOption = DEFAULT_MAX_REPORT_CHARS,
+    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
 ) -> None:
     """Write one self-contained HTML report: scores with CIs, distributions, organs, cases.
 

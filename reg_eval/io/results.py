@@ -16,6 +16,7 @@ from typing import Any
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.files import read_input_bytes
 from reg_eval.io.jsondoc import decode_utf8, parse_json_document
+from reg_eval.io.limits import LimitExceeded, current_limits, nesting_depth, raise_hint
 
 COMPONENTS = ("bleu", "rouge", "key", "emb")
 SCORE_COLUMNS = ("ranking", *COMPONENTS)
@@ -243,15 +244,18 @@ def cases_from_rows(
 
 
 def load_per_case(path: str | Path) -> SavedCases:
-    """A `reg-eval score --per-case` file, .jsonl or .csv."""
+    """A `reg-eval score --per-case` file, .jsonl or .csv, within `--max-upload-mb`,
+    `--max-cases` (rows) and `--max-depth` (each JSON line)."""
     path = Path(path)
     text = _read_text(path, "per-case file")
+    limits = current_limits()
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         rows = []
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
+            _check_row_count(path, number, len(rows), limits.max_cases)
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
@@ -265,16 +269,35 @@ def load_per_case(path: str | Path) -> SavedCases:
                     f"{path}: line {number}: a value cannot be read ({reason[:100]})",
                     hint=_SCORE_HINT,
                 ) from None
+            if nesting_depth(row, limits.max_depth) > limits.max_depth:
+                raise LimitExceeded(
+                    f"{path}: line {number}: lists and objects nested more than "
+                    f"{limits.max_depth} levels deep (--max-depth)",
+                    hint=raise_hint("max_depth"),
+                )
             if not isinstance(row, dict):
                 raise InvalidInputError(f"{path}: line {number} is not a JSON object")
             rows.append(row)
     elif suffix == ".csv":
-        rows = [_typed_csv_row(row) for row in csv.DictReader(text.splitlines())]
+        rows = []
+        reader = csv.DictReader(text.splitlines())
+        for row in reader:
+            _check_row_count(path, reader.line_num, len(rows), limits.max_cases)
+            rows.append(_typed_csv_row(row))
     else:
         raise UsageError(f"per-case file {path}: use a .jsonl or .csv file", hint=_SCORE_HINT)
     signatures = {str(row.get("signature", "")) for row in rows} - {""}
     signature_text = signatures.pop() if len(signatures) == 1 else ""
     return cases_from_rows(rows, path=path, signature_text=signature_text)
+
+
+def _check_row_count(path: Path, line: int, rows_so_far: int, max_cases: int) -> None:
+    """Reading stops at the first row past `--max-cases`."""
+    if rows_so_far >= max_cases:
+        raise LimitExceeded(
+            f"{path}:{line}: more than {max_cases:,} rows (--max-cases)",
+            hint=raise_hint("max_cases"),
+        )
 
 
 def _typed_csv_row(row: dict[str, str]) -> dict[str, Any]:

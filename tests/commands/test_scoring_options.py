@@ -29,6 +29,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 LIMITS = set(LIMIT_PARAMETERS)
 """The input limits (--max-*), which bound reading, not scoring."""
+FILE_LIMITS = LIMITS - {"max_decompressed_mb"}
+"""The limits of a command that reads no zip upload (report)."""
 COMMAND_ONLY = {
     # inputs, outputs, the input limits and the per-call --missing policy
     # (score_files(missing=...)).
@@ -37,7 +39,7 @@ COMMAND_ONLY = {
     "compare": {"submissions", "ground_truth", "test", "n", "missing", "output", "output_format",
                 "force", *LIMITS},
     "report": {"out", "ground_truth", "submission", "against", "results", "per_case",
-               "against_results", "against_per_case", "missing", "n", "force"},
+               "against_results", "against_per_case", "missing", "n", "force", *FILE_LIMITS},
     "gc-evaluate": {"input_dir", "ground_truth", "output", "phase", "report_slug", "image_slug",
                     "missing", "force", *LIMITS},
     "score-cot": {"ground_truth", "submission", "missing", "output", "per_case",
