@@ -1,4 +1,4 @@
-"""`report`, `leaderboard` and `final` read saved results, per-case files and submissions
+"""`report`, `leaderboard`, `final` and `plot` read saved results, per-case files and submissions
 within the `--max-*` limits their readers honour, declared once in `reg_eval.commands.options`.
 
 Each limit is shown both ways: the demo-sized run (the 40 cases of `examples/`) passes with
@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from reg_eval.cli import app
 from reg_eval.commands.final import final_command
 from reg_eval.commands.leaderboard import leaderboard_command
+from reg_eval.commands.plot import plot_command
 from reg_eval.commands.report import report_command
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -32,6 +33,7 @@ DECLARED = {
     "report": (report_command, {"max_upload_mb", "max_depth", "max_report_chars", "max_cases"}),
     "leaderboard": (leaderboard_command, {"max_upload_mb", "max_depth", "max_cases"}),
     "final": (final_command, {"max_upload_mb", "max_depth", "max_cases"}),
+    "plot": (plot_command, {"max_upload_mb", "max_depth", "max_cases"}),
 }
 
 
@@ -80,7 +82,7 @@ def _refused(done, option: str) -> None:  # type: ignore[no-untyped-def]
     assert option in done.stderr, done.stderr
 
 
-@pytest.mark.parametrize("command", ["leaderboard", "final"])
+@pytest.mark.parametrize("command", ["leaderboard", "final", "plot"])
 def test_a_result_file_over_a_limit_is_refused(
     command: str, demo_run: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -89,7 +91,11 @@ def test_a_result_file_over_a_limit_is_refused(
     padded.write_bytes(result.read_bytes() + b" " * (1024 * 1024 + 1))
 
     def run(path: Path, *limit: str):  # type: ignore[no-untyped-def]
-        args = [path] if command == "leaderboard" else ["--phase2", path]
+        args = {
+            "leaderboard": [path],
+            "final": ["--phase2", path],
+            "plot": [path, "--out", tmp_path / f"plots-{len(limit)}", "--force"],
+        }[command]
         return _cli(command, *args, *limit)
 
     assert run(padded).exit_code == 0  # well within the default 128 MB
