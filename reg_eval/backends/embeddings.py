@@ -249,8 +249,8 @@ def prepacked_cpu_linears(model: Any) -> Any:
     """Run the model's float32 linear layers through oneDNN with weights packed once.
 
     Inference only (the packed layers keep no gradient). On CPU the forward passes are
-    almost all matrix products; the default path repacks each weight on every call and on
-    the 2-core benchmark machine took about 1.7x as long (docs/performance.md). Still full
+    almost all matrix products, and with the default kernels the 2-core benchmark machine
+    took about 1.7x as long for them (docs/performance.md). Still full
     float32: the vectors move only by float rounding, like any change of summation order.
     Models without oneDNN support, or with linear layers of another dtype, are left as they are.
     """
