@@ -338,3 +338,23 @@ def test_a_gguf_file_loads_through_the_same_backend(
     vectors = backend.embed(texts)
     reference = official_vectors(tiny_llama_dir, texts)  # the same weights, as safetensors
     assert np.max(np.abs(vectors - reference)) <= TOLERANCE
+
+
+def test_float32_cpu_runs_prepacked_linear_layers_and_still_matches(
+    model_and_reference: tuple[Path, np.ndarray], texts: list[str]
+) -> None:
+    import torch
+    from torch.utils.mkldnn import MkldnnLinear
+
+    if not torch.backends.mkldnn.is_available():
+        pytest.skip("this torch has no oneDNN")
+    folder, reference = model_and_reference
+    backend = make_backend(folder, batch_size=3)
+    vectors = backend.embed(texts)
+    _tokenizer, model, _device = backend.load()
+    kinds = {type(module) for module in model.modules()}
+    assert MkldnnLinear in kinds
+    assert torch.nn.Linear not in kinds
+    assert np.max(np.abs(vectors - reference)) <= TOLERANCE
+    again = make_backend(folder, batch_size=3).embed(texts)
+    assert again.tobytes() == vectors.tobytes()
