@@ -254,9 +254,17 @@ def prepacked_cpu_linears(model: Any) -> Any:
     float32: the vectors move only by float rounding, like any change of summation order.
     Models without oneDNN support, or with linear layers of another dtype, are left as they are.
     """
-    import torch
-    from torch.utils import mkldnn
+    import warnings
 
+    import torch
+
+    try:
+        with warnings.catch_warnings():
+            # MkldnnLinear is a TorchScript module; torch warns that script_method is deprecated.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from torch.utils import mkldnn
+    except ImportError:  # a torch without the oneDNN helpers: the plain layers are correct
+        return model
     if not torch.backends.mkldnn.is_available():
         return model
     for module in list(model.modules()):
