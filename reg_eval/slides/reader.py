@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -205,7 +204,3 @@ def _tiff_mpp(path: Path) -> float | None:
         return tiff.read_tiff_info(path, inspect_jpeg=False).mpp
     except Exception:  # not a TIFF: OpenSlide knew no resolution either
         return None
-
-
-def reader_kind(reader: Any) -> str:
-    return getattr(reader, "backend", type(reader).__name__)
