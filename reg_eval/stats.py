@@ -92,6 +92,16 @@ def _resampled_means(values: np.ndarray, n_resamples: int, seed: int) -> np.ndar
     return means
 
 
+def bootstrap_means(
+    values: np.ndarray | Sequence[float], *, n_resamples: int = 1000, seed: int = DEFAULT_SEED
+) -> np.ndarray:
+    """The (n_resamples,) means of bootstrap resamples of one column of per-case values: the
+    draws behind `bootstrap_ci`, for statistics that combine several resampled means."""
+    _check_count(n_resamples, "n_resamples")
+    cases, _ = _as_cases(values, "bootstrap_means")
+    return _resampled_means(cases[:, :1], n_resamples, seed)[:, 0]
+
+
 def bootstrap_ci(
     values: np.ndarray | Sequence[float],
     *,

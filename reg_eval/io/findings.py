@@ -69,9 +69,29 @@ CHECKS: dict[str, Check] = {
         Check("W107", "id-mismatch", _W, "a per-case file's inner id differs from its name"),
         Check("W108", "missing-case", _W, "a ground-truth case has no prediction (scored empty)"),
         Check("W109", "ignored-file", _W, "a file in a submission folder that is not read"),
+        # REG 2026 Metric B inputs: ROI mappings and answers (`reg-eval validate --kind grounding`)
+        Check("E201", "mapping-columns", _E, "rois_mapping.txt lacks a required column"),
+        Check("E202", "mapping-row-shape", _E,
+              "a mapping row has more or fewer fields than the header"),
+        Check("E203", "mapping-duplicate-id", _E, "an anonymous_id is empty or appears twice"),
+        Check("E204", "pair-points-nowhere", _E, "a paired id that no mapping row has"),
+        Check("E205", "answer-missing-key", _E,
+              "an answer lacks `id`, `image`, `question` or `answer`"),
+        Check("E206", "job-output", _E, "an algorithm job's answer cannot be read or matched"),
+        Check("W201", "label-or-variant", _W,
+              "a label or variant outside its set (row not scored)"),
+        Check("W202", "unknown-roi", _W,
+              "an answer for an id that is not in the mapping (ignored)"),
+        Check("W203", "answer-mismatch", _W,
+              "an answer's image or question differs from the mapping"),
+        Check("W204", "missing-answer", _W, "a mapped ROI has no answer (it scores 0)"),
+        Check("W205", "answer-field-type", _W,
+              "an answer field is not a string (read as its text)"),
+        Check("W206", "partner-kind", _W, "a pair partner of an unexpected label or variant"),
     )
 }
 COT_CODES: tuple[str, ...] = tuple(code for code in CHECKS if code[1] == "1")
+GROUNDING_CODES: tuple[str, ...] = tuple(code for code in CHECKS if code[1] == "2")
 
 
 @dataclass(frozen=True)
