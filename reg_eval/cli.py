@@ -56,6 +56,7 @@ def _register() -> None:
         report,
         score,
         score_cot,
+        score_grounding,
         slides,
         synth,
         validate,
@@ -66,6 +67,7 @@ def _register() -> None:
     app.command("score")(score.score_command)
     app.command("compare")(compare.compare_command)
     app.command("score-cot")(score_cot.score_cot_command)
+    app.command("score-grounding")(score_grounding.score_grounding_command)
     app.command("leaderboard")(leaderboard.leaderboard_command)
     app.command("final")(final.final_command)
     app.command("report")(report.report_command)

@@ -104,7 +104,9 @@ def validate_command(
     ] = 5,
     kind: Annotated[
         str, typer.Option("--kind", help="report: REG 2025 [{id, report}] submissions; cot: "
-                          "REG 2026 chain-of-thought files or folders.")
+                          "REG 2026 chain-of-thought files or folders; grounding: REG 2026 "
+                          "Metric B answers (checked against --ground-truth rois_mapping.txt) "
+                          "or a rois_mapping.txt itself.")
     ] = "report",
     max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
     max_decompressed_mb: MaxDecompressedMbOption = DEFAULT_MAX_DECOMPRESSED_MB,
@@ -123,12 +125,18 @@ def validate_command(
         from reg_eval.reg2026.chain import validate_cot_report
 
         report = validate_cot_report(submission, ground_truth=ground_truth)
+    elif kind == "grounding":
+        if ids is not None or exclude is not None:
+            raise UsageError("--ids and --exclude apply to REG 2025 report submissions only")
+        from reg_eval.io.grounding_validate import validate_grounding_report
+
+        report = validate_grounding_report(submission, mapping=ground_truth)
     elif kind == "report":
         report = validate_submission(
             submission, ground_truth=ground_truth, ids=ids, exclude=exclude
         )
     else:
-        raise UsageError(f"unknown --kind {kind!r}", hint="use report or cot")
+        raise UsageError(f"unknown --kind {kind!r}", hint="use report, cot or grounding")
     code = print_report(report, strict=strict, max_findings=max_findings,
                         output_format=output_format)
     raise typer.Exit(code)

@@ -140,7 +140,7 @@ def answers_from_jobs(
     folder = Path(folder)
     root = input_root(folder)
     job_list = folder / JOB_LIST_NAME
-    result = RoiAnswers(job_list)
+    result = RoiAnswers(folder)
     file = str(job_list)
     if not job_list.is_file():
         raise UsageError(f"{folder} holds no {JOB_LIST_NAME}",

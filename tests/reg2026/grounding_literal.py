@@ -1,4 +1,4 @@
-# ruff: noqa: E501
+# ruff: noqa: E501, UP006, UP035, UP045, RUF059 -- kept as the organisers wrote it
 """A plain, literal transcription of the REG 2026 organisers' Metric B scorer, for parity tests.
 
 Written line by line from their `evaluate_metrics.py` (template commit 111be32: the loaders,

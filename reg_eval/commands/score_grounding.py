@@ -1,0 +1,168 @@
+"""`reg-eval score-grounding`: REG 2026 Metric B of a set of ROI answers, judged by an LLM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from reg_eval.commands import judging
+from reg_eval.commands.guard import guarded
+from reg_eval.commands.judging import (
+    DEFAULT_JUDGE_SEED,
+    JudgeCacheDirOption,
+    JudgeModelOption,
+    JudgeSeedOption,
+    VotingOption,
+)
+from reg_eval.commands.options import (
+    BootstrapOption,
+    ForceOption,
+    MaxCasesOption,
+    MaxDepthOption,
+    MaxReportCharsOption,
+    MaxUploadMbOption,
+    SeedOption,
+    applies_input_limits,
+)
+from reg_eval.commands.results import check_result_outputs, deliver_result
+from reg_eval.io.limits import (
+    DEFAULT_MAX_CASES,
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_REPORT_CHARS,
+    DEFAULT_MAX_UPLOAD_MB,
+)
+from reg_eval.reg2026.grounding import GroundingResult
+from reg_eval.scoring_options import DEFAULT_BOOTSTRAP, DEFAULT_SEED
+
+MappingOption = Annotated[
+    Path,
+    typer.Option("--mapping", "-m", help="The ROI mapping, rois_mapping.txt (tab-separated, "
+                 "the organisers' columns)."),
+]
+AnswersOption = Annotated[
+    Path,
+    typer.Option("--answers", "-a", help='The answers: a JSON list of {"id", "image", '
+                 '"question", "answer"}, or an algorithm phase\'s input folder (predictions.json '
+                 "and each job's visual-context-response)."),
+]
+ManifestOption = Annotated[
+    Path | None,
+    typer.Option("--manifest", help="With a job folder: the organisers' manifest.json that "
+                 "gives each job its case title (else the ROI image input's name is used)."),
+]
+_LABELS = {"B": "Metric B", "B1": "B1 background rejection (0.3)",
+           "B2": "B2 input sensitivity (0.3)", "B3": "B3 cross-region consistency (0.4)"}
+
+
+def run_grounding(
+    mapping: Path, answers: Path, judge_spec: str, *, judge_model: str | None,
+    judge_seed: int, voting: int, bootstrap: int, seed: int, judge_cache_dir: Path | None,
+    manifest: Path | None = None,
+) -> GroundingResult:
+    """Read, judge and score (shared with `score-cot`)."""
+    from reg_eval.io.grounding import read_mapping, require_valid
+    from reg_eval.io.grounding_jobs import answers_from_jobs
+    from reg_eval.reg2026.grounding import load_answers, score_grounding
+
+    table = read_mapping(mapping)
+    require_valid(table, "ROI mapping")
+    if answers.is_dir():
+        loaded = answers_from_jobs(answers, table, manifest=manifest)
+    else:
+        loaded = load_answers(answers, table)
+    judge = judging.make_judge(judge_spec, model=judge_model, seed=judge_seed,
+                               cache_dir=judge_cache_dir)
+    return score_grounding(table, loaded, judge, voting=voting, n_bootstrap=bootstrap,
+                           seed=seed)
+
+
+@guarded
+@applies_input_limits
+def score_grounding_command(
+    mapping: MappingOption,
+    answers: AnswersOption,
+    judge: Annotated[str, typer.Option("--judge", help=judging.JudgeOption.__metadata__[0].help)],
+    judge_model: JudgeModelOption = None,
+    judge_seed: JudgeSeedOption = DEFAULT_JUDGE_SEED,
+    voting: VotingOption = 1,
+    judge_cache_dir: JudgeCacheDirOption = None,
+    manifest: ManifestOption = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the result as JSON.")
+    ] = None,
+    per_case: Annotated[
+        Path | None,
+        typer.Option("--per-case", help="One row per ROI or pair, with the judge's verdict, "
+                     "its raw answer and its reasoning (.jsonl or .csv)."),
+    ] = None,
+    bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
+    seed: SeedOption = DEFAULT_SEED,
+    output_format: Annotated[
+        str, typer.Option("--format", help="text (tables) or json (the --output object).")
+    ] = "text",
+    force: ForceOption = False,
+    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
+    max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
+    max_report_chars: MaxReportCharsOption = DEFAULT_MAX_REPORT_CHARS,
+    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
+) -> None:
+    """Score ROI answers with REG 2026 Metric B: B = 0.3*B1 + 0.3*B2 + 0.4*B3.
+
+    B1: background ROIs must get no tissue claims (background judge). B2: an original and its
+    perturbed ROI should get the same answer. B3: a tissue ROI and a background ROI must get
+    different answers, and the background one must be right. An answer that is missing, or
+    whose image or question differs from the mapping, scores 0 and is listed.
+    """
+    check_result_outputs(output_format, output, per_case, force=force)
+    result = run_grounding(
+        mapping, answers, judge, judge_model=judge_model, judge_seed=judge_seed,
+        voting=voting, bootstrap=bootstrap, seed=seed, judge_cache_dir=judge_cache_dir,
+        manifest=manifest,
+    )
+    deliver_result(
+        result, output=output, per_case=per_case, force=force,
+        output_format=output_format,
+        print_text=lambda: print_grounding(Console(), result, label=answers.name),
+    )
+
+
+def print_grounding(console: Console, result: GroundingResult, *, label: str = "",
+                    signature: bool = True) -> None:
+    """The Metric B table, the spread between judge samples, the missing rows, the signature."""
+    data = result.to_dict()
+    pct = round(data["ci"]["confidence"] * 100)
+    table = Table(title=f"REG 2026 Metric B{(' — ' + label) if label else ''}",
+                  title_justify="left")
+    table.add_column("metric")
+    table.add_column("mean", justify="right")
+    table.add_column(f"{pct}% CI", justify="right")
+    table.add_column("n", justify="right")
+    for name in ("B", "B1", "B2", "B3"):
+        value = data["B"] if name == "B" else data["parts"][name]
+        ci = data["ci"][name]
+        n = "" if name == "B" else str(data["n"][name])
+        table.add_row(_LABELS[name], f"{value:.4f}",
+                      f"[{ci[0]:.4f}, {ci[1]:.4f}]" if ci else "—", n)
+    console.print(table)
+    spread = data["judge_spread"]
+    if spread["B_sd"] is None:
+        console.print("judge spread: one sample (--voting 1); pass --voting 3 or more to see "
+                      "how much B moves between judge samples")
+    else:
+        console.print(
+            f"judge spread over {spread['samples']} samples: B from {spread['B_min']:.4f} to "
+            f"{spread['B_max']:.4f} (sd {spread['B_sd']:.4f}); votes agreeing: "
+            f"{data['vote_agreement']:.1%}"
+        )
+    missing = data["missing"]
+    console.print(
+        "scored 0 for a missing or mismatched answer: "
+        + ", ".join(f"{name} {len(missing[name])}" for name in ("B1", "B2", "B3"))
+        + f"   unparseable verdicts: {data['unparseable_verdicts']}"
+    )
+    if signature:
+        console.print(f"signature: {result.signature.format()}", soft_wrap=True)

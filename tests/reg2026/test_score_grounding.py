@@ -1,0 +1,167 @@
+"""`reg-eval score-grounding` and `validate --kind grounding` end to end, with a fake judge."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import grounding_literal as literal
+import pytest
+from grounding_fixtures import (
+    FakeJudge,
+    ReferenceJudgeModel,
+    answer_items,
+    mapping_rows,
+    write_answers,
+    write_mapping,
+)
+from typer.testing import CliRunner
+
+from reg_eval.cli import app
+from reg_eval.commands import judging
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def fake_judge(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
+    made: list[dict[str, object]] = []
+
+    def make(spec: str, **options: object) -> FakeJudge:
+        made.append({"spec": spec, **options})
+        return FakeJudge()
+
+    monkeypatch.setattr(judging, "make_judge", make)
+    return made
+
+
+def test_score_grounding_prints_and_writes_b_equal_to_the_organisers(
+    tmp_path: Path, fake_judge: list[dict[str, object]]
+) -> None:
+    mapping = write_mapping(tmp_path / "rois_mapping.txt")
+    answers = write_answers(tmp_path / "answers.json")
+    out, rows = tmp_path / "b.json", tmp_path / "rows.jsonl"
+    res = runner.invoke(app, [
+        "score-grounding", "--mapping", str(mapping), "--answers", str(answers),
+        "--judge", "openai:http://127.0.0.1:9/v1", "--judge-model", "m", "--voting", "3",
+        "--judge-seed", "7", "--output", str(out), "--per-case", str(rows),
+        "--bootstrap", "100",
+    ])
+    assert res.exit_code == 0, res.output
+    assert fake_judge[0]["spec"] == "openai:http://127.0.0.1:9/v1"
+    assert fake_judge[0]["model"] == "m" and fake_judge[0]["seed"] == 7
+    reference = literal.run_visual(answers, mapping, ReferenceJudgeModel(3), voting=3)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["B"] == pytest.approx(reference["B"], abs=1e-12)
+    for name in ("B1", "B2", "B3"):
+        assert data["parts"][name] == pytest.approx(reference[name], abs=1e-12)
+    assert data["signature"]["voting"] == "3"
+    assert data["judge_spread"]["samples"] == 3
+    assert "Metric B" in res.stdout and "signature: reg-eval" in res.stdout
+    lines = [json.loads(line) for line in rows.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == sum(data["n"].values())
+    judged = [row for row in lines if row["scored"] and row["part"] == "B3"]
+    assert judged and {"similarity_verdict", "similarity_raw", "similarity_reasoning",
+                       "background_verdict"} <= set(judged[0])
+    assert all(row["signature"] == data["signature"]["text"] for row in lines)
+
+
+def test_validate_grounding_locates_answer_problems(tmp_path: Path) -> None:
+    mapping = write_mapping(tmp_path / "rois_mapping.txt")
+    answers = write_answers(tmp_path / "answers.json")
+    res = runner.invoke(app, ["validate", "--kind", "grounding", str(answers),
+                              "--ground-truth", str(mapping), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    by_code: dict[str, list[dict[str, object]]] = {}
+    for finding in data["warnings"]:
+        by_code.setdefault(str(finding["code"]), []).append(finding)
+    assert {f["id"] for f in by_code["W204"]} == {"000009", "000013"}
+    assert {f["id"] for f in by_code["W203"]} == {"000011", "000015"}
+    assert [f["id"] for f in by_code["W202"]] == ["999999"]
+    assert {f["id"] for f in by_code["W205"]} == {"000016", "000017"}
+    assert all("line" in f for f in by_code["W203"])
+
+    items = answer_items()
+    del items[2]["image"]
+    items.append(dict(items[0]))
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(items, indent=1), encoding="utf-8")
+    res = runner.invoke(app, ["validate", "--kind", "grounding", str(broken), "--format",
+                              "json"])
+    assert res.exit_code == 1
+    errors = json.loads(res.stdout)["errors"]
+    assert [(e["code"], e["index"]) for e in errors] == [("E205", 2), ("E009", len(items) - 1)]
+    assert errors[0]["line"] > 1
+
+
+def test_validate_grounding_checks_a_mapping(tmp_path: Path) -> None:
+    rows = mapping_rows()
+    rows[2]["paired_anonymous_id"] = "000055"
+    mapping = write_mapping(tmp_path / "rois_mapping.txt", rows)
+    res = runner.invoke(app, ["validate", "--kind", "grounding", str(mapping), "--format",
+                              "json"])
+    assert res.exit_code == 1
+    data = json.loads(res.stdout)
+    assert [(e["code"], e["line"], e["id"]) for e in data["errors"]] == [("E204", 4, "000002")]
+    assert [(w["code"], w["id"]) for w in data["warnings"]] == [("W201", "000021")]
+    no_column = tmp_path / "short.txt"
+    no_column.write_text("anonymous_id\timage\n000000\troi.jpg\n", encoding="utf-8")
+    res = runner.invoke(app, ["validate", "--kind", "grounding", str(no_column)])
+    assert res.exit_code == 1 and "E201" in res.stdout and "variant" in res.stdout
+
+
+def _job(pk: str, roi_name: str, answer_file: bool = True) -> dict[str, object]:
+    return {
+        "pk": pk, "status": "Succeeded",
+        "inputs": [
+            {"pk": f"{pk}-q", "socket": {"slug": "visual-context-question"}, "value": "q"},
+            {"pk": f"{pk}-i", "socket": {"slug": "histopathology-region-of-interest-thumbnail"},
+             "file": f"https://example.org/media/{roi_name}"},
+        ],
+        "outputs": [{"socket": {"slug": "visual-context-response",
+                                "relative_path": "visual-context-response.json"}}],
+    }
+
+
+def test_answers_are_read_from_algorithm_jobs(
+    tmp_path: Path, fake_judge: list[dict[str, object]]
+) -> None:
+    mapping = write_mapping(tmp_path / "rois_mapping.txt")
+    items = {item["id"]: item for item in answer_items()}
+    folder = tmp_path / "input"
+    jobs = []
+    for n, row in enumerate(mapping_rows()):
+        rid = row["anonymous_id"]
+        if rid not in items or rid in ("000011", "000015"):
+            continue
+        pk = f"job-{n:03d}"
+        jobs.append(_job(pk, row["image"]))
+        out = folder / pk / "output" / "visual-context-response.json"
+        out.parent.mkdir(parents=True)
+        text = str(items[rid]["answer"] or "")
+        value = {"answer": text} if n % 2 else text
+        out.write_text(json.dumps(value), encoding="utf-8")
+    (folder / "predictions.json").write_text(json.dumps(jobs), encoding="utf-8")
+    # the same answers as JSON (image and question copied from the mapping)
+    flat = [{"id": rid, "image": r["image"], "question": r["question"].strip(),
+             "answer": str(items[rid]["answer"] or "")}
+            for r in mapping_rows() if (rid := r["anonymous_id"]) in items
+            and rid not in ("000011", "000015")]
+    as_json = write_answers(tmp_path / "flat.json", flat)
+    results = []
+    for answers in (folder, as_json):
+        out = tmp_path / f"{answers.name}.b.json"
+        res = runner.invoke(app, ["score-grounding", "--mapping", str(mapping), "--answers",
+                                  str(answers), "--judge", "x:y", "--output", str(out),
+                                  "--bootstrap", "20"])
+        assert res.exit_code == 0, res.output
+        results.append(json.loads(out.read_text(encoding="utf-8")))
+    assert results[0]["parts"] == results[1]["parts"]
+    assert results[0]["missing"] == results[1]["missing"]
+
+    jobs.append(_job("job-x", "roi_999999.jpg"))
+    (folder / "predictions.json").write_text(json.dumps(jobs), encoding="utf-8")
+    res = runner.invoke(app, ["validate", "--kind", "grounding", str(folder), "--ground-truth",
+                              str(mapping)])
+    assert res.exit_code == 1 and "E206" in res.stdout and "job-x" in res.stdout
