@@ -10,6 +10,14 @@ from rich.console import Console
 from rich.table import Table
 
 from reg_eval.commands.guard import guarded
+from reg_eval.commands.judging import (
+    DEFAULT_JUDGE_SEED,
+    JudgeCacheDirOption,
+    JudgeModelOption,
+    JudgeOption,
+    JudgeSeedOption,
+    VotingOption,
+)
 from reg_eval.commands.options import (
     BatchSizeOption,
     BootstrapOption,
@@ -127,6 +135,22 @@ def score_cot_command(
     ] = "text",
     force: ForceOption = False,
     quiet: QuietOption = False,
+    grounding_mapping: Annotated[
+        Path | None,
+        typer.Option("--grounding-mapping", help="Metric B too: the ROI mapping "
+                     "(rois_mapping.txt). With --grounding-answers and --judge, prints A, B and "
+                     "Overall = 0.7*A + 0.3*B."),
+    ] = None,
+    grounding_answers: Annotated[
+        Path | None,
+        typer.Option("--grounding-answers", help="Metric B answers: a JSON list of {id, image, "
+                     "question, answer}, or an algorithm phase's input folder."),
+    ] = None,
+    judge: JudgeOption = None,
+    judge_model: JudgeModelOption = None,
+    judge_seed: JudgeSeedOption = DEFAULT_JUDGE_SEED,
+    voting: VotingOption = 1,
+    judge_cache_dir: JudgeCacheDirOption = None,
     max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
     max_decompressed_mb: MaxDecompressedMbOption = DEFAULT_MAX_DECOMPRESSED_MB,
     max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
@@ -137,9 +161,12 @@ def score_cot_command(
 
     A = 0.05*BPV + 0.30*EdgeF1 + 0.25*MESS + 0.40*FinalReport per case, averaged over every
     ground-truth case (a missing case is scored as an empty chain, unless --missing says
-    otherwise). Metric B is not computed: it needs the organisers' hidden ROI mapping and LLM
-    judge.
+    otherwise). With --grounding-mapping, --grounding-answers and --judge, Metric B and the
+    overall score 0.7*A + 0.3*B too; without them Metric B is not computed.
     """
+    from reg_eval.commands.score_grounding import grounding_requested
+
+    with_grounding = grounding_requested(grounding_mapping, grounding_answers, judge, per_case)
     check_result_outputs(output_format, output, per_case, force=force)
     options = CotScoringOptions(
         profile=profile,
@@ -156,13 +183,31 @@ def score_cot_command(
     )
     scorer = CotScorer(options)
     result = scorer.score_files(ground_truth, submission, missing=missing)
+    if with_grounding:
+        from reg_eval.commands.score_grounding import print_overall, run_grounding
+        from reg_eval.reg2026.overall import OverallResult
+
+        assert grounding_mapping and grounding_answers and judge
+        combined = OverallResult.of(result, run_grounding(
+            grounding_mapping, grounding_answers, judge, judge_model=judge_model,
+            judge_seed=judge_seed, voting=voting, bootstrap=bootstrap, seed=seed,
+            judge_cache_dir=judge_cache_dir,
+        ))
+        deliver_result(
+            combined, output=output, per_case=per_case, force=force,
+            output_format=output_format,
+            print_text=lambda: print_overall(Console(), combined, label=submission.name),
+        )
+        return
     deliver_result(
         result, output=output, per_case=per_case, force=force, output_format=output_format,
         print_text=lambda: print_cot_score(Console(), result, label=submission.name),
     )
 
 
-def print_cot_score(console: Console, result: CotResult, *, label: str = "") -> None:
+def print_cot_score(
+    console: Console, result: CotResult, *, label: str = "", with_grounding: bool = False
+) -> None:
     sig = result.signature
     if not sig.comparable_with_leaderboard:
         console.print(
@@ -186,6 +231,9 @@ def print_cot_score(console: Console, result: CotResult, *, label: str = "") -> 
         f"n cases: {result.n_cases}   missing ({treated[result.missing_policy]}): "
         f"{len(result.missing_ids)}   extra ids ignored: {len(result.extra_ids)}"
     )
+    if with_grounding:  # Metric B and the one signature follow
+        console.print("* ordered path validity is reported by the organisers but not part of A.")
+        return
     console.print(
         "* ordered path validity is reported by the organisers but not part of A. "
         "Metric B (0.30 of the overall score) is not computed."

@@ -29,6 +29,7 @@ from reg_eval.commands.options import (
     applies_input_limits,
 )
 from reg_eval.commands.results import check_result_outputs, deliver_result
+from reg_eval.errors import UsageError
 from reg_eval.io.limits import (
     DEFAULT_MAX_CASES,
     DEFAULT_MAX_DEPTH,
@@ -36,6 +37,7 @@ from reg_eval.io.limits import (
     DEFAULT_MAX_UPLOAD_MB,
 )
 from reg_eval.reg2026.grounding import GroundingResult
+from reg_eval.reg2026.overall import OverallResult
 from reg_eval.scoring_options import DEFAULT_BOOTSTRAP, DEFAULT_SEED
 
 MappingOption = Annotated[
@@ -166,3 +168,37 @@ def print_grounding(console: Console, result: GroundingResult, *, label: str = "
     )
     if signature:
         console.print(f"signature: {result.signature.format()}", soft_wrap=True)
+
+
+def grounding_requested(
+    mapping: Path | None, answers: Path | None, judge: str | None, per_case: Path | None
+) -> bool:
+    """Whether `score-cot` also scores Metric B: all three of its options, or none."""
+    given = {"--grounding-mapping": mapping, "--grounding-answers": answers, "--judge": judge}
+    if not any(value is not None for value in given.values()):
+        return False
+    absent = [name for name, value in given.items() if value is None]
+    if absent:
+        raise UsageError(
+            f"Metric B needs {', '.join(absent)} as well",
+            hint="pass --grounding-mapping, --grounding-answers and --judge together, or none",
+        )
+    if per_case is not None and per_case.suffix.lower() == ".csv":
+        raise UsageError(
+            "--per-case with Metric B writes case rows and ROI rows of different columns",
+            hint="use a .jsonl file",
+        )
+    return True
+
+
+def print_overall(console: Console, result: OverallResult, *, label: str = "") -> None:
+    """Metric A's tables, Metric B's, then the overall score and the one signature."""
+    from reg_eval.commands.score_cot import print_cot_score
+
+    print_cot_score(console, result.cot, label=label, with_grounding=True)
+    print_grounding(console, result.grounding, signature=False)
+    console.print(
+        f"[bold]REG 2026 overall = 0.7·A + 0.3·B = 0.7·{result.a:.4f} + 0.3·{result.b:.4f} = "
+        f"{result.overall:.4f}[/]"
+    )
+    console.print(f"signature: {result.signature.format()}", soft_wrap=True)
