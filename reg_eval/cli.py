@@ -49,6 +49,7 @@ def _register() -> None:
         features,
         final,
         gc_evaluate,
+        grounding,
         hf_metric_path,
         leaderboard,
         models,
@@ -79,6 +80,7 @@ def _register() -> None:
     app.add_typer(baseline.baseline_app, name="baseline")
     app.add_typer(slides.slides_app, name="slides")
     app.add_typer(features.features_app, name="features")
+    app.add_typer(grounding.grounding_app, name="grounding")
 
 
 _register()
