@@ -43,7 +43,10 @@ COMMAND_ONLY = {
     "gc-evaluate": {"input_dir", "ground_truth", "output", "phase", "report_slug", "image_slug",
                     "missing", "force", *LIMITS},
     "score-cot": {"ground_truth", "submission", "missing", "output", "per_case",
-                  "output_format", "force", *LIMITS},
+                  "output_format", "force", *LIMITS,
+                  # Metric B and the overall score (reg_eval.commands.judging)
+                  "grounding_mapping", "grounding_answers", "judge", "judge_model",
+                  "judge_seed", "voting", "judge_cache_dir"},
 }
 COMMANDS = {
     "score": score.score_command,
