@@ -2,7 +2,7 @@
 
 For the offline demo only: it reads the organisers' two prompts and answers by rule, with the
 same `<answer>LABEL</answer>` format as the real judge. Background prompt: CORRECT when the
-answer says there is no tissue or only background, else INCORRECT. Similarity prompt: SAME
+answer says "no tissue" or "background only", else INCORRECT. Similarity prompt: SAME
 when the two answers are equal after lower-casing and removing punctuation, else DIFFERENT.
 Its verdicts say nothing about a real judge's; they make the demo run without a GPU.
 
@@ -40,7 +40,7 @@ def verdict(prompt: str) -> tuple[str, str]:
                 "the answers are equal once case and punctuation are ignored" if same
                 else "the answers differ")
     answer = _plain(_between(prompt, "Model Answer:\n", "\n\n        Task:"))
-    ok = ("no tissue" in answer or "background" in answer) and "tissue is visible" not in answer
+    ok = "no tissue" in answer or "background only" in answer
     return ("CORRECT" if ok else "INCORRECT",
             "the answer says there is no tissue" if ok else "the answer claims tissue content")
 

@@ -34,6 +34,8 @@ def test_rules_on_the_real_prompts() -> None:
     q = "Is tissue visible in this ROI? Answer briefly"
     assert server.verdict(background_prompt(q, "No tissue, background only."))[0] == "CORRECT"
     assert server.verdict(background_prompt(q, "Tissue is visible."))[0] == "INCORRECT"
+    no_tissue = "No tissue is visible; the region is background only, so nothing can be assessed."
+    assert server.verdict(background_prompt(q, no_tissue))[0] == "CORRECT"
     assert server.verdict(similarity_prompt(q, "Tissue is visible.", "tissue is visible"))[0] \
         == "SAME"
     assert server.verdict(similarity_prompt(q, "Tissue is visible.", "No tissue."))[0] \
