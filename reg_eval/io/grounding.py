@@ -366,6 +366,16 @@ def add_answer(
         ))
         return
     roi_id = str(raw_id)
+    limit = current_limits().max_report_chars
+    for key in ANSWER_KEYS:
+        if isinstance(item[key], str) and len(item[key]) > limit:
+            result.findings.append(make_finding(
+                "E015", f"`{key}` holds {len(item[key]):,} characters, over --max-report-chars "
+                f"{limit:,}", id=shown_id,
+                hint="an answer is a sentence or two; pass --max-report-chars to accept it",
+                **where,
+            ))
+            return
     for key in ANSWER_KEYS:
         if not isinstance(item[key], str):
             read_as = str(item[key] or "").strip() if key == "answer" else str(item[key])

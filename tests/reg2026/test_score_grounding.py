@@ -165,3 +165,18 @@ def test_answers_are_read_from_algorithm_jobs(
     res = runner.invoke(app, ["validate", "--kind", "grounding", str(folder), "--ground-truth",
                               str(mapping)])
     assert res.exit_code == 1 and "E206" in res.stdout and "job-x" in res.stdout
+
+
+def test_answers_over_the_input_limits_are_refused(tmp_path: Path) -> None:
+    mapping = write_mapping(tmp_path / "rois_mapping.txt")
+    items = answer_items()
+    items[0]["answer"] = "x" * 200
+    answers = write_answers(tmp_path / "long.json", items)
+    res = runner.invoke(app, ["validate", "--kind", "grounding", str(answers),
+                              "--ground-truth", str(mapping), "--max-report-chars", "100",
+                              "--format", "json"])
+    assert res.exit_code == 1
+    assert [e["code"] for e in json.loads(res.stdout)["errors"]] == ["E015"]
+    res = runner.invoke(app, ["validate", "--kind", "grounding", str(answers),
+                              "--max-cases", "5"])
+    assert res.exit_code == 1 and "--max-cases" in res.output
