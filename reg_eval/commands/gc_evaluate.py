@@ -15,6 +15,14 @@ from typing import Annotated
 import typer
 
 from reg_eval.commands.guard import INTERNAL_ERROR_EXIT, guarded
+from reg_eval.commands.judging import (
+    DEFAULT_JUDGE_SEED,
+    JudgeCacheDirOption,
+    JudgeModelOption,
+    JudgeOption,
+    JudgeSeedOption,
+    VotingOption,
+)
 from reg_eval.commands.options import (
     BatchSizeOption,
     BootstrapOption,
@@ -33,7 +41,7 @@ from reg_eval.commands.options import (
     SeedOption,
     limits_from_options,
 )
-from reg_eval.errors import RegEvalError
+from reg_eval.errors import RegEvalError, UsageError
 from reg_eval.gc import (
     GC_PROFILE,
     GROUND_TRUTH_DIR,
@@ -55,6 +63,7 @@ from reg_eval.scoring_options import DEFAULT_BOOTSTRAP, DEFAULT_SEED, ScoringOpt
 
 PROFILE_ENV = "REG_EVAL_GC_PROFILE"
 PHASE_ENV = "REG_EVAL_GC_PHASE"
+CHALLENGE_ENV = "REG_EVAL_GC_CHALLENGE"
 
 
 def _explain(exc: RegEvalError) -> None:
@@ -147,6 +156,20 @@ def gc_evaluate_command(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite an existing metrics.json.")
     ] = False,
+    challenge: Annotated[
+        str,
+        typer.Option(
+            "--challenge", envvar=CHALLENGE_ENV,
+            help="reg2025 (reports) or reg2026: Metric A from the whole-slide jobs, Metric B "
+            "from the region-of-interest jobs (needs --judge), and the overall score; the "
+            "ground truth is then the organisers' folder (metric_A/, metric_B/, manifest.json).",
+        ),
+    ] = "reg2025",
+    judge: JudgeOption = None,
+    judge_model: JudgeModelOption = None,
+    judge_seed: JudgeSeedOption = DEFAULT_JUDGE_SEED,
+    voting: VotingOption = 1,
+    judge_cache_dir: JudgeCacheDirOption = None,
     max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
     max_decompressed_mb: MaxDecompressedMbOption = DEFAULT_MAX_DECOMPRESSED_MB,
     max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
@@ -170,6 +193,20 @@ def gc_evaluate_command(
             max_report_chars=max_report_chars,
             max_cases=max_cases,
         )
+        if challenge not in ("reg2025", "reg2026"):
+            raise UsageError(f"unknown --challenge {challenge!r}", hint="use reg2025 or reg2026")
+        if challenge == "reg2026":
+            from reg_eval.commands.gc_reg2026 import gc_evaluate_reg2026
+
+            gc_evaluate_reg2026(
+                input_dir=input_dir, ground_truth=ground_truth, output=output,
+                profile=profile, missing=missing, judge=judge, judge_model=judge_model,
+                judge_seed=judge_seed, voting=voting, judge_cache_dir=judge_cache_dir,
+                bootstrap=bootstrap, seed=seed, device=device, dtype=dtype,
+                batch_size=batch_size, emb_model=emb_model, key_model=key_model,
+                cache=not no_cache, cache_dir=cache_dir, force=force, limits=limits,
+            )
+            return
         outcome = run_gc_evaluation(
             input_dir=input_dir,
             ground_truth=ground_truth,

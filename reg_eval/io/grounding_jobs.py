@@ -128,8 +128,12 @@ def _title(
     return by_image[0] if len(by_image) == 1 else None
 
 
-def _is_roi_job(job: Mapping[str, Any]) -> bool:
-    return any(isinstance(i, Mapping) and slug(i) in ROI_SLUGS for i in job.get("inputs") or [])
+def is_roi_job(job: Mapping[str, Any]) -> bool:
+    """A job of the region-of-interest interface (Metric B), not a whole-slide one."""
+    inputs = job.get("inputs") if isinstance(job, Mapping) else None
+    if not isinstance(inputs, list):
+        return False
+    return any(isinstance(i, Mapping) and slug(i) in ROI_SLUGS for i in inputs)
 
 
 def answers_from_jobs(
@@ -154,7 +158,7 @@ def answers_from_jobs(
     titles = manifest_titles(Path(manifest)) if manifest is not None else None
     rows = mapping.by_id
     for index, job in enumerate(jobs):
-        if not _is_roi_job(job):
+        if not is_roi_job(job):
             continue
         pk = shown_pk(job)
         status = job.get("status")
@@ -194,4 +198,4 @@ def answers_from_jobs(
     return result
 
 
-__all__ = ["answers_from_jobs", "extract_answer", "manifest_titles"]
+__all__ = ["answers_from_jobs", "extract_answer", "is_roi_job", "manifest_titles"]

@@ -328,6 +328,7 @@ def _job_list(folder: Path) -> list[dict[str, Any]] | None:
 def _read_jobs(folder: Path, jobs: list[dict[str, Any]], load: ChainLoad) -> None:
     """An algorithm phase's input folder: each job's `<pk>/output/chain-of-thought.json` (or
     inline value), named by the job's slide image. Paths never leave `folder`."""
+    from reg_eval.io.grounding_jobs import is_roi_job
     from reg_eval.io.jobs import (
         JOB_LIST_NAME,
         SUCCEEDED,
@@ -340,6 +341,8 @@ def _read_jobs(folder: Path, jobs: list[dict[str, Any]], load: ChainLoad) -> Non
     root = input_root(folder)
     where = {"file": str(folder / JOB_LIST_NAME)}
     for job in jobs:
+        if is_roi_job(job):
+            continue  # a Metric B job (one ROI and its question): read by score-grounding
         status = job.get("status")
         if status is not None and status != SUCCEEDED:
             load.findings.append(cot_finding(

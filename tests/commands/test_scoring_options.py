@@ -41,7 +41,10 @@ COMMAND_ONLY = {
     "report": {"out", "ground_truth", "submission", "against", "results", "per_case",
                "against_results", "against_per_case", "missing", "n", "force", *FILE_LIMITS},
     "gc-evaluate": {"input_dir", "ground_truth", "output", "phase", "report_slug", "image_slug",
-                    "missing", "force", *LIMITS},
+                    "missing", "force", *LIMITS,
+                    # REG 2026 (reg_eval.commands.gc_reg2026)
+                    "challenge", "judge", "judge_model", "judge_seed", "voting",
+                    "judge_cache_dir"},
     "score-cot": {"ground_truth", "submission", "missing", "output", "per_case",
                   "output_format", "force", *LIMITS,
                   # Metric B and the overall score (reg_eval.commands.judging)
