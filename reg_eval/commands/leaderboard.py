@@ -29,7 +29,9 @@ FORMATS = ("md", "csv", "html")
 def leaderboard_command(
     results: Annotated[
         list[Path],
-        typer.Argument(help="Result files of `reg-eval score --output`.", show_default=False),
+        typer.Argument(help="Result files of `reg-eval score --output` (or, ranked apart, of "
+                       "`score-cot` / `score-grounding --output` for REG 2026).",
+                       show_default=False),
     ],
     official: Annotated[
         str,
@@ -82,13 +84,21 @@ def leaderboard_command(
     if n < 1:
         raise UsageError("--n must be at least 1")
     refuse_existing(out, force=force)
-    names = run_names(results)
-    runs = [load_result(path, name=name) for path, name in zip(results, names, strict=True)]
-    cases = [load_per_case(path) for path in per_case] if per_case else None
-    board = build_leaderboard(
-        runs, official=official, baseline=baseline, per_case=cases, n_trials=n, seed=seed
-    )
-    text = RENDERERS[output_format](board)
+    from reg_eval.io.results_reg2026 import is_reg2026_file
+
+    if any(is_reg2026_file(path) for path in results):  # REG 2026: A, B and the overall
+        from reg_eval.reg2026.board import leaderboard_text
+
+        text = leaderboard_text(results, official=official, per_case=per_case,
+                                output_format=output_format)
+    else:
+        names = run_names(results)
+        runs = [load_result(path, name=name) for path, name in zip(results, names, strict=True)]
+        cases = [load_per_case(path) for path in per_case] if per_case else None
+        board = build_leaderboard(
+            runs, official=official, baseline=baseline, per_case=cases, n_trials=n, seed=seed
+        )
+        text = RENDERERS[output_format](board)
     if out is None:
         typer.echo(text, nl=False)
         return

@@ -122,6 +122,16 @@ def report_command(
     refuse_existing(out, force=force)
     if n < 1:
         raise UsageError("--n must be at least 1")
+    from reg_eval.io.results_reg2026 import is_reg2026_file
+
+    if results is not None and is_reg2026_file(results):  # a REG 2026 run: A, B, overall
+        from reg_eval.io.results_reg2026 import load_reg2026_result, load_reg2026_rows
+        from reg_eval.reg2026.board import render_page
+
+        rows = load_reg2026_rows(per_case) if per_case is not None else []
+        atomic_write_text(out, render_page(load_reg2026_result(results), rows), force=force)
+        typer.echo(f"report written to {out}")
+        return
     if results is not None or per_case is not None:
         run, other, references = _from_files(
             results, per_case, against_results, against_per_case,

@@ -1,0 +1,52 @@
+"""`leaderboard` and `report` show saved REG 2026 results (Metric B here) without rescoring."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from grounding_fixtures import FakeJudge, write_answers, write_mapping
+from typer.testing import CliRunner
+
+from reg_eval.cli import app
+from reg_eval.io.writers import write_json, write_jsonl
+from reg_eval.reg2026.grounding import score_grounding_files
+
+runner = CliRunner()
+
+
+def _saved(tmp_path: Path, salt: int) -> tuple[Path, Path, float]:
+    files = (write_mapping(tmp_path / "m.txt"), write_answers(tmp_path / "a.json"))
+    result = score_grounding_files(*files, FakeJudge(salt=salt), voting=3, n_bootstrap=50)
+    path = write_json(tmp_path / f"run-{salt}.json", result.to_dict())
+    rows = write_jsonl(tmp_path / f"run-{salt}.jsonl", result.per_case_rows())
+    return path, rows, result.means["B"]
+
+
+def test_leaderboard_ranks_reg2026_runs_by_b(tmp_path: Path) -> None:
+    saved = [_saved(tmp_path, salt) for salt in (0, 1, 2)]
+    res = runner.invoke(app, ["leaderboard", *(str(p) for p, _, _ in saved), "--format",
+                              "csv"])
+    assert res.exit_code == 0, res.output
+    table = list(csv.DictReader(io.StringIO(res.stdout)))
+    expected = sorted(saved, key=lambda s: -s[2])
+    assert [row["run"] for row in table] == [p.stem for p, _, _ in expected]
+    assert [float(row["B"]) for row in table] == [round(b, 4) for _, _, b in expected]
+    assert all(row["signature"].startswith("reg-eval:") for row in table)
+    refused = runner.invoke(app, ["leaderboard", str(saved[0][0]), "--official",
+                                  "reg2025-phase2"])
+    assert refused.exit_code == 2
+
+
+def test_report_shows_a_reg2026_run_and_its_rows(tmp_path: Path) -> None:
+    path, rows, b = _saved(tmp_path, 0)
+    out = tmp_path / "report.html"
+    res = runner.invoke(app, ["report", "--out", str(out), "--results", str(path),
+                              "--per-case", str(rows)])
+    assert res.exit_code == 0, res.output
+    page = out.read_text(encoding="utf-8")
+    assert f"{b:.4f}" in page and "Metric B rows" in page and "000009" in page
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["signature"]["text"].split("|")[1] in page
