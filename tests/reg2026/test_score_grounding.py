@@ -180,3 +180,23 @@ def test_answers_over_the_input_limits_are_refused(tmp_path: Path) -> None:
     res = runner.invoke(app, ["validate", "--kind", "grounding", str(answers),
                               "--max-cases", "5"])
     assert res.exit_code == 1 and "--max-cases" in res.output
+
+
+def test_score_grounding_refuses_bad_input_with_located_errors(
+    tmp_path: Path, fake_judge: list[dict[str, object]]
+) -> None:
+    answers = write_answers(tmp_path / "answers.json")
+    bad = tmp_path / "rois_mapping.txt"
+    bad.write_text("anonymous_id\timage\tquestion\n000000\troi.jpg\tq\n", encoding="utf-8")
+    res = runner.invoke(app, ["score-grounding", "--mapping", str(bad), "--answers",
+                              str(answers), "--judge", "x:y"])
+    assert res.exit_code == 1
+    assert "E201" in res.output and "rois_mapping.txt:1" in res.output
+    assert "variant" in res.output and not fake_judge  # refused before any judge is made
+    mapping = write_mapping(tmp_path / "good.txt")
+    res = runner.invoke(app, ["score-grounding", "--mapping", str(mapping), "--answers",
+                              str(answers), "--judge", "x:y", "--voting", "0"])
+    assert res.exit_code == 2
+    res = runner.invoke(app, ["score-grounding", "--mapping", str(mapping), "--answers",
+                              str(tmp_path / "absent.json"), "--judge", "x:y"])
+    assert res.exit_code == 2 and "absent.json" in res.output
