@@ -13,15 +13,12 @@ import typer
 
 from reg_eval.errors import UsageError
 
-JudgeOption = Annotated[
-    str | None,
-    typer.Option(
-        "--judge",
-        help="The LLM judge: transformers:NAME_OR_FOLDER (a local model, e.g. "
-        "transformers:Qwen/Qwen3-8B) or openai:BASE_URL (an OpenAI-compatible server such as "
-        "vLLM; name the model with --judge-model).",
-    ),
-]
+JUDGE_HELP = (
+    "The LLM judge: transformers:NAME_OR_FOLDER (a local model, e.g. "
+    "transformers:Qwen/Qwen3-8B) or openai:BASE_URL (an OpenAI-compatible server such as "
+    "vLLM; name the model with --judge-model)."
+)
+JudgeOption = Annotated[str | None, typer.Option("--judge", help=JUDGE_HELP)]
 JudgeModelOption = Annotated[
     str | None,
     typer.Option("--judge-model", help="The served model's name, for an openai: judge."),

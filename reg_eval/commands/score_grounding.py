@@ -87,7 +87,7 @@ def run_grounding(
 def score_grounding_command(
     mapping: MappingOption,
     answers: AnswersOption,
-    judge: Annotated[str, typer.Option("--judge", help=judging.JudgeOption.__metadata__[0].help)],
+    judge: Annotated[str, typer.Option("--judge", help=judging.JUDGE_HELP)],
     judge_model: JudgeModelOption = None,
     judge_seed: JudgeSeedOption = DEFAULT_JUDGE_SEED,
     voting: VotingOption = 1,

@@ -137,35 +137,46 @@ def read_mapping(path: str | Path) -> RoiMapping:
     data = read_input_bytes(path, "ROI mapping", limits=limits)
     text = decode_utf8(data, str(path))
     mapping = RoiMapping(path)
-    file = str(path)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t")
-    csv.field_size_limit(max(limits.max_report_chars, 131_072))
+    previous_limit = csv.field_size_limit(max(limits.max_report_chars, 131_072))
+    try:
+        _read_rows(mapping, reader, path, limits.max_cases)
+    finally:
+        csv.field_size_limit(previous_limit)
+    if mapping.ok:
+        mapping.findings.extend(_row_findings(mapping))
+    return mapping
+
+
+def _read_rows(mapping: RoiMapping, reader: Any, path: Path, max_cases: int) -> None:
+    """The header and rows of the table, as findings where they are malformed."""
+    file = str(path)
+    text_header_hint = "\\t".join(ALL_COLUMNS)
     try:
         header = next(reader, None)
         if header is None:
             mapping.findings.append(_finding(
                 "E201", "the file is empty: no header line", file=file, line=1,
-                hint="the first line names the columns, tab-separated: "
-                + "\\t".join(ALL_COLUMNS),
+                hint="the first line names the columns, tab-separated: " + text_header_hint,
             ))
-            return mapping
+            return
         mapping.columns = tuple(header)
         missing = [name for name in REQUIRED_COLUMNS if name not in header]
         if missing:
-            tabs = "" if "\t" in text.split("\n", 1)[0] else " (the header holds no tab)"
+            tabs = "" if len(header) > 1 else " (the header holds no tab)"
             mapping.findings.append(_finding(
                 "E201", f"missing column(s): {', '.join(missing)}{tabs}", file=file, line=1,
                 hint="columns are tab-separated; the required ones are "
                 + ", ".join(REQUIRED_COLUMNS),
             ))
-            return mapping
+            return
         for values in reader:
             line = reader.line_num
             if not values:
                 continue  # a blank line: the csv reader skips it too
-            if len(mapping.rows) >= limits.max_cases:
+            if len(mapping.rows) >= max_cases:
                 raise LimitExceeded(
-                    f"{path}: more than {limits.max_cases:,} rows (--max-cases); reading stops",
+                    f"{path}: more than {max_cases:,} rows (--max-cases); reading stops",
                     hint="pass --max-cases with a larger value",
                 )
             if len(values) != len(header):
@@ -192,9 +203,6 @@ def read_mapping(path: str | Path) -> RoiMapping:
             "E202", f"the table cannot be read here ({exc})", file=file, line=reader.line_num,
             hint="a field with an unmatched double quote runs on; remove or double the quote",
         ))
-        return mapping
-    mapping.findings.extend(_row_findings(mapping))
-    return mapping
 
 
 def _row_findings(mapping: RoiMapping) -> list[Finding]:

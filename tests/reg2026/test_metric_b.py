@@ -170,3 +170,30 @@ def test_identical_runs_ask_for_identical_prompts(tmp_path: Path) -> None:
     second = score_grounding_files(*files, cached, voting=3, n_bootstrap=50)
     assert cached.calls == calls
     assert second.to_dict() == first.to_dict()
+
+
+def test_part_intervals_are_the_shared_bootstrap_and_b_combines_the_parts(
+    tmp_path: Path,
+) -> None:
+    from reg_eval.stats import bootstrap_ci
+
+    result = score_grounding_files(write_mapping(tmp_path / "m.txt"),
+                                   write_answers(tmp_path / "a.json"), FakeJudge(salt=1),
+                                   voting=3, n_bootstrap=300, seed=11)
+    for offset, name in enumerate(("B1", "B2", "B3")):
+        low, high = bootstrap_ci(result.scores[name], n_resamples=300, seed=11 + offset)
+        assert result.ci[name] == (float(low), float(high))
+    low, high = result.ci["B"]
+    assert low <= result.means["B"] <= high
+
+
+def test_a_csv_quirk_and_line_numbers_of_the_mapping(tmp_path: Path) -> None:
+    """Quoted fields are read as Python's csv reads them; a CRLF file and a BOM are fine."""
+    path = write_mapping(tmp_path / "m.txt")
+    text = path.read_text(encoding="utf-8").replace("\n", "\r\n")
+    text = text.replace("\t000003\t", '\t"000003"\t', 1)
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    loaded = read_mapping(path)
+    assert loaded.findings == [f for f in loaded.findings if f.code == "W201"]
+    assert [r.anonymous_id for r in loaded.rows][:4] == ["000000", "000001", "000002", "000003"]
+    assert [r.line for r in loaded.rows][:3] == [2, 3, 4]
