@@ -200,3 +200,30 @@ def test_score_grounding_refuses_bad_input_with_located_errors(
     res = runner.invoke(app, ["score-grounding", "--mapping", str(mapping), "--answers",
                               str(tmp_path / "absent.json"), "--judge", "x:y"])
     assert res.exit_code == 2 and "absent.json" in res.output
+
+
+def test_a_manifest_gives_jobs_their_case_titles(tmp_path: Path) -> None:
+    from reg_eval.io.grounding import read_mapping
+    from reg_eval.io.grounding_jobs import answers_from_jobs
+
+    mapping = read_mapping(write_mapping(tmp_path / "rois_mapping.txt"))
+    folder = tmp_path / "input"
+    jobs, uploads = [], []
+    for n, rid in enumerate(("000000", "000002")):
+        job = _job(f"job-{n}", "anonymised.jpeg")  # the file name says nothing
+        jobs.append(job)
+        uploads.append({"display_set": {"title": rid, "values": [
+            {"pk": value["pk"], "interface": {"slug": value["socket"]["slug"]}}
+            for value in job["inputs"]]}})  # type: ignore[union-attr]
+        out = folder / f"job-{n}" / "output" / "visual-context-response.json"
+        out.parent.mkdir(parents=True)
+        out.write_text(json.dumps(f"answer {rid}"), encoding="utf-8")
+    (folder / "predictions.json").write_text(json.dumps(jobs), encoding="utf-8")
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"uploads": uploads}), encoding="utf-8")
+    got = answers_from_jobs(folder, mapping, manifest=manifest)
+    assert got.ok and {k: a.text for k, a in got.answers.items()} == {
+        "000000": "answer 000000", "000002": "answer 000002"}
+    assert got.answers["000000"].image == "roi_000000.jpg"
+    unmatched = answers_from_jobs(folder, mapping)  # no manifest: the names match nothing
+    assert [f.code for f in unmatched.errors] == ["E206", "E206"]
