@@ -167,6 +167,10 @@ def print_grounding(console: Console, result: GroundingResult, *, label: str = "
         + f"   unparseable verdicts: {data['unparseable_verdicts']}"
     )
     if signature:
+        reasons = result.signature.not_comparable_because
+        if reasons:
+            console.print("[yellow]not comparable with the challenge's B: "
+                          + "; ".join(reasons) + "[/]")
         console.print(f"signature: {result.signature.format()}", soft_wrap=True)
 
 
