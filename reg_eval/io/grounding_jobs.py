@@ -150,7 +150,7 @@ def answers_from_jobs(
         raise UsageError(f"{folder} holds no {JOB_LIST_NAME}",
                          hint="pass the answers JSON file, or an algorithm phase's input folder")
     jobs = load_json_document(job_list, "job list")
-    if not is_job_list(jobs):
+    if not isinstance(jobs, list) or (jobs and not is_job_list(jobs)):
         result.findings.append(make_finding(
             "E206", "not a job list (a list of objects with pk and outputs)", file=file,
         ))

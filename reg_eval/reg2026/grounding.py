@@ -202,6 +202,15 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _answers_hash(answers: Path | None) -> str | None:
+    """The answers file's sha256, or for a job folder its job list's (first 16 digits)."""
+    if answers is None:
+        return None
+    if answers.is_dir():
+        answers = answers / "predictions.json"
+    return _sha256(answers)[:16] if answers.is_file() else None
+
+
 def _fields(source: Any, prefix: str) -> dict[str, object]:
     fields = source.fields() if hasattr(source, "fields") else {}
     return {f"{prefix}{key}": value for key, value in fields.items() if value is not None}
@@ -264,8 +273,7 @@ def grounding_signature(
         "prompts_sha256": prompts_hash()[:16],
         "voting": voting,
         "mapping_sha256": _sha256(mapping)[:16],
-        "answers_sha256": _sha256(answers)[:16] if answers is not None and answers.is_file()
-        else None,
+        "answers_sha256": _answers_hash(answers),
         "bootstrap": n_bootstrap,
         "seed": seed,
     }
