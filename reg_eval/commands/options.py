@@ -292,16 +292,16 @@ def build_options(options_type: type[RunOptions], values: Mapping[str, Any]) -> 
     """The typed options the parsed command-line `values` ask for.
 
     An option named after a field of `options_type` fills that field; `--no-cache` and
-    `--quiet` fill `cache` and `progress`; the per-group options fill `group_options`; the
-    input limits are not scoring options and are left out. A field no option names keeps
-    the type's default.
+    `--quiet` fill `cache` and `progress`; the per-group options fill `group_options` (those not
+    given at their defaults); the input limits are not scoring options and are left out. A
+    field no option names keeps the type's default.
     """
     fields = {item.name for item in dataclasses.fields(options_type)}
     chosen = {name: value for name, value in values.items() if name in fields}
     chosen.update({_FLAGS[name]: not value for name, value in values.items() if name in _FLAGS})
     if any(name in values for name in _GROUP_PARAMETERS):
         chosen["group_options"] = group_options(
-            **{name: values[name] for name in _GROUP_PARAMETERS if name in values}
+            **{name: values.get(name, SHARED[name].default) for name in _GROUP_PARAMETERS}
         )
     return options_type(**chosen)
 
