@@ -283,9 +283,11 @@ _FLAGS = {"no_cache": "cache", "quiet": "progress"}
 
 
 def shared_options(options_type: type[RunOptions]) -> tuple[SharedOption, ...]:
-    """Every shared option a command scoring into `options_type` exposes."""
+    """Every shared option a command scoring into `options_type` exposes; the profile's
+    default is that type's (each edition names its own setups)."""
     groups = GROUP_OPTIONS if issubclass(options_type, ScoringOptions) else ()
-    return (PROFILE, *groups, *RUN_OPTIONS, *LIMIT_OPTIONS)
+    profile = dataclasses.replace(PROFILE, default=getattr(options_type(), "profile", None))
+    return (profile, *groups, *RUN_OPTIONS, *LIMIT_OPTIONS)
 
 
 def build_options(options_type: type[RunOptions], values: Mapping[str, Any]) -> RunOptions:
@@ -297,6 +299,11 @@ def build_options(options_type: type[RunOptions], values: Mapping[str, Any]) -> 
     field no option names keeps the type's default.
     """
     fields = {item.name for item in dataclasses.fields(options_type)}
+    unknown = set(values) - fields - set(_FLAGS) - set(_GROUP_PARAMETERS) - set(LIMIT_PARAMETERS)
+    if unknown:
+        raise TypeError(
+            f"{options_type.__name__} has no field for option(s) {', '.join(sorted(unknown))}"
+        )
     chosen = {name: value for name, value in values.items() if name in fields}
     chosen.update({_FLAGS[name]: not value for name, value in values.items() if name in _FLAGS})
     if any(name in values for name in _GROUP_PARAMETERS):
@@ -311,6 +318,7 @@ def scoring_command(
     *,
     replace: Sequence[SharedOption] = (),
     omit: Collection[str] = (),
+    extra: Sequence[SharedOption] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Give a command the shared scoring options in place of its `options` parameter.
 
@@ -320,7 +328,8 @@ def scoring_command(
     `options_type` value. The input limits apply while the command runs, and reach a
     `limits` parameter if the command has one. `replace` gives an option another
     declaration or default under the same name (a command's own profile list); `omit`
-    leaves options out, their fields at the type's default.
+    leaves options out, their fields at the type's default; `extra` adds options of this
+    command's own that fill the `options_type` field of their name.
     """
     replaced = {item.name: item for item in replace}
 
@@ -330,10 +339,12 @@ def scoring_command(
             replaced.get(item.name, item)
             for item in shared_options(options_type)
             if item.name not in omit
-        ]
+        ] + list(extra)
         unknown = (set(replaced) | set(omit)) - {i.name for i in shared_options(options_type)}
-        if unknown or "options" not in own:
-            raise TypeError(f"{fn.__name__}: needs an `options` parameter; unknown: {unknown}")
+        if unknown:
+            raise TypeError(f"{fn.__name__}: no shared option named {', '.join(sorted(unknown))}")
+        if "options" not in own:
+            raise TypeError(f"{fn.__name__} needs a keyword parameter `options`")
         names = {item.name for item in shared}
         wants_limits = "limits" in own
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 import inspect
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from reg_eval import scoring
@@ -26,7 +28,9 @@ from reg_eval.commands.options import (
     LIMIT_OPTIONS,
     RUN_OPTIONS,
     SHARED,
+    SharedOption,
     build_options,
+    scoring_command,
     shared_options,
 )
 from reg_eval.io.limits import DEFAULT_LIMITS
@@ -146,6 +150,39 @@ def test_the_builder_fills_each_field_by_its_option() -> None:
     )
     cot = build_options(CotScoringOptions, {"profile": "offline", "quiet": True, "seed": 3})
     assert cot == CotScoringOptions(profile="offline", progress=False, seed=3)
+
+
+def test_an_option_that_fills_no_field_is_a_programming_error() -> None:
+    with pytest.raises(TypeError, match="no field for option"):
+        build_options(CotScoringOptions, {"semantic_model": "m", "typo_option": 1})
+
+
+@dataclass(frozen=True, kw_only=True)
+class _JudgedOptions(CotScoringOptions):
+    judge: str | None = None
+
+
+def test_a_command_can_add_options_of_its_own_that_fill_its_options_type() -> None:
+    received: list[Any] = []
+    judge = SharedOption(
+        "judge", Annotated[str | None, typer.Option("--judge", help="Judge model.")], None
+    )
+
+    @scoring_command(_JudgedOptions, extra=[judge], omit=["bootstrap"])
+    def command(
+        path: Annotated[Path, typer.Option("--path")], *, options: _JudgedOptions
+    ) -> None:
+        received.append((path, options))
+
+    app_ = typer.Typer()
+    app_.command()(command)
+    app_.command("other")(command)  # two commands: Typer keeps the command name
+    done = CliRunner().invoke(app_, ["command", "--path", "p", "--judge", "j", "--seed", "4"])
+    assert done.exit_code == 0, done.output
+    assert received == [(Path("p"), _JudgedOptions(judge="j", seed=4, progress=True))]
+    assert "--bootstrap" not in CliRunner().invoke(app_, ["command", "--help"]).stdout
+    with pytest.raises(TypeError, match="no shared option named nothing"):
+        scoring_command(omit=["nothing"])(command)
 
 
 def _flags(command: str) -> dict[str, list[str]]:
