@@ -20,40 +20,37 @@ from typing import Any
 from reg_eval.io.files import read_input_bytes
 from reg_eval.io.findings import Finding, HasFindings, make_finding, shown
 from reg_eval.io.ids import explain_id_fix, is_valid_id, suggest_id
+from reg_eval.io.jsondoc import UTF8_BOM_HINT, UTF8_BOM_MESSAGE, decode_text, syntax_hint
 from reg_eval.io.limits import (
     Limits,
     current_limits,
     depth_finding,
     nesting_depth,
     raise_hint,
-    too_many_values,
 )
 from reg_eval.io.records import Case
-from reg_eval.io.sniff import table_header, utf16_without_bom
+from reg_eval.io.sniff import table_header
+from reg_eval.io.texts import (
+    SURROGATE_CHARS,
+    SURROGATE_HINT,
+    length_hint,
+    length_problem,
+    surrogate_problem,
+)
 from reg_eval.io.tokens import BERT_MAX_TOKENS, estimate_bert_tokens, may_exceed
 
 KNOWN_KEYS = ("id", "report")
 EXAMPLE_ITEM = '{"id": "PIT_01_00012_01.tiff", "report": "Lung, biopsy;\\n  Adenocarcinoma"}'
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-_CONTROL_OR_SURROGATE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_CONTROL = re.compile(f"[{_CONTROL_CHARS}]")
+_CONTROL_OR_SURROGATE = re.compile(f"[{_CONTROL_CHARS}{SURROGATE_CHARS}]")
 _ID_ALIASES = ("ID", "Id", "case_id", "slide_id", "image_id", "filename", "file", "name", "wsi")
 _REPORT_ALIASES = (
     "Report", "REPORT", "text", "prediction", "pred", "generated_report", "caption", "output",
 )
-_SYNTAX_HINTS = (
-    ("Invalid control character", "a raw line break or tab inside a string: write it as \\n "
-     "or \\t"),
-    ("Expecting property name", "keys need double quotes, and no comma may come before }"),
-    ("Expecting value", "a value is missing or is not JSON (single quotes, a trailing comma, "
-     "Python's None/True/False?)"),
-    ("Unterminated string", "a string is not closed with a double quote"),
-    ("Invalid \\escape", "a backslash inside a string must be written \\\\"),
-    ("Expecting ',' delimiter", "a comma is missing between two values"),
-    ("Expecting ':' delimiter", "a colon is missing between a key and its value"),
-)
+
 
 
 class NonStandardNumber:
@@ -144,56 +141,16 @@ def parse_submission(data: bytes, path: Path, *, limits: Limits | None = None) -
     """The loader on bytes already read; `path` is only used to name the file in findings."""
     result = LoadResult(path=path, limits=limits or current_limits())
     file = str(path)
-    raw = data
-    crowded = too_many_values(data, file, result.limits)
-    if crowded is not None:
+    text, problem = decode_text(data, bom="strip", limits=result.limits)
+    if data.startswith(codecs.BOM_UTF8) and (problem is None or problem.code != "E014"):
+        # Read on (json.load would not): the finding names the fix, the cases are still checked.
         result.findings.append(make_finding(
-            "E014", crowded.message, file=file, line=1, column=1, hint=crowded.hint,
+            "E002", UTF8_BOM_MESSAGE, file=file, line=1, column=1, hint=UTF8_BOM_HINT,
         ))
+    if problem is not None:
+        result.findings.append(problem.finding(file))
         return result
-    if data.startswith(codecs.BOM_UTF8):
-        result.findings.append(make_finding(
-            "E002",
-            "the file starts with a UTF-8 byte-order mark (bytes EF BB BF); strict JSON "
-            "parsers, Python's json.load among them, refuse it",
-            file=file, line=1, column=1,
-            hint="strip it: `sed -i '1s/^\\xEF\\xBB\\xBF//' FILE`, or in Python read with "
-            "encoding='utf-8-sig' and write back with encoding='utf-8'",
-        ))
-        data = data[len(codecs.BOM_UTF8):]
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        result.findings.append(make_finding(
-            "E001", "the file is UTF-16 encoded (it starts with a UTF-16 byte-order mark)",
-            file=file, line=1, column=1, hint="save it as UTF-8 (without a byte-order mark)",
-        ))
-        return result
-    utf16 = utf16_without_bom(data)
-    if utf16 is not None:
-        result.findings.append(make_finding(
-            "E001", f"the file looks like {utf16} text without a byte-order mark (every "
-            "second byte is 0), not UTF-8",
-            file=file, line=1, column=1,
-            hint=f"save it as UTF-8: `iconv -f {utf16} -t UTF-8 FILE > fixed.json`, or in "
-            f"Python read it with encoding='{utf16.lower().replace('utf-', 'utf_')}' and write "
-            "it with encoding='utf-8'",
-        ))
-        return result
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        offset = exc.start + (len(raw) - len(data))
-        line = raw.count(b"\n", 0, offset) + 1
-        column = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
-        result.findings.append(make_finding(
-            "E001",
-            f"byte {offset} (0x{raw[offset]:02x}) is not valid UTF-8 ({exc.reason}); "
-            f"line {line}, byte {column} of the line",
-            file=file, line=line, column=column,
-            hint="save the file as UTF-8; text from Excel or Windows is often cp1252: "
-            "`iconv -f cp1252 -t utf-8 FILE > fixed.json`",
-        ))
-        return result
-    _parse_text(text, result)
+    _parse_text(str(text), result)
     return result
 
 
@@ -253,7 +210,7 @@ def _syntax_finding(
 ) -> Finding:
     line, column = positions.line_column(offset)
     if hint is None:
-        hint = next((h for prefix, h in _SYNTAX_HINTS if message.startswith(prefix)), None)
+        hint = syntax_hint(message)
     return make_finding(
         "E003", f"invalid JSON: {message}", file=file, line=line, column=column, hint=hint
     )
@@ -503,25 +460,16 @@ def _check_item_fully(index: int, item: Any, non_standard: int, result: LoadResu
             result.broken_ids.append(known_id)
         return
     report = item["report"]
-    if len(report) > result.limits.max_report_chars:
-        add(make_finding(
-            "E015",
-            f"the report has {len(report):,} characters, over the limit of "
-            f"{result.limits.max_report_chars:,} (--max-report-chars)",
-            hint="a REG report has a few hundred characters: check that the model stopped "
-            f"generating; {raise_hint('max_report_chars', str(len(report)))}",
-            **where,
-        ))
+    too_long = length_problem(report, result.limits)
+    if too_long is not None:
+        add(make_finding("E015", f"the report {too_long}", hint=length_hint(report), **where))
         result.broken_ids.append(case_id)
         return
     result.cases.append(Case(id=case_id, report=report, index=index))
     for key, text in (("id", case_id), ("report", report)):
-        if _SURROGATE.search(text):
-            add(make_finding(
-                "E011", f'"{key}" holds an unpaired surrogate escape (such as \\ud800) that '
-                "cannot be written as UTF-8",
-                hint="pair it with its low surrogate or remove it", **where,
-            ))
+        surrogate = surrogate_problem(text)
+        if surrogate is not None:
+            add(make_finding("E011", f'"{key}" {surrogate}', hint=SURROGATE_HINT, **where))
     if not is_valid_id(case_id):
         fixed = suggest_id(case_id)
         add(make_finding(

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.findings import CHECKS, COT_CODES, Check, Finding, HasFindings, shown
+from reg_eval.io.jobs import IMAGE_SLUG
 from reg_eval.io.limits import current_limits, raise_hint
 from reg_eval.reg2026.canonical import (
     END_MARKER,
@@ -27,7 +28,6 @@ from reg_eval.reg2026.canonical import (
     is_final_report_question,
     normalise_case_id,
 )
-from reg_eval.reg2026.cot_json import read_json as _read_json
 
 if TYPE_CHECKING:
     from reg_eval.io.validate import ValidationReport
@@ -47,8 +47,6 @@ STEP_KEYS: tuple[str, ...] = ("question", "answer", "next_question")
 PER_CASE_FILE = "chain-of-thought.json"
 COT_OUTPUT_SLUG = "chain-of-thought"
 """Slug of the REG 2026 algorithm output; its file is `<pk>/output/chain-of-thought.json`."""
-IMAGE_SLUG = "whole-slide-image"
-"""Slug of the algorithm input whose image name is the case id."""
 EXAMPLE_STEP = '{"question": "What is the organ?", "answer": "Breast", "next_question": "..."}'
 
 COT_CHECKS: dict[str, Check] = {code: CHECKS[code] for code in COT_CODES}
@@ -94,6 +92,22 @@ class ChainLoad(HasFindings):
 
 
 # -- reading JSON ---------------------------------------------------------------------------
+
+
+def _read_json(path: Path, findings: list[Finding]) -> tuple[bool, Any]:
+    """(parsed, value); a problem becomes a finding. An unreadable file raises UsageError.
+
+    The organisers' template reads these files with `json.load`, so a UTF-8 byte-order mark
+    is an error here (REG 2025 submissions only get a finding and are read on).
+    """
+    from reg_eval.io.files import read_input_bytes
+    from reg_eval.io.jsondoc import decode_json
+
+    value, problem = decode_json(read_input_bytes(path), bom="refuse")
+    if problem is not None:
+        findings.append(problem.finding(str(path)))
+        return False, None
+    return True, value
 
 
 # -- steps ----------------------------------------------------------------------------------
@@ -310,67 +324,47 @@ def _add_case_value(value: Any, case_name: str, file: str, load: ChainLoad) -> N
     load.cases.append(ChainCase(case_id, case_name, steps, file))
 
 
-def _job_list(folder: Path) -> list[dict[str, Any]] | None:
-    """The platform's job list when `folder` is an algorithm phase's input folder."""
-    from reg_eval.io.jobs import JOB_LIST_NAME, is_job_list
-    from reg_eval.io.jsondoc import load_json_document
-
-    candidate = folder / JOB_LIST_NAME
-    if not candidate.is_file():
-        return None
-    try:
-        value = load_json_document(candidate, "job list")
-    except InvalidInputError:
-        return None  # not JSON: read (and reported) as an ordinary per-case file
-    return value if is_job_list(value) else None
-
-
 def _read_jobs(folder: Path, jobs: list[dict[str, Any]], load: ChainLoad) -> None:
     """An algorithm phase's input folder: each job's `<pk>/output/chain-of-thought.json` (or
     inline value), named by the job's slide image. Paths never leave `folder`."""
-    from reg_eval.io.jobs import (
-        JOB_LIST_NAME,
-        SUCCEEDED,
-        case_name,
-        input_root,
-        job_output,
-        shown_pk,
-    )
+    from reg_eval.io.jobs import JOB_LIST_NAME, input_root, read_job, shown_pk, unread_status
 
     root = input_root(folder)
     where = {"file": str(folder / JOB_LIST_NAME)}
     for job in jobs:
-        status = job.get("status")
-        if status is not None and status != SUCCEEDED:
+        status = unread_status(job)
+        if status is not None:
             load.findings.append(cot_finding(
-                "W109", f"job {shown_pk(job)} has status {shown(str(status), 40)!r}; it is not "
-                "read", **where,
+                "W109", f"job {shown_pk(job)} has status {status!r}; it is not read", **where,
             ))
             continue
         try:
-            name = case_name(job, IMAGE_SLUG)
-            output = job_output(job, root, COT_OUTPUT_SLUG, slug_hint="the chain-of-thought "
-                                f"output's slug must be {COT_OUTPUT_SLUG!r}")
+            read = read_job(job, root, COT_OUTPUT_SLUG, image_slug=IMAGE_SLUG,
+                            slug_hint=f"the chain-of-thought output's slug must be "
+                            f"{COT_OUTPUT_SLUG!r}")
         except InvalidInputError as exc:
             load.findings.append(cot_finding("E101", exc.message, hint=exc.hint, **where))
             continue
+        output = read.output
         if output is None:
             load.findings.append(cot_finding(
-                "E101", f"job {shown_pk(job)} wrote no {PER_CASE_FILE}", id=name, **where,
+                "E101", f"job {read.pk} wrote no {PER_CASE_FILE}", id=read.name, **where,
                 hint="the algorithm must write its chain of thought for every slide",
             ))
             continue
         if not output.parsed:
             load.findings.append(cot_finding(
-                "E003", f"{output.where} is not valid JSON", id=name, **where,
+                "E003", f"{output.where} is not valid JSON", id=read.name, **where,
             ))
             continue
         file = str(output.file) if output.file is not None else output.where
-        _add_case_value(output.value, name, file, load)
+        _add_case_value(output.value, read.name, file, load)
 
 
 def _read_folder(folder: Path, load: ChainLoad) -> None:
-    jobs = _job_list(folder)
+    from reg_eval.io.jobs import load_job_list
+
+    jobs = load_job_list(folder)
     if jobs is not None:
         _read_jobs(folder, jobs, load)
         if not load.cases and load.ok:
