@@ -51,12 +51,19 @@ def length_hint(text: str) -> str:
     )
 
 
-def check_report_text(text: str, where: str, limits: Limits | None = None) -> str:
+def check_report_text(
+    text: str,
+    where: str,
+    limits: Limits | None = None,
+    *,
+    refusal: type[InvalidInputError] = InvalidInputError,
+) -> str:
     """`text` when it is a report reg-eval can score; otherwise an error that starts with
-    `where` ("hypotheses[3]", "job 12, output report.json: the report")."""
+    `where` ("hypotheses[3]", "job 12, output report.json: the report"): `refusal` (a
+    subclass such as the grand-challenge `SubmissionRejected`) or `LimitExceeded`."""
     surrogate = surrogate_problem(text)
     if surrogate is not None:
-        raise InvalidInputError(f"{where} {surrogate}", hint=SURROGATE_HINT)
+        raise refusal(f"{where} {surrogate}", hint=SURROGATE_HINT)
     too_long = length_problem(text, limits)
     if too_long is not None:
         raise LimitExceeded(f"{where} {too_long}", hint=length_hint(text))

@@ -11,12 +11,9 @@ from typing import Any
 import pytest
 
 from reg_eval.errors import UsageError
-from reg_eval.gc import (
-    SubmissionRejected,
-    find_ground_truth,
-    is_job_list,
-    run_gc_evaluation,
-)
+from reg_eval.grand_challenge import SubmissionRejected, run_gc_evaluation
+from reg_eval.grand_challenge.inputs import find_ground_truth
+from reg_eval.io.jobs import is_job_list
 
 GROUND_TRUTH = [
     {"id": "PIT_01_00001_01.tiff", "report": "Prostate, biopsy;\n  Adenocarcinoma, grade ii"},
@@ -428,7 +425,7 @@ def test_100000_nested_brackets_end_with_a_clear_reason(
             (input_dir / f"job-{n}" / "output" / "pathology-report.json").write_text(
                 deep_json(100_000))
         with pytest.raises(LimitExceeded, match=r"job job-0, output pathology-report\.json: "
-                           "lists and objects nested"):
+                           "lists and objects are nested"):
             run_gc_evaluation(input_dir=input_dir, ground_truth=ground_truth_dir,
                               output=tmp_path / "m.json", **options)
 
