@@ -5,6 +5,9 @@ knows where each item starts and can name line and column, and it stays fast on 
 cases. Nothing but `UsageError` (the file cannot be read at all) and `LimitExceeded` (the file
 is larger than `--max-upload-mb`) ever leaves it; every problem with the content becomes a
 `Finding`, the other limits (`reg_eval.io.limits`) included.
+
+The bytes are decoded by `reg_eval.io.jsondoc` (the one defensive decoding); this module scans
+the list and locates its items; each item is judged by `reg_eval.io.items`.
 """
 
 from __future__ import annotations
@@ -19,56 +22,20 @@ from typing import Any
 
 from reg_eval.io.files import read_input_bytes
 from reg_eval.io.findings import Finding, HasFindings, make_finding, shown
-from reg_eval.io.ids import explain_id_fix, is_valid_id, suggest_id
-from reg_eval.io.jsondoc import UTF8_BOM_HINT, UTF8_BOM_MESSAGE, decode_text, syntax_hint
-from reg_eval.io.limits import (
-    Limits,
-    current_limits,
-    depth_finding,
-    nesting_depth,
-    raise_hint,
+from reg_eval.io.items import (
+    EXAMPLE_ITEM,
+    NonStandardNumber,
+    ObjectWithDuplicateKeys,
+    check_duplicates,
+    check_item,
+    describe,
 )
+from reg_eval.io.jsondoc import UTF8_BOM_HINT, UTF8_BOM_MESSAGE, decode_text, syntax_hint
+from reg_eval.io.limits import Limits, current_limits, depth_finding, raise_hint
 from reg_eval.io.records import Case
 from reg_eval.io.sniff import table_header
-from reg_eval.io.texts import (
-    SURROGATE_CHARS,
-    SURROGATE_HINT,
-    length_hint,
-    length_problem,
-    surrogate_problem,
-)
-from reg_eval.io.tokens import BERT_MAX_TOKENS, estimate_bert_tokens, may_exceed
-
-KNOWN_KEYS = ("id", "report")
-EXAMPLE_ITEM = '{"id": "PIT_01_00012_01.tiff", "report": "Lung, biopsy;\\n  Adenocarcinoma"}'
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
-_CONTROL_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
-_CONTROL = re.compile(f"[{_CONTROL_CHARS}]")
-_CONTROL_OR_SURROGATE = re.compile(f"[{_CONTROL_CHARS}{SURROGATE_CHARS}]")
-_ID_ALIASES = ("ID", "Id", "case_id", "slide_id", "image_id", "filename", "file", "name", "wsi")
-_REPORT_ALIASES = (
-    "Report", "REPORT", "text", "prediction", "pred", "generated_report", "caption", "output",
-)
-
-
-
-class NonStandardNumber:
-    """A NaN/Infinity token: Python's json accepts it, strict JSON parsers refuse it."""
-
-    __slots__ = ("token",)
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def __repr__(self) -> str:
-        return self.token
-
-
-class _ObjectWithDuplicateKeys(dict):  # type: ignore[type-arg]
-    """A decoded object that had the same key twice (the last value won)."""
-
-    duplicate_keys: list[str]
 
 
 @dataclass
@@ -154,23 +121,6 @@ def parse_submission(data: bytes, path: Path, *, limits: Limits | None = None) -
     return result
 
 
-def describe(value: Any) -> str:
-    """A value's JSON kind in words, for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"a boolean ({'true' if value else 'false'})"
-    if isinstance(value, NonStandardNumber):
-        return f"{value.token}, a number token that strict JSON does not allow"
-    if isinstance(value, int | float):
-        return f"a number ({shown(repr(value), 30)})"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
-    return "an object"
-
-
 class _Decoder:
     """The C scanner, told to keep NaN/Infinity and duplicate keys visible."""
 
@@ -189,7 +139,7 @@ class _Decoder:
         obj = dict(pairs)
         if len(obj) == len(pairs):
             return obj
-        dup = _ObjectWithDuplicateKeys(obj)
+        dup = ObjectWithDuplicateKeys(obj)
         seen: set[str] = set()
         dup.duplicate_keys = []
         for key, _ in pairs:
@@ -323,8 +273,8 @@ def _parse_text(text: str, result: LoadResult) -> None:
         ))
         return
     for index, (_, value, non_standard) in enumerate(items):
-        _check_item(index, value, non_standard, result)
-    _check_duplicates(result)
+        check_item(index, value, non_standard, result)
+    check_duplicates(result)
 
 
 def _not_a_list(
@@ -376,153 +326,3 @@ def _not_a_list(
     ))
 
 
-def _alias_hint(item: dict[str, Any], key: str) -> str:
-    aliases = _ID_ALIASES if key == "id" else _REPORT_ALIASES
-    for alias in aliases:
-        if alias in item:
-            return f'rename the key "{alias}" to "{key}"'
-    return f"each case needs both keys, e.g. {EXAMPLE_ITEM}"
-
-
-def _check_item(index: int, item: Any, non_standard: int, result: LoadResult) -> None:
-    # Fast path for the usual well-formed item: no location is computed unless needed.
-    if type(item) is dict and len(item) == 2 and not non_standard:
-        case_id = item.get("id")
-        report = item.get("report")
-        if (
-            type(case_id) is str and type(report) is str and is_valid_id(case_id)
-            and report.strip() and not _CONTROL_OR_SURROGATE.search(report)
-            and not may_exceed(report) and len(report) <= result.limits.max_report_chars
-        ):
-            result.cases.append(Case(id=case_id, report=report, index=index))
-            return
-    _check_item_fully(index, item, non_standard, result)
-
-
-def _check_item_fully(index: int, item: Any, non_standard: int, result: LoadResult) -> None:
-    add = result.findings.append
-    if not isinstance(item, dict):
-        add(make_finding(
-            "E005", f"item {index} is {describe(item)}, not an object",
-            hint=f"each item is an object such as {EXAMPLE_ITEM}", **result.where(index),
-        ))
-        return
-    case_id = item.get("id")
-    known_id = case_id if isinstance(case_id, str) else None
-    where = result.where(index, known_id)
-    # The item itself is level 2 (inside the list): its own depth counts from there.
-    depth = nesting_depth(item, result.limits.max_depth - 1) + 1
-    if depth > result.limits.max_depth:
-        add(depth_finding(depth, result.limits, **where))
-        if known_id is not None:
-            result.broken_ids.append(known_id)
-        return
-    if isinstance(item, _ObjectWithDuplicateKeys):
-        keys = ", ".join(json.dumps(shown(k), ensure_ascii=False) for k in item.duplicate_keys)
-        add(make_finding(
-            "E013", f"the item has the key {keys} more than once (only the last value is read)",
-            hint="keep one of them", **where,
-        ))
-    well_formed = True
-    in_known_keys = 0
-    for key in KNOWN_KEYS:
-        if key not in item:
-            well_formed = False
-            add(make_finding(
-                "E006", f'the item has no "{key}" key', hint=_alias_hint(item, key), **where
-            ))
-            continue
-        value = item[key]
-        if isinstance(value, NonStandardNumber):
-            in_known_keys += 1
-        if not isinstance(value, str):
-            well_formed = False
-            add(make_finding(
-                "E007", f'"{key}" is {describe(value)}, not a string',
-                hint='write the value in double quotes; an empty report is ""'
-                if key == "report" else 'ids are strings such as "PIT_01_00012_01.tiff"',
-                **result.where_key(index, key, known_id),
-            ))
-    if non_standard > in_known_keys:
-        add(make_finding(
-            "E008", "the item holds NaN or Infinity, which strict JSON parsers refuse",
-            hint="write null or a string instead, or drop the key", **where,
-        ))
-    unknown = [key for key in item if key not in KNOWN_KEYS]
-    if unknown:
-        names = ", ".join(json.dumps(shown(k), ensure_ascii=False) for k in unknown)
-        add(make_finding(
-            "W006", f"unknown key{'s' if len(unknown) > 1 else ''} {names} (only \"id\" and "
-            "\"report\" are read)", hint="drop the extra keys", **where,
-        ))
-    if not well_formed:
-        if known_id is not None:
-            result.broken_ids.append(known_id)
-        return
-    report = item["report"]
-    too_long = length_problem(report, result.limits)
-    if too_long is not None:
-        add(make_finding("E015", f"the report {too_long}", hint=length_hint(report), **where))
-        result.broken_ids.append(case_id)
-        return
-    result.cases.append(Case(id=case_id, report=report, index=index))
-    for key, text in (("id", case_id), ("report", report)):
-        surrogate = surrogate_problem(text)
-        if surrogate is not None:
-            add(make_finding("E011", f'"{key}" {surrogate}', hint=SURROGATE_HINT, **where))
-    if not is_valid_id(case_id):
-        fixed = suggest_id(case_id)
-        add(make_finding(
-            "W002", f'the id "{shown(case_id)}" does not match PIT_NN_NNNNN_NN.tiff',
-            hint=explain_id_fix(case_id, fixed) if fixed else
-            "ids look like PIT_01_00012_01.tiff: institution, slide and crop numbers",
-            **where,
-        ))
-    if not report.strip():
-        add(make_finding(
-            "W003", "the report is empty" if not report else "the report holds only whitespace",
-            hint="an empty report scores 0 on BLEU, ROUGE and KEY; EMB may still be non-zero",
-            **where,
-        ))
-    else:
-        control = _CONTROL.search(report)
-        if control:
-            count = len(_CONTROL.findall(report))
-            more = f" ({count} in all)" if count > 1 else ""
-            add(make_finding(
-                "W004", f"the report holds the control character U+{ord(control.group()):04X} "
-                f"at character {control.start()}{more}",
-                hint="remove it; only line breaks and tabs belong in a report", **where,
-            ))
-        if may_exceed(report):
-            estimate = estimate_bert_tokens(report)
-            if estimate > BERT_MAX_TOKENS:
-                add(make_finding(
-                    "W005", f"the report has an estimated {estimate} BERT-like tokens; EMB "
-                    f"reads only the first {BERT_MAX_TOKENS}",
-                    hint="text past the limit does not count for EMB (an estimate; the real "
-                    "count depends on the tokenizer)", **where,
-                ))
-
-
-def _check_duplicates(result: LoadResult) -> None:
-    if len({case.id for case in result.cases}) == len(result.cases):
-        return
-    by_id: dict[str, list[Case]] = {}
-    for case in result.cases:
-        by_id.setdefault(case.id, []).append(case)
-    for case_id, group in by_id.items():
-        if len(group) < 2:
-            continue
-        places = []
-        for case in group:
-            line = result.where(case.index).get("line")
-            places.append(f"{case.index} (line {line})" if line else str(case.index))
-        differ = len({case.report for case in group}) > 1
-        add = "with different reports; " if differ else ""
-        result.findings.append(make_finding(
-            "E009",
-            f"the id appears {len(group)} times, as items {', '.join(places)}; {add}the "
-            "official scorer silently keeps the last one",
-            hint="keep one report per id", **result.where(group[1].index, case_id),
-        ))

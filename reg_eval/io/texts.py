@@ -83,7 +83,7 @@ def checked_texts(
     "hypotheses[3] (case 'PIT_01_00004_01.tiff') holds an unpaired surrogate ..."; `names`,
     when given, are the case ids.
     """
-    from reg_eval.io.submission import describe
+    from reg_eval.io.items import describe
 
     limits = limits or current_limits()
     out: list[str] = []
