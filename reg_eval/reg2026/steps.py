@@ -14,7 +14,7 @@ from typing import Any
 
 from reg_eval.io.findings import CHECKS, COT_CODES, Check, Finding, shown
 from reg_eval.io.items import describe
-from reg_eval.io.limits import current_limits, raise_hint
+from reg_eval.io.texts import SURROGATE_HINT, length_hint, length_problem, surrogate_problem
 from reg_eval.reg2026.canonical import (
     END_MARKER,
     canonical_next_question,
@@ -110,18 +110,27 @@ def parse_steps(value: Any, findings: list[Finding], **where: Any) -> tuple[Step
                 hint="the known keys are question, answer and next_question", **where,
             ))
         step = Step(*(field_text(item.get(key)) for key in STEP_KEYS))
-        longest = max(len(text) for text in (step.question, step.answer, step.next_question))
-        limit = current_limits().max_report_chars
-        if longest > limit:
-            findings.append(cot_finding(
-                "E015", f"step {position} holds a text of {longest:,} characters, over the "
-                f"limit of {limit:,} (--max-report-chars)",
-                hint=raise_hint("max_report_chars", str(longest)), **where,
-            ))
+        problem = _text_problem(step, position)
+        if problem is not None:
+            code, message, hint = problem
+            findings.append(cot_finding(code, message, hint=hint, **where))
             ok = False
             continue
         steps.append(step)
     return tuple(steps) if ok else None
+
+
+def _text_problem(step: Step, position: int) -> tuple[str, str, str] | None:
+    """(code, message, hint) for a step field that is no report text reg-eval can score."""
+    for key in STEP_KEYS:
+        text = getattr(step, key)
+        surrogate = surrogate_problem(text)
+        if surrogate is not None:
+            return "E011", f"step {position}: `{key}` {surrogate}", SURROGATE_HINT
+        too_long = length_problem(text)
+        if too_long is not None:
+            return "E015", f"step {position}: `{key}` {too_long}", length_hint(text)
+    return None
 
 
 def steps_holder_key(obj: dict[str, Any]) -> str | None:
