@@ -68,6 +68,9 @@ class JsonProblem:
     hint: str | None = None
     line: int | None = None
     column: int | None = None
+    say_place: bool = True
+    """Whether `error` puts the line and column before the message: not for a problem of the
+    whole file (its encoding, its size, a table), nor when the message names its place."""
 
     def finding(self, file: str, **where: Any) -> Finding:
         """The problem as a finding on `file` (`where` adds the item's index or id)."""
@@ -77,8 +80,10 @@ class JsonProblem:
 
     def error(self, where: str, *, hint: str | None = None) -> InvalidInputError:
         """The problem as an exception naming `where`; `hint` replaces the generic one."""
-        place = f"line {self.line}, column {self.column}: " if self.line and self.column else (
-            f"line {self.line}: " if self.line else "")
+        place = ""
+        if self.line and self.say_place:
+            place = f"line {self.line}, column {self.column}: " if self.column else (
+                f"line {self.line}: ")
         kind = LimitExceeded if self.code in _LIMIT_CODES else InvalidInputError
         return kind(f"{where}: {place}{self.message}", hint=hint or self.hint)
 
@@ -100,16 +105,17 @@ def decode_text(
     limits = limits or current_limits()
     crowded = too_many_values(data, "the file", limits)
     if crowded is not None:
-        return None, JsonProblem("E014", crowded.message, crowded.hint, 1, 1)
+        return None, JsonProblem("E014", crowded.message, crowded.hint, 1, 1, say_place=False)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return None, JsonProblem(
             "E001", "the file is UTF-16 encoded (it starts with a UTF-16 byte-order mark)",
-            "save it as UTF-8 (without a byte-order mark)", 1, 1,
+            "save it as UTF-8 (without a byte-order mark)", 1, 1, say_place=False,
         )
     skipped = 0
     if data.startswith(codecs.BOM_UTF8):
         if bom == "refuse":
-            return None, JsonProblem("E002", UTF8_BOM_MESSAGE, UTF8_BOM_HINT, 1, 1)
+            return None, JsonProblem("E002", UTF8_BOM_MESSAGE, UTF8_BOM_HINT, 1, 1,
+                                     say_place=False)
         skipped = len(codecs.BOM_UTF8)
     utf16 = utf16_without_bom(data[skipped:])
     if utf16 is not None:
@@ -118,7 +124,7 @@ def decode_text(
             "second byte is 0), not UTF-8",
             f"save it as UTF-8: `iconv -f {utf16} -t UTF-8 FILE > fixed.json`, or in Python "
             f"read it with encoding='{utf16.lower().replace('utf-', 'utf_')}' and write it "
-            "with encoding='utf-8'", 1, 1,
+            "with encoding='utf-8'", 1, 1, say_place=False,
         )
     try:
         return data[skipped:].decode("utf-8"), None
@@ -132,7 +138,7 @@ def decode_text(
             f"line {line}, byte {column} of the line",
             "save the file as UTF-8; text from Excel or Windows is often cp1252: "
             "`iconv -f cp1252 -t utf-8 FILE > fixed.json`",
-            line, column,
+            line, column, say_place=False,
         )
 
 
@@ -149,6 +155,7 @@ def parse_text(
             return None, JsonProblem(
                 "E003", f"the file is a table with {table[0]}-separated columns (first line: "
                 f"{shown(table[1], 60)!r}), not JSON", "write the file as JSON", 1, 1,
+                say_place=False,
             )
         return None, JsonProblem("E003", f"invalid JSON: {exc.msg}", syntax_hint(exc.msg),
                                  exc.lineno, exc.colno)

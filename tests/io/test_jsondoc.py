@@ -89,7 +89,7 @@ def test_a_file_crowded_with_values_is_refused_before_parsing() -> None:
     _, problem = decode_text(b"[" + b"1," * 40 + b"1]", limits=limits)
     assert problem is not None and problem.code == "E014"
     assert problem.message.startswith("the file holds up to 42 JSON values")
-    with pytest.raises(LimitExceeded, match=r"^x\.json: line 1, column 1: the file holds up to 42"):
+    with pytest.raises(LimitExceeded, match=r"^x\.json: the file holds up to 42 "):
         raise problem.error("x.json")
 
 
@@ -103,13 +103,14 @@ def test_every_reader_names_the_same_problem_the_same_way(tmp_path: Path) -> Non
     assert [(f.code, f.message, f.line) for f in chain.findings] == [("E001", UTF16_MESSAGE, 1)]
     with pytest.raises(InvalidInputError) as caught:
         load_json_document(path)
-    assert caught.value.message == f"{path}: line 1, column 1: {UTF16_MESSAGE}"
+    assert caught.value.message == f"{path}: {UTF16_MESSAGE}"  # the whole file: no place
 
     path.write_bytes(BAD_UTF8)
     assert [f.message for f in parse_submission(BAD_UTF8, path).findings] == [BAD_UTF8_MESSAGE]
     assert [f.message for f in load_predictions(path).findings] == [BAD_UTF8_MESSAGE]
-    with pytest.raises(InvalidInputError, match=r"line 1, column 11: byte 10 \(0xff\)"):
+    with pytest.raises(InvalidInputError) as caught:
         load_json_document(path)
+    assert caught.value.message == f"{path}: {BAD_UTF8_MESSAGE}"  # the message names the place
 
 
 def test_a_caller_hint_replaces_the_generic_one(tmp_path: Path) -> None:
@@ -129,5 +130,5 @@ def test_a_job_output_that_is_not_json_is_its_text_and_deep_json_is_refused() ->
     assert parse_output(b"Lung, biopsy", "job 1, output r", limits) == (False, "Lung, biopsy")
     with pytest.raises(LimitExceeded, match=r"^job 1, output r: lists and objects are nested"):
         parse_output(b"[" * 50 + b"]" * 50, "job 1, output r", limits)
-    with pytest.raises(InvalidInputError, match=r"^job 1, output r: line 1, column 11: byte 10"):
+    with pytest.raises(InvalidInputError, match=r"^job 1, output r: byte 10 \(0xff\)"):
         parse_output(BAD_UTF8, "job 1, output r", limits)
