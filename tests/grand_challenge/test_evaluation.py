@@ -12,7 +12,6 @@ import pytest
 
 from reg_eval.errors import UsageError
 from reg_eval.grand_challenge import SubmissionRejected, run_gc_evaluation
-from reg_eval.grand_challenge.inputs import find_ground_truth
 from reg_eval.io.jobs import is_job_list
 
 GROUND_TRUTH = [
@@ -286,22 +285,6 @@ def test_zip_with_two_json_files_is_refused(
     with pytest.raises(SubmissionRejected, match="exactly one JSON file"):
         run_gc_evaluation(input_dir=input_dir, ground_truth=ground_truth_dir,
                           output=tmp_path / "m.json", **options)
-
-
-def test_ground_truth_folder_rules(tmp_path: Path) -> None:
-    folder = tmp_path / "gt"
-    folder.mkdir()
-    with pytest.raises(UsageError, match="no JSON file"):
-        find_ground_truth(folder)
-    (folder / "a.json").write_text("[]")
-    assert find_ground_truth(folder) == folder / "a.json"
-    (folder / "b.json").write_text("[]")
-    with pytest.raises(UsageError, match="2 JSON files"):
-        find_ground_truth(folder)
-    (folder / "ground_truth.json").write_text("[]")
-    assert find_ground_truth(folder) == folder / "ground_truth.json"
-    with pytest.raises(UsageError, match="not found"):
-        find_ground_truth(tmp_path / "nowhere")
 
 
 def test_existing_metrics_file_is_kept_without_force(
