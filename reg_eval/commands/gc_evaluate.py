@@ -23,7 +23,7 @@ from reg_eval.commands.options import (
     scoring_command,
 )
 from reg_eval.errors import RegEvalError
-from reg_eval.gc import (
+from reg_eval.grand_challenge import (
     GC_PROFILE,
     GROUND_TRUTH_DIR,
     IMAGE_SLUG,
@@ -137,7 +137,7 @@ def gc_evaluate_command(
     never leave the input folder, and input is read up to the --max-* limits. The signature
     goes to stdout and to signature.txt beside metrics.json.
     """
-    from reg_eval.gc import run_gc_evaluation
+    from reg_eval.grand_challenge import run_gc_evaluation
 
     try:
         outcome = run_gc_evaluation(
