@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 
 from reg_eval.errors import InvalidInputError, RegEvalError, UsageError
+from reg_eval.io.feature_h5 import EXTRACTION_ATTR, read_extraction_key, write_feature_file
 from reg_eval.io.writers import write_json
 from reg_eval.signature import Signature
 from reg_eval.slides import tiff
-from reg_eval.slides.h5 import EXTRACTION_ATTR, read_extraction_key, write_feature_file
 
 MANIFEST = "manifest.json"
 PARTS_DIR = "manifests"
