@@ -179,11 +179,13 @@ def build_module(spec: EncoderSpec, *, weights: Path | None = None) -> Any:
         module = token_encoder(backbone, spec.pooling, spec.prefix_tokens)
     if weights is not None:
         state = read_state(weights, spec.name)
+        strip = ""
         if spec.pooling == "attentional":
             _fit_pos_embed(state, module.trunk, "trunk.")
         else:
-            state = {f"backbone.{k}": v for k, v in state.items()}
-        _load_state(module, state, weights, spec.name)
+            strip = "backbone."
+            state = {f"{strip}{k}": v for k, v in state.items()}
+        _load_state(module, state, weights, spec.name, strip)
     return module
 
 
@@ -253,15 +255,28 @@ def _fit_pos_embed(state: dict[str, Any], trunk: Any, prefix: str) -> None:
             num_prefix_tokens=int(trunk.num_prefix_tokens))
 
 
-def _load_state(module: Any, state: dict[str, Any], weights: Path, what: str) -> None:
+def _load_state(module: Any, state: dict[str, Any], weights: Path, what: str,
+                strip: str = "") -> None:
+    """Every parameter from the file, and nothing else: a partial load is an error.
+
+    `strip` is the prefix this module puts before the file's names (left out of messages).
+    """
     try:
-        module.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
+        result = module.load_state_dict(state, strict=False)
+        problems = [f"missing {', '.join(result.missing_keys[:3])}"] if result.missing_keys \
+            else []
+        if result.unexpected_keys:
+            problems.append(f"unexpected {', '.join(result.unexpected_keys[:3])}")
+    except RuntimeError as exc:  # shapes that differ
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        problems = lines[1:2] or lines[:1]
+    problems = [p.replace(strip, "") if strip else p for p in problems]
+    if problems:
         raise UsageError(
-            f"encoder {what}: the weights in {weights} do not fit its architecture: "
-            f"{_first_line(exc)}",
+            f"encoder {what}: the weights in {weights} do not fit its architecture "
+            f"({'; '.join(problems)})",
             hint="check that the file is the one the model card names",
-        ) from None
+        )
 
 
 def _first_line(exc: BaseException) -> str:
