@@ -270,3 +270,20 @@ def test_timm_entries_without_timm(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="virchow2 needs timm") as caught:
         load_encoder(f"virchow2={tmp_path}")
     assert "reg-eval[timm]" in (caught.value.hint or "")
+
+
+def test_help_and_docs_list_every_entry() -> None:
+    from typer.testing import CliRunner
+
+    from reg_eval.commands.features import features_app
+
+    result = CliRunner().invoke(features_app, ["extract", "--help"], env={"COLUMNS": "200"})
+    help_text = " ".join(result.output.split())
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "slides.md").read_text()
+    rows = {line.split("|")[1].strip().split()[0].strip("`"): line
+            for line in docs.splitlines() if line.startswith("| `")}
+    for spec in ENTRIES:
+        assert spec.name in help_text, spec.name
+        row = [cell.strip() for cell in rows[spec.name].split("|")]
+        assert row[6] == str(spec.dim) and row[7] == spec.precision, spec.name
+        assert f"`{spec.hub_repo}`" in row[8], spec.name
