@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.results import SCORE_COLUMNS
 from reg_eval.stats import (
     DEFAULT_SEED,
     approximate_randomization_test,
@@ -51,9 +52,10 @@ class RunCases:
         """From per-case rows as `score --per-case` writes them (null: undefined).
 
         A metric column holds numbers or nulls; `id`, `organ`, `signature` and columns of
-        other values (keyword lists, missed and invented facts) are not metrics.
+        other values (keyword lists, missed and invented facts) are not metrics. The ranking
+        and its components come first, as in a score result, then the groups' columns.
         """
-        names: list[str] = []
+        names: list[str] = [column for column in SCORE_COLUMNS if rows and column in rows[0]]
         for row in rows:
             names += [key for key in row if key not in _NOT_METRICS and key not in names]
         columns = {}
