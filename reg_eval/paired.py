@@ -10,6 +10,7 @@ out. With more than one run against the baseline the p-values are Holm-adjusted 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -110,10 +111,28 @@ class MetricTest:
     """Cases defined in both runs: the ones the test uses; the others are left out."""
 
 
+def json_number(value: float) -> float | None:
+    """JSON has no NaN: an undefined mean, delta or p-value is written as null."""
+    return None if math.isnan(value) else value
+
+
 @dataclass(frozen=True)
 class RunTests:
     name: str
     metrics: dict[str, MetricTest]
+
+    def to_dict(self) -> dict[str, dict[str, float | int | None]]:
+        """Per metric: mean, delta, p_value, p_holm (null where undefined) and n_paired."""
+        return {
+            metric: {
+                "mean": json_number(item.mean),
+                "delta": json_number(item.delta),
+                "p_value": json_number(item.p_value),
+                "p_holm": json_number(item.p_holm),
+                "n_paired": item.n_paired,
+            }
+            for metric, item in self.metrics.items()
+        }
 
 
 @dataclass(frozen=True)
