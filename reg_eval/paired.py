@@ -54,18 +54,27 @@ class RunCases:
 
         A metric column holds numbers or nulls; `id`, `organ`, `signature` and columns of
         other values (keyword lists, missed and invented facts) are not metrics. The ranking
-        and its components come first, as in a score result, then the groups' columns.
+        and its components come first, as in a score result, then the groups' columns. A
+        case lacking a metric that other cases have is an error, never an undefined value.
         """
         names: list[str] = [column for column in SCORE_COLUMNS if rows and column in rows[0]]
         for row in rows:
             names += [key for key in row if key not in _NOT_METRICS and key not in names]
         columns = {}
         for key in names:
-            values = [row.get(key) for row in rows]
-            if all(_is_value(v) for v in values):
-                columns[key] = np.array(
-                    [np.nan if v is None else float(v) for v in values], dtype=np.float64
+            present = [row[key] for row in rows if key in row]
+            if not all(_is_value(v) for v in present):
+                continue
+            if len(present) < len(rows):
+                lacking = next(row for row in rows if key not in row)
+                raise InvalidInputError(
+                    f"{name}: case {str(lacking['id'])!r} has no {key!r} value, which other "
+                    "cases of the run have",
+                    hint="give the per-case file as `reg-eval score --per-case` wrote it",
                 )
+            columns[key] = np.array(
+                [np.nan if v is None else float(v) for v in present], dtype=np.float64
+            )
         return cls(name, tuple(str(row["id"]) for row in rows), columns)
 
 
