@@ -9,14 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from reg_eval.errors import UsageError
 from reg_eval.paired import (
     DEFAULT_TEST,
     DEFAULT_TRIALS,
     RunCases,
     check_test,
+    json_number,
     paired_tests,
 )
 from reg_eval.scoring import ScoreResult
@@ -51,24 +50,20 @@ class Comparison:
             "n_cases": self.n_cases,
             "baseline": {
                 "name": self.baseline,
-                "means": {k: _json_number(v) for k, v in self.baseline_means.items()},
+                "means": {k: json_number(v) for k, v in self.baseline_means.items()},
             },
             "runs": [
                 {
                     "name": run.name,
-                    "means": {k: _json_number(v) for k, v in run.means.items()},
-                    "delta": {k: _json_number(v) for k, v in run.deltas.items()},
-                    "p_value": {k: _json_number(v) for k, v in run.p_values.items()},
-                    "p_holm": {k: _json_number(v) for k, v in run.p_adjusted.items()},
+                    "means": {k: json_number(v) for k, v in run.means.items()},
+                    "delta": {k: json_number(v) for k, v in run.deltas.items()},
+                    "p_value": {k: json_number(v) for k, v in run.p_values.items()},
+                    "p_holm": {k: json_number(v) for k, v in run.p_adjusted.items()},
                     "n_paired": run.n_paired,
                 }
                 for run in self.runs
             ],
         }
-
-
-def _json_number(value: float) -> float | None:
-    return None if np.isnan(value) else value
 
 
 def compare_results(

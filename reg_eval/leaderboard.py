@@ -8,7 +8,6 @@ table but is marked, because its number measures something else.
 from __future__ import annotations
 
 import csv
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,24 +109,11 @@ def official_place(score: float, rows: Sequence[OfficialRow]) -> int:
 
 def paired_test_dict(tests: PairedTests, run: RunTests) -> dict[str, Any]:
     """One run's paired tests against the baseline, every metric, as JSON (NaN as null)."""
-
-    def number(value: float) -> float | None:
-        return None if math.isnan(value) else value
-
     return {
         "baseline": tests.baseline,
         **tests.describe(),
         "n_cases": tests.n_cases,
-        "metrics": {
-            metric: {
-                "mean": number(item.mean),
-                "delta": number(item.delta),
-                "p_value": number(item.p_value),
-                "p_holm": number(item.p_holm),
-                "n_paired": item.n_paired,
-            }
-            for metric, item in run.metrics.items()
-        },
+        "metrics": run.to_dict(),
     }
 
 

@@ -10,6 +10,7 @@ out. With more than one run against the baseline the p-values are Holm-adjusted 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.results import SCORE_COLUMNS
 from reg_eval.stats import (
     DEFAULT_SEED,
     approximate_randomization_test,
@@ -51,18 +53,28 @@ class RunCases:
         """From per-case rows as `score --per-case` writes them (null: undefined).
 
         A metric column holds numbers or nulls; `id`, `organ`, `signature` and columns of
-        other values (keyword lists, missed and invented facts) are not metrics.
+        other values (keyword lists, missed and invented facts) are not metrics. The ranking
+        and its components come first, as in a score result, then the groups' columns. A
+        case lacking a metric that other cases have is an error, never an undefined value.
         """
-        names: list[str] = []
+        names: list[str] = [column for column in SCORE_COLUMNS if rows and column in rows[0]]
         for row in rows:
             names += [key for key in row if key not in _NOT_METRICS and key not in names]
         columns = {}
         for key in names:
-            values = [row.get(key) for row in rows]
-            if all(_is_value(v) for v in values):
-                columns[key] = np.array(
-                    [np.nan if v is None else float(v) for v in values], dtype=np.float64
+            present = [row[key] for row in rows if key in row]
+            if not all(_is_value(v) for v in present):
+                continue
+            if len(present) < len(rows):
+                lacking = next(row for row in rows if key not in row)
+                raise InvalidInputError(
+                    f"{name}: case {str(lacking['id'])!r} has no {key!r} value, which other "
+                    "cases of the run have",
+                    hint="give the per-case file as `reg-eval score --per-case` wrote it",
                 )
+            columns[key] = np.array(
+                [np.nan if v is None else float(v) for v in present], dtype=np.float64
+            )
         return cls(name, tuple(str(row["id"]) for row in rows), columns)
 
 
@@ -108,10 +120,28 @@ class MetricTest:
     """Cases defined in both runs: the ones the test uses; the others are left out."""
 
 
+def json_number(value: float) -> float | None:
+    """JSON has no NaN: an undefined mean, delta or p-value is written as null."""
+    return None if math.isnan(value) else value
+
+
 @dataclass(frozen=True)
 class RunTests:
     name: str
     metrics: dict[str, MetricTest]
+
+    def to_dict(self) -> dict[str, dict[str, float | int | None]]:
+        """Per metric: mean, delta, p_value, p_holm (null where undefined) and n_paired."""
+        return {
+            metric: {
+                "mean": json_number(item.mean),
+                "delta": json_number(item.delta),
+                "p_value": json_number(item.p_value),
+                "p_holm": json_number(item.p_holm),
+                "n_paired": item.n_paired,
+            }
+            for metric, item in self.metrics.items()
+        }
 
 
 @dataclass(frozen=True)

@@ -151,6 +151,12 @@ def test_rows_of_a_per_case_file_become_metric_columns() -> None:
     assert math.isnan(run.columns["clinical_f1"][0]) and run.columns["clinical_f1"][1] == 0.75
 
 
+def test_a_row_lacking_a_metric_is_refused_not_read_as_undefined() -> None:
+    rows = [{"id": "c0", "ranking": 0.5, "clinical_f1": 0.2}, {"id": "c1", "ranking": 0.4}]
+    with pytest.raises(InvalidInputError, match="case 'c1' has no 'clinical_f1' value"):
+        RunCases.from_rows("run-a", rows)
+
+
 @pytest.mark.parametrize(("test", "n"), [("xx", 10), ("ar", 0)])
 def test_an_unknown_test_or_no_trials_is_a_usage_error(test: str, n: int) -> None:
     base = _run("a", ["c0"], m=[0.1])
