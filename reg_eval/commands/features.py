@@ -22,8 +22,11 @@ features_app = typer.Typer(
 def extract_command(
     slides: Annotated[list[Path], typer.Argument(help="Slide files or folders (walked).")],
     encoder: Annotated[
-        str, typer.Option("--encoder", help="tiny (built in, random weights), a model folder, "
-                          "a transformers hub name, or timm/NAME (needs timm).")
+        str, typer.Option("--encoder", help="A named encoder from the local Hugging Face "
+                          "cache (uni, uni2-h, conch, conch-v1.5, virchow2, h-optimus-0, "
+                          "h-optimus-1, prov-gigapath, phikon-v2; timm ones need timm), "
+                          "NAME=FOLDER with its weights in FOLDER, tiny (built in, random "
+                          "weights), or any model folder.")
     ],
     out: Annotated[Path, typer.Option("--out", help="Folder for <slide id>.h5 and the "
                                       "manifest.")],

@@ -12,8 +12,8 @@ from pathlib import Path
 import typer
 
 from reg_eval.errors import UsageError
-from reg_eval.io.limits import Limits, limits_applied
 from reg_eval.reg2026.overall import OverallResult
+from reg_eval.scoring_options import ScoringOptions
 
 SIGNATURE_FILE = "signature.txt"
 
@@ -23,31 +23,28 @@ def gc_evaluate_reg2026(
     input_dir: Path,
     ground_truth: Path,
     output: Path,
-    profile: str,
+    options: ScoringOptions,
     missing: str,
     judge: str | None,
     judge_model: str | None,
     judge_seed: int,
     voting: int,
     judge_cache_dir: Path | None,
-    bootstrap: int,
-    seed: int,
-    device: str,
-    dtype: str,
-    batch_size: int,
-    emb_model: str | None,
-    key_model: str | None,
-    cache: bool,
-    cache_dir: Path | None,
     force: bool,
-    limits: Limits,
 ) -> OverallResult:
-    """Score, write metrics.json and signature.txt, print the summary."""
+    """Score, write metrics.json and signature.txt, print the summary.
+
+    `options` are gc-evaluate's: their run fields (models, device, resampling, cache) score
+    Metric A, its REG 2025 profile becomes REG 2026's, and it has no metric groups. The input
+    limits are those the command applies while this runs."""
     from reg_eval.commands.score_grounding import run_grounding
     from reg_eval.io.writers import atomic_write_text, write_json
     from reg_eval.reg2026.challenge import challenge_metrics, find_inputs
     from reg_eval.reg2026.scoring import CotScorer, CotScoringOptions
 
+    if options.metrics != "official":
+        raise UsageError("--metrics names REG 2025 metric groups; REG 2026 has none",
+                         hint="leave --metrics out with --challenge reg2026")
     if judge is None:
         raise UsageError("REG 2026 scores Metric B with an LLM judge: pass --judge",
                          hint="e.g. --judge transformers:/opt/ml/model/Qwen3-8B")
@@ -56,19 +53,18 @@ def gc_evaluate_reg2026(
     for target in (output, signature_file):
         if target.exists() and not force:
             raise UsageError(f"{target} already exists", hint="pass --force to overwrite it")
-    with limits_applied(limits):
-        inputs = find_inputs(ground_truth)
-        scorer = CotScorer(CotScoringOptions(
-            profile="reg2026" if profile == "reg2025" else profile, emb_model=emb_model,
-            key_model=key_model, device=device, dtype=dtype, batch_size=batch_size,
-            cache=cache, cache_dir=cache_dir, bootstrap=bootstrap, seed=seed, progress=False,
-        ))
-        cot = scorer.score_files(inputs.metric_a, input_dir, missing=missing)
-        grounding = run_grounding(
-            inputs.mapping, Path(input_dir), judge, judge_model=judge_model,
-            judge_seed=judge_seed, voting=voting, bootstrap=bootstrap, seed=seed,
-            judge_cache_dir=judge_cache_dir, manifest=inputs.manifest,
-        )
+    profile = str(getattr(options.profile, "name", options.profile))
+    inputs = find_inputs(ground_truth)
+    scorer = CotScorer(CotScoringOptions(
+        **{**options.run_fields(), "progress": False},
+        profile="reg2026" if profile == "reg2025" else profile,
+    ))
+    cot = scorer.score_files(inputs.metric_a, input_dir, missing=missing)
+    grounding = run_grounding(
+        inputs.mapping, Path(input_dir), judge, judge_model=judge_model,
+        judge_seed=judge_seed, voting=voting, bootstrap=options.bootstrap, seed=options.seed,
+        judge_cache_dir=judge_cache_dir, manifest=inputs.manifest,
+    )
     result = OverallResult.of(cot, grounding)
     metrics = challenge_metrics(result)
     write_json(output, metrics, force=True)

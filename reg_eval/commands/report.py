@@ -13,49 +13,24 @@ import typer
 
 from reg_eval.commands.guard import guarded
 from reg_eval.commands.options import (
-    BatchSizeOption,
-    BootstrapOption,
-    CacheDirOption,
-    DeviceOption,
-    DtypeOption,
-    EmbModelOption,
     ForceOption,
-    KeyModelOption,
-    MaxCasesOption,
-    MaxDepthOption,
-    MaxReportCharsOption,
-    MaxUploadMbOption,
-    MetricsOption,
     MissingOption,
-    NoCacheOption,
-    ProfileOption,
-    QuietOption,
-    SeedOption,
-    applies_input_limits,
+    TestOption,
+    TrialsOption,
+    scoring_command,
 )
 from reg_eval.errors import UsageError
-from reg_eval.io.limits import (
-    DEFAULT_MAX_CASES,
-    DEFAULT_MAX_DEPTH,
-    DEFAULT_MAX_REPORT_CHARS,
-    DEFAULT_MAX_UPLOAD_MB,
-)
 from reg_eval.io.writers import refuse_existing
-from reg_eval.scoring_options import (
-    DEFAULT_BOOTSTRAP,
-    DEFAULT_METRICS,
-    DEFAULT_SEED,
-    ScoringOptions,
-)
+from reg_eval.paired import DEFAULT_TEST, DEFAULT_TRIALS, check_test
+from reg_eval.scoring_options import ScoringOptions
 
 if TYPE_CHECKING:
     from reg_eval.report.analysis import ReportRun
     from reg_eval.scoring import ScoreResult
 
 
-
 @guarded
-@applies_input_limits
+@scoring_command(ScoringOptions)
 def report_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")],
     ground_truth: Annotated[
@@ -88,31 +63,19 @@ def report_command(
         Path | None,
         typer.Option("--against-per-case", help="Per-case file of the second run."),
     ] = None,
-    profile: ProfileOption = "offline",
-    metrics: MetricsOption = DEFAULT_METRICS,
     missing: MissingOption = "error",
-    bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
-    n: Annotated[int, typer.Option("--n", help="Trials of the paired test (--against).")] = 10_000,
-    seed: SeedOption = DEFAULT_SEED,
-    batch_size: BatchSizeOption = 16,
-    device: DeviceOption = "auto",
-    dtype: DtypeOption = "float32",
-    emb_model: EmbModelOption = None,
-    key_model: KeyModelOption = None,
-    no_cache: NoCacheOption = False,
-    cache_dir: CacheDirOption = None,
+    test: TestOption = DEFAULT_TEST,
+    n: TrialsOption = DEFAULT_TRIALS,
     force: ForceOption = False,
-    quiet: QuietOption = False,
-    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
-    max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
-    max_report_chars: MaxReportCharsOption = DEFAULT_MAX_REPORT_CHARS,
-    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
+    *,
+    options: ScoringOptions,
 ) -> None:
     """Write one self-contained HTML report: scores with CIs, distributions, organs, cases.
 
     The case table is sortable and filterable and shows a word-level diff of reference and
     hypothesis, with the missed and invented facts. With --against (or --against-results),
-    it adds a head-to-head view with a paired test. The file needs no network.
+    it adds a head-to-head view with the paired test of every metric that `reg-eval compare`
+    runs (the same p-values). The file needs no network.
     """
     from reg_eval.io.writers import atomic_write_text
     from reg_eval.report.html import build_report
@@ -120,14 +83,18 @@ def report_command(
     if out.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"--out {out}: use a .html file name")
     refuse_existing(out, force=force)
-    if n < 1:
-        raise UsageError("--n must be at least 1")
+    check_test(test, n)
     from reg_eval.io.results_reg2026 import is_reg2026_file
 
     if results is not None and is_reg2026_file(results):  # a REG 2026 run: A, B, overall
         from reg_eval.io.results_reg2026 import load_reg2026_result, load_reg2026_rows
         from reg_eval.reg2026.board import render_page
 
+        if against is not None or against_results is not None or against_per_case is not None:
+            raise UsageError(
+                f"{results} is a REG 2026 result; the head-to-head view is for REG 2025 runs",
+                hint="leave out --against, --against-results and --against-per-case",
+            )
         rows = load_reg2026_rows(per_case) if per_case is not None else []
         atomic_write_text(out, render_page(load_reg2026_result(results), rows), force=force)
         typer.echo(f"report written to {out}")
@@ -150,22 +117,7 @@ def report_command(
             )
         from reg_eval.scoring import Scorer
 
-        scorer = Scorer(
-            ScoringOptions(
-                profile=profile,
-                metrics=metrics,
-                emb_model=emb_model,
-                key_model=key_model,
-                device=device,
-                dtype=dtype,
-                batch_size=batch_size,
-                cache=not no_cache,
-                cache_dir=cache_dir,
-                bootstrap=bootstrap,
-                seed=seed,
-                progress=not quiet,
-            )
-        )
+        scorer = Scorer(options)
         scored = scorer.score_files(ground_truth, submission, missing=missing)
         run = _run_from_score(submission.stem, submission, scored)
         references = dict(zip(scored.alignment.ids, scored.alignment.refs, strict=True))
@@ -175,7 +127,9 @@ def report_command(
             other = _run_from_score(
                 name, against, scorer.score_files(ground_truth, against, missing=missing)
             )
-    page = build_report(run, references=references, against=other, n_trials=n, seed=seed)
+    page = build_report(
+        run, references=references, against=other, test=test, n_trials=n, seed=options.seed
+    )
     atomic_write_text(out, page, force=force)
     typer.echo(f"report written to {out}")
     for item in (run, other):

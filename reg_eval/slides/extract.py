@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 
 from reg_eval.errors import InvalidInputError, RegEvalError, UsageError
+from reg_eval.io.feature_h5 import EXTRACTION_ATTR, read_extraction_key, write_feature_file
 from reg_eval.io.writers import write_json
 from reg_eval.signature import Signature
 from reg_eval.slides import tiff
-from reg_eval.slides.h5 import EXTRACTION_ATTR, read_extraction_key, write_feature_file
+from reg_eval.slides.encoders import Encoder
 
 MANIFEST = "manifest.json"
 PARTS_DIR = "manifests"
@@ -187,25 +188,16 @@ def _torch_dtype(name: str) -> Any:
 class BatchEncoder:
     """Normalise uint8 patches on the device and run the encoder (autocast below fp32)."""
 
-    def __init__(self, encoder: Any, device: Any, dtype: str) -> None:
-        import torch
-
+    def __init__(self, encoder: Encoder, device: Any, dtype: str) -> None:
         self.encoder, self.device, self.dtype = encoder, device, dtype
         self.module = encoder.module.to(device).eval()
-        self.mean = torch.tensor(encoder.mean, device=device).view(1, 3, 1, 1)
-        self.std = torch.tensor(encoder.std, device=device).view(1, 3, 1, 1)
 
     def __call__(self, batch: Any) -> np.ndarray:
         import torch
-        import torch.nn.functional as functional
 
         with torch.inference_mode():
             x = batch.to(self.device, non_blocking=True).float().div_(255.0)
-            size = self.encoder.input_size
-            if size and x.shape[-1] != size:
-                x = functional.interpolate(x, size=(size, size), mode="bilinear",
-                                           align_corners=False, antialias=True)
-            x = (x - self.mean) / self.std
+            x = self.encoder.prepare(x)  # the encoder's resize, crop and normalisation
             if self.dtype == "float32":
                 out = self.module(x)
             else:
