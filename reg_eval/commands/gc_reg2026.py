@@ -15,8 +15,6 @@ from reg_eval.errors import UsageError
 from reg_eval.reg2026.overall import OverallResult
 from reg_eval.scoring_options import ScoringOptions
 
-SIGNATURE_FILE = "signature.txt"
-
 
 def gc_evaluate_reg2026(
     *,
@@ -38,7 +36,8 @@ def gc_evaluate_reg2026(
     Metric A, its REG 2025 profile becomes REG 2026's, and it has no metric groups. The input
     limits are those the command applies while this runs."""
     from reg_eval.commands.score_grounding import run_grounding
-    from reg_eval.io.writers import atomic_write_text, write_json
+    from reg_eval.grand_challenge.evaluation import SIGNATURE_FILE
+    from reg_eval.io.writers import atomic_write_text, refuse_existing, write_json
     from reg_eval.reg2026.challenge import challenge_metrics, find_inputs
     from reg_eval.reg2026.scoring import CotScorer, CotScoringOptions
 
@@ -50,9 +49,7 @@ def gc_evaluate_reg2026(
                          hint="e.g. --judge transformers:/opt/ml/model/Qwen3-8B")
     output = Path(output)
     signature_file = output.parent / SIGNATURE_FILE
-    for target in (output, signature_file):
-        if target.exists() and not force:
-            raise UsageError(f"{target} already exists", hint="pass --force to overwrite it")
+    refuse_existing(output, signature_file, force=force)  # before any work is done
     profile = str(getattr(options.profile, "name", options.profile))
     inputs = find_inputs(ground_truth)
     scorer = CotScorer(CotScoringOptions(
@@ -67,8 +64,8 @@ def gc_evaluate_reg2026(
     )
     result = OverallResult.of(cot, grounding)
     metrics = challenge_metrics(result)
-    write_json(output, metrics, force=True)
-    atomic_write_text(signature_file, result.signature.format() + "\n", force=True)
+    write_json(output, metrics, force=force)
+    atomic_write_text(signature_file, result.signature.format() + "\n", force=force)
     for message in result.messages:
         typer.echo(f"note: {message}", err=True)
     aggregates = metrics["aggregates"]

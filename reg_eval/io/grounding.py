@@ -22,7 +22,7 @@ from reg_eval.errors import InvalidInputError
 from reg_eval.io.files import read_input_bytes
 from reg_eval.io.findings import Finding, HasFindings, make_finding, shown
 from reg_eval.io.jsondoc import decode_utf8
-from reg_eval.io.limits import LimitExceeded, current_limits, nesting_depth, too_many_values
+from reg_eval.io.limits import LimitExceeded, current_limits, nesting_depth
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "anonymous_id",
@@ -309,11 +309,7 @@ def read_answers(path: str | Path) -> RoiAnswers:
     path = Path(path)
     limits = current_limits()
     file = str(path)
-    data = read_input_bytes(path, "answers file", limits=limits)
-    crowded = too_many_values(data, file, limits)
-    if crowded is not None:
-        raise crowded
-    text = decode_utf8(data, file)
+    text = decode_utf8(read_input_bytes(path, "answers file", limits=limits), file)
     result = RoiAnswers(path)
     try:
         items = _positioned_items(text)

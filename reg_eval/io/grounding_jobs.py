@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from reg_eval.errors import InvalidInputError, UsageError
@@ -22,12 +22,14 @@ from reg_eval.io.findings import make_finding, shown
 from reg_eval.io.grounding import RoiAnswers, RoiMapping, add_answer
 from reg_eval.io.jobs import (
     JOB_LIST_NAME,
-    SUCCEEDED,
+    case_name,
     input_root,
     is_job_list,
     job_output,
+    match_id,
     shown_pk,
     slug,
+    unread_status,
 )
 from reg_eval.io.jsondoc import load_json_document
 
@@ -96,16 +98,11 @@ def manifest_titles(path: Path) -> dict[frozenset[tuple[str, str]], str]:
 
 
 def _input_name(job: Mapping[str, Any]) -> str | None:
-    for entry in job.get("inputs") or []:
-        if not isinstance(entry, Mapping) or slug(entry) != THUMBNAIL_SLUG:
-            continue
-        image = entry.get("image")
-        if isinstance(image, Mapping) and isinstance(image.get("name"), str):
-            return image["name"]
-        for key in ("file", "value"):
-            if isinstance(entry.get(key), str) and entry[key]:
-                return PurePosixPath(entry[key]).name
-    return None
+    """The name of the job's ROI image input; None when it has none (no case title then)."""
+    try:
+        return case_name(job, THUMBNAIL_SLUG)
+    except UsageError:
+        return None
 
 
 def _title(
@@ -119,11 +116,9 @@ def _title(
     if name is None:
         return None
     by_id = mapping.by_id
-    if name in by_id:
-        return name
-    stem = name.split(".", 1)[0]
-    if stem in by_id:
-        return stem
+    matched = match_id(name, list(by_id))
+    if matched in by_id:
+        return matched
     by_image = [row.anonymous_id for row in mapping.rows if row.image == name]
     return by_image[0] if len(by_image) == 1 else None
 
@@ -161,10 +156,10 @@ def answers_from_jobs(
         if not is_roi_job(job):
             continue
         pk = shown_pk(job)
-        status = job.get("status")
-        if status is not None and status != SUCCEEDED:
+        status = unread_status(job)
+        if status is not None:
             result.findings.append(make_finding(
-                "W204", f"job {pk} has status {shown(str(status), 40)!r}; its ROI has no answer",
+                "W204", f"job {pk} has status {status!r}; its ROI has no answer",
                 file=file, index=index,
             ))
             continue

@@ -251,33 +251,7 @@ def load_per_case(path: str | Path) -> SavedCases:
     limits = current_limits()
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
-        rows = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            _check_row_count(path, number, len(rows), limits.max_cases)
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InvalidInputError(
-                    f"{path}: line {number}, column {exc.colno}: not valid JSON ({exc.msg})",
-                    hint=_SCORE_HINT,
-                ) from None
-            except (ValueError, RecursionError) as exc:
-                reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-                raise InvalidInputError(
-                    f"{path}: line {number}: a value cannot be read ({reason[:100]})",
-                    hint=_SCORE_HINT,
-                ) from None
-            if nesting_depth(row, limits.max_depth) > limits.max_depth:
-                raise LimitExceeded(
-                    f"{path}: line {number}: lists and objects nested more than "
-                    f"{limits.max_depth} levels deep (--max-depth)",
-                    hint=raise_hint("max_depth"),
-                )
-            if not isinstance(row, dict):
-                raise InvalidInputError(f"{path}: line {number} is not a JSON object")
-            rows.append(row)
+        rows = jsonl_rows(path, text, hint=_SCORE_HINT)
     elif suffix == ".csv":
         rows = []
         reader = csv.DictReader(text.splitlines())
@@ -289,6 +263,39 @@ def load_per_case(path: str | Path) -> SavedCases:
     signatures = {str(row.get("signature", "")) for row in rows} - {""}
     signature_text = signatures.pop() if len(signatures) == 1 else ""
     return cases_from_rows(rows, path=path, signature_text=signature_text)
+
+
+def jsonl_rows(path: Path, text: str, *, hint: str) -> list[dict[str, Any]]:
+    """The objects of a JSON-lines file's `text`, one a line (blank lines skipped), within
+    `--max-cases` (rows) and `--max-depth` (each line); `hint` says how to get a good file."""
+    limits = current_limits()
+    rows: list[dict[str, Any]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        _check_row_count(path, number, len(rows), limits.max_cases)
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InvalidInputError(
+                f"{path}: line {number}, column {exc.colno}: not valid JSON ({exc.msg})",
+                hint=hint,
+            ) from None
+        except (ValueError, RecursionError) as exc:
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise InvalidInputError(
+                f"{path}: line {number}: a value cannot be read ({reason[:100]})", hint=hint,
+            ) from None
+        if nesting_depth(row, limits.max_depth) > limits.max_depth:
+            raise LimitExceeded(
+                f"{path}: line {number}: lists and objects nested more than "
+                f"{limits.max_depth} levels deep (--max-depth)",
+                hint=raise_hint("max_depth"),
+            )
+        if not isinstance(row, dict):
+            raise InvalidInputError(f"{path}: line {number} is not a JSON object", hint=hint)
+        rows.append(row)
+    return rows
 
 
 def _check_row_count(path: Path, line: int, rows_so_far: int, max_cases: int) -> None:

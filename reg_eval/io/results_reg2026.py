@@ -137,31 +137,15 @@ def is_reg2026_file(path: str | Path) -> bool:
 
 
 def load_reg2026_rows(path: str | Path) -> list[dict[str, Any]]:
-    """The rows of a REG 2026 `--per-case` JSON-lines file, each line an object."""
-    import json
-
+    """The rows of a REG 2026 `--per-case` JSON-lines file, each line an object, read as
+    `load_per_case` reads a REG 2025 one."""
     from reg_eval.io.files import read_input_bytes
     from reg_eval.io.jsondoc import decode_utf8
-    from reg_eval.io.limits import LimitExceeded, current_limits
+    from reg_eval.io.results import jsonl_rows
 
     path = Path(path)
-    limits = current_limits()
     if path.suffix.lower() != ".jsonl":
         raise InvalidInputError(f"{path}: the REG 2026 rows are read from a .jsonl file",
                                 hint="write them with --per-case ROWS.jsonl")
-    text = decode_utf8(read_input_bytes(path, "per-case file", limits=limits), str(path))
-    out: list[dict[str, Any]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        if len(out) >= limits.max_cases:
-            raise LimitExceeded(f"{path}: more than {limits.max_cases:,} rows (--max-cases)")
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise InvalidInputError(f"{path}:{number}: not valid JSON ({exc})",
-                                    hint=_HINT) from None
-        if not isinstance(row, dict):
-            raise InvalidInputError(f"{path}:{number}: a row is a JSON object", hint=_HINT)
-        out.append(row)
-    return out
+    text = decode_utf8(read_input_bytes(path, "per-case file"), str(path))
+    return jsonl_rows(path, text, hint=_HINT)

@@ -13,7 +13,6 @@ told apart by the judge.
 
 from __future__ import annotations
 
-import hashlib
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from reg_eval.io.grounding import (
     read_mapping,
     require_valid,
 )
+from reg_eval.models.hashing import sha256_file
 from reg_eval.reg2026.grounding_prompts import (
     VERDICT_NAMES,
     agreement,
@@ -194,21 +194,13 @@ class GroundingResult:
         return rows
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _answers_hash(answers: Path | None) -> str | None:
     """The answers file's sha256, or for a job folder its job list's (first 16 digits)."""
     if answers is None:
         return None
     if answers.is_dir():
         answers = answers / "predictions.json"
-    return _sha256(answers)[:16] if answers.is_file() else None
+    return sha256_file(answers)[:16] if answers.is_file() else None
 
 
 def _fields(source: Any, prefix: str) -> dict[str, object]:
@@ -272,7 +264,7 @@ def grounding_signature(
         **_fields(getattr(judge, "settings", None), "gen_"),
         "prompts_sha256": prompts_hash()[:16],
         "voting": voting,
-        "mapping_sha256": _sha256(mapping)[:16],
+        "mapping_sha256": sha256_file(mapping)[:16],
         "answers_sha256": _answers_hash(answers),
         "bootstrap": n_bootstrap,
         "seed": seed,

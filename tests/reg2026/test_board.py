@@ -50,3 +50,25 @@ def test_report_shows_a_reg2026_run_and_its_rows(tmp_path: Path) -> None:
     assert f"{b:.4f}" in page and "Metric B rows" in page and "000009" in page
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["signature"]["text"].split("|")[1] in page
+
+
+def test_report_refuses_a_head_to_head_of_a_reg2026_run(tmp_path: Path) -> None:
+    path, rows, _ = _saved(tmp_path, 0)
+    other, _, _ = _saved(tmp_path, 1)
+    out = tmp_path / "report.html"
+    res = runner.invoke(app, ["report", "--out", str(out), "--results", str(path),
+                              "--per-case", str(rows), "--against-results", str(other)])
+    assert res.exit_code == 2
+    assert "head-to-head" in res.output and str(path) in res.output
+    assert not out.exists()
+
+
+def test_a_reg2026_rows_file_is_read_within_the_depth_limit(tmp_path: Path) -> None:
+    path, rows, _ = _saved(tmp_path, 0)
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text(rows.read_text(encoding="utf-8") + '{"id": ' + "[" * 40 + "]" * 40 + "}\n",
+                    encoding="utf-8")
+    res = runner.invoke(app, ["report", "--out", str(tmp_path / "r.html"), "--results",
+                              str(path), "--per-case", str(deep), "--max-depth", "20"])
+    assert res.exit_code == 1
+    assert "--max-depth" in res.output and "line" in res.output

@@ -107,3 +107,15 @@ def test_gc_evaluate_reg2026_writes_the_organisers_aggregates(
                                    str(upload), "--ground-truth", str(truth), "--output",
                                    str(root / "o2" / "metrics.json")])
     assert no_judge.exit_code == 2 and "--judge" in no_judge.output
+
+
+def test_reg2025_metric_groups_are_refused_with_reg2026(tmp_path: Path) -> None:
+    (tmp_path / "input").mkdir()
+    out = tmp_path / "out" / "metrics.json"
+    res = runner.invoke(app, ["gc-evaluate", "--challenge", "reg2026", "--input",
+                              str(tmp_path / "input"), "--ground-truth", str(tmp_path),
+                              "--output", str(out), "--judge", "fake:x", "--metrics",
+                              "official,clinical"])
+    assert res.exit_code == 2
+    assert res.output.rstrip().splitlines()[-1].startswith("error: --metrics")
+    assert not out.exists()
