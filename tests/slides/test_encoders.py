@@ -136,6 +136,8 @@ def test_local_transformers_folder(vit_folder: Path, tmp_path: Path) -> None:
     assert encoder.preprocess == Preprocess(32, 32, "bilinear", (0.5,) * 3, (0.25,) * 3)
     weights = (vit_folder / "model.safetensors").read_bytes()
     assert encoder.identity == {"sha256": hashlib.sha256(weights).hexdigest()}
+    assert encoder.describe()["transform"] == (
+        "resize 32 bilinear, crop 32, mean 0.5, 0.5, 0.5, std 0.25, 0.25, 0.25")
     memo = json.loads((tmp_path / "models" / "file-hashes.json").read_text())
     assert [entry["sha256"] for entry in memo.values()] == [encoder.identity["sha256"]]
     patches = torch.randint(0, 256, (3, 3, 64, 64), dtype=torch.uint8,
@@ -186,6 +188,8 @@ def test_phikon_v2_from_a_folder(phikon_v2_folder: Path, tmp_path: Path) -> None
 
     encoder = load_encoder(f"phikon-v2={phikon_v2_folder}", cache_root=tmp_path)
     assert (encoder.name, encoder.source, encoder.dim) == ("phikon-v2", "folder", 1024)
+    assert encoder.describe()["transform"] == (
+        "resize 224 bilinear, crop 224, mean 0.485, 0.456, 0.406, std 0.229, 0.224, 0.225")
     weights = (phikon_v2_folder / "model.safetensors").read_bytes()
     assert encoder.identity == {"entry": "phikon-v2", "hub_repo": "owkin/phikon-v2",
                                 "sha256": hashlib.sha256(weights).hexdigest()}
