@@ -161,7 +161,14 @@ def build_module(spec: EncoderSpec, *, weights: Path | None = None) -> Any:
     if spec.library == "transformers":
         return _build_transformers(spec, weights)
     timm = _import_timm(spec.name)
-    backbone = timm.create_model(spec.architecture, pretrained=False, **timm_kwargs(spec))
+    try:
+        backbone = timm.create_model(spec.architecture, pretrained=False, **timm_kwargs(spec))
+    except Exception as exc:  # unknown architecture or arguments in another timm version
+        raise UsageError(
+            f"encoder {spec.name}: timm {timm.__version__} cannot build {spec.architecture}: "
+            f"{type(exc).__name__}: {_first_line(exc)}",
+            hint="install a timm version that builds the model the card describes",
+        ) from None
     found = (int(backbone.embed_dim), int(backbone.num_prefix_tokens))
     if found != (spec.width, spec.prefix_tokens):
         raise UsageError(
