@@ -1,0 +1,186 @@
+"""Small crafted TIFFs that a hostile or broken export could hold, each a few KB.
+
+Each builder writes a well-formed slide with tifffile and then changes the bytes that make
+it hostile (a next-directory offset, a tag value, a tile's data), finding their places
+with tifffile, so the tests state exactly which bytes are wrong.
+Shared by tests/reliability and tests/slides (the tests folder is on sys.path).
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from reg_eval.slides import synthetic
+
+TILE = 128
+
+
+def small_slide(path: Path, *, width: int = 512, height: int = 384, levels: int = 2,
+                seed: int = 7, bigtiff: bool = False) -> Path:
+    """A tiled YCbCr JPEG pyramid with tissue (as the synthetic slides), optionally BigTIFF."""
+    image = synthetic.tissue_image(width, height, seed=seed).image
+    if not bigtiff:
+        return synthetic.write_jpeg_slide(path, image, mpp=0.5, tile=TILE, levels=levels)
+    import tifffile
+
+    tiles = synthetic._encode_tiles(image, TILE, "ycbcr", 90)
+    with tifffile.TiffWriter(path, bigtiff=True) as writer:
+        writer.write(iter(tiles), shape=image.shape, dtype="uint8", tile=(TILE, TILE),
+                     compression="jpeg", photometric="ycbcr", subsampling=(2, 2),
+                     resolution=(20_000.0, 20_000.0), resolutionunit="CENTIMETER",
+                     metadata=None)
+    return Path(path)
+
+
+def ifd_layout(path: Path) -> tuple[bool, str, list[int]]:
+    """(bigtiff, struct byte order, offsets of every IFD in chain order)."""
+    data = Path(path).read_bytes()
+    order = "<" if data[:2] == b"II" else ">"
+    bigtiff = struct.unpack(order + "H", data[2:4])[0] == 43
+    offsets = []
+    offset = struct.unpack(order + ("Q" if bigtiff else "I"),
+                           data[8:16] if bigtiff else data[4:8])[0]
+    while offset:
+        offsets.append(offset)
+        count = struct.unpack(order + ("Q" if bigtiff else "H"),
+                              data[offset:offset + (8 if bigtiff else 2)])[0]
+        at = offset + (8 + 20 * count if bigtiff else 2 + 12 * count)
+        offset = struct.unpack(order + ("Q" if bigtiff else "I"),
+                               data[at:at + (8 if bigtiff else 4)])[0]
+    return bigtiff, order, offsets
+
+
+def _next_field(data: bytes, offset: int, bigtiff: bool, order: str) -> int:
+    count = struct.unpack(order + ("Q" if bigtiff else "H"),
+                          data[offset:offset + (8 if bigtiff else 2)])[0]
+    return offset + (8 + 20 * count if bigtiff else 2 + 12 * count)
+
+
+def make_ifd_loop(path: Path, length: int) -> Path:
+    """Point the next-IFD offset of IFD `length - 1` back to the first IFD (1: a self-loop)."""
+    bigtiff, order, offsets = ifd_layout(path)
+    assert len(offsets) >= length, "the slide needs as many IFDs as the loop is long"
+    data = bytearray(Path(path).read_bytes())
+    at = _next_field(bytes(data), offsets[length - 1], bigtiff, order)
+    data[at:at + (8 if bigtiff else 4)] = struct.pack(order + ("Q" if bigtiff else "I"),
+                                                      offsets[0])
+    Path(path).write_bytes(bytes(data))
+    return Path(path)
+
+
+def _entry_value_offset(path: Path, page: int, tag: int) -> tuple[int, str]:
+    import tifffile
+
+    with tifffile.TiffFile(path) as handle:
+        entry = handle.pages[page].tags[tag]
+        fmt = {3: "H", 4: "I", 16: "Q"}[entry.dtype]
+        return int(entry.valueoffset), handle.byteorder + fmt
+
+
+def set_tag(path: Path, page: int, tag: int, value: int) -> Path:
+    """Write over the single SHORT/LONG value of a tag (ImageWidth, TileWidth, ...)."""
+    offset, fmt = _entry_value_offset(path, page, tag)
+    data = bytearray(Path(path).read_bytes())
+    data[offset:offset + struct.calcsize(fmt)] = struct.pack(fmt, value)
+    Path(path).write_bytes(bytes(data))
+    return Path(path)
+
+
+def set_tag_count(path: Path, page: int, tag: int, count: int) -> Path:
+    """Write over the count of an IFD entry (e.g. keep 1 of 12 tile offsets)."""
+    import tifffile
+
+    with tifffile.TiffFile(path) as handle:
+        entry = handle.pages[page].tags[tag]
+        bigtiff, order = handle.is_bigtiff, handle.byteorder
+        count_at = int(entry.offset) + 4
+    data = bytearray(Path(path).read_bytes())
+    fmt = order + ("Q" if bigtiff else "I")
+    data[count_at:count_at + struct.calcsize(fmt)] = struct.pack(fmt, count)
+    Path(path).write_bytes(bytes(data))
+    return Path(path)
+
+
+def tile_spans(path: Path, page: int = 0) -> list[tuple[int, int]]:
+    import tifffile
+
+    with tifffile.TiffFile(path) as handle:
+        p = handle.pages[page]
+        return [(int(o), int(c)) for o, c in zip(p.dataoffsets, p.databytecounts, strict=True)]
+
+
+def corrupt_tile(path: Path, index: int, page: int = 0) -> Path:
+    """Make one JPEG tile undecodable: its scan names Huffman tables that were never defined."""
+    offset, count = tile_spans(path, page)[index]
+    data = bytearray(Path(path).read_bytes())
+    tile = bytes(data[offset:offset + count])
+    sos = tile.find(b"\xff\xda")
+    components = tile[sos + 4]
+    for i in range(components):
+        data[offset + sos + 6 + 2 * i] = 0x33  # DC table 3, AC table 3: not in the stream
+    Path(path).write_bytes(bytes(data))
+    return Path(path)
+
+
+def enlarge_jpeg_frame(path: Path, index: int, width: int, height: int,
+                       page: int = 0) -> Path:
+    """Make one tile's JPEG start-of-frame declare `width` x `height` pixels."""
+    offset, count = tile_spans(path, page)[index]
+    data = bytearray(Path(path).read_bytes())
+    tile = bytes(data[offset:offset + count])
+    sof = tile.find(b"\xff\xc0")
+    assert sof >= 0
+    at = offset + sof + 5  # FF C0, length (2), precision (1), then height, width
+    data[at:at + 4] = struct.pack(">HH", height, width)
+    Path(path).write_bytes(bytes(data))
+    return Path(path)
+
+
+def deflate_strip_slide(path: Path, width: int, height: int) -> Path:
+    """One Deflate strip of width x height white RGB pixels: KBs that decode to W*H*3 bytes.
+
+    The TIFF is written by hand so the decoded strip never exists in this process."""
+    row = b"\xff" * (width * 3)
+    packer = zlib.compressobj(9)
+    parts = [packer.compress(row) for _ in range(height)]
+    parts.append(packer.flush())
+    strip = b"".join(parts)
+    entries = [
+        (256, 4, 1, width), (257, 4, 1, height), (258, 3, 3, None), (259, 3, 1, 8),
+        (262, 3, 1, 2), (273, 4, 1, None), (277, 3, 1, 3), (278, 4, 1, height),
+        (279, 4, 1, len(strip)), (282, 5, 1, None), (283, 5, 1, None), (296, 3, 1, 3),
+    ]
+    ifd_at = 8
+    ifd_size = 2 + 12 * len(entries) + 4
+    extra_at = ifd_at + ifd_size
+    bits_at, xres_at, yres_at = extra_at, extra_at + 6, extra_at + 14
+    strip_at = extra_at + 22
+    out = bytearray(b"II*\x00" + struct.pack("<I", ifd_at))
+    out += struct.pack("<H", len(entries))
+    for tag, dtype, count, value in entries:
+        if tag == 258:
+            field = struct.pack("<I", bits_at)
+        elif tag == 273:
+            field = struct.pack("<I", strip_at)
+        elif tag == 282:
+            field = struct.pack("<I", xres_at)
+        elif tag == 283:
+            field = struct.pack("<I", yres_at)
+        elif dtype == 3:
+            field = struct.pack("<HH", value, 0)
+        else:
+            field = struct.pack("<I", value)
+        out += struct.pack("<HHI", tag, dtype, count) + field
+    out += struct.pack("<I", 0)
+    out += struct.pack("<HHH", 8, 8, 8) + struct.pack("<II", 20_000, 1) * 2
+    out += strip
+    Path(path).write_bytes(bytes(out))
+    return Path(path)
+
+
+def white(width: int, height: int) -> np.ndarray:
+    return np.full((height, width, 3), 255, dtype=np.uint8)
