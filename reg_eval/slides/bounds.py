@@ -76,6 +76,16 @@ def slide_limits_applied(limits: SlideLimits) -> Iterator[SlideLimits]:
         _CURRENT.reset(token)
 
 
+def decoded_mb_help() -> str:
+    return ("Most MB one tile, strip or region of a slide may decode to "
+            f"(default {DEFAULT_MAX_DECODED_MB}).")
+
+
+def pixels_per_byte_help() -> str:
+    return ("Most pixels a slide's largest page may declare per byte of its file "
+            f"(default {DEFAULT_MAX_PIXELS_PER_BYTE:,}).")
+
+
 class SlideStructureError(InvalidInputError):
     """The TIFF structure is broken in a way no reader should follow (a directory loop,
     a page of zero width, tile offsets missing)."""

@@ -381,7 +381,7 @@ def walk_ifds(path: Path) -> list[int]:
                     "few: its levels, a label and a macro image)",
                     hint="the file is broken or is not a slide")
             where = f"{path}: image directory {index} at byte {offset}"
-            inside = 8 <= offset and offset + count_size <= size
+            inside = offset >= 8 and offset + count_size <= size
             if not inside and index:
                 break  # a truncated file: tifffile also stops here; check says "truncated"
             if not inside:
