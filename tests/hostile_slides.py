@@ -140,44 +140,74 @@ def enlarge_jpeg_frame(path: Path, index: int, width: int, height: int,
     return Path(path)
 
 
-def deflate_strip_slide(path: Path, width: int, height: int) -> Path:
-    """One Deflate strip of width x height white RGB pixels: KBs that decode to W*H*3 bytes.
+def deflate_rows(width: int, rows: int, value: int = 255) -> bytes:
+    """`rows` rows of `width` RGB pixels of one grey value, Deflate-compressed."""
+    row = bytes([value]) * (width * 3)
+    packer = zlib.compressobj(1)
+    parts = [packer.compress(row) for _ in range(rows)]
+    return b"".join(parts) + packer.flush()
 
-    The TIFF is written by hand so the decoded strip never exists in this process."""
-    row = b"\xff" * (width * 3)
-    packer = zlib.compressobj(9)
-    parts = [packer.compress(row) for _ in range(height)]
-    parts.append(packer.flush())
-    strip = b"".join(parts)
-    entries = [
-        (256, 4, 1, width), (257, 4, 1, height), (258, 3, 3, None), (259, 3, 1, 8),
-        (262, 3, 1, 2), (273, 4, 1, None), (277, 3, 1, 3), (278, 4, 1, height),
-        (279, 4, 1, len(strip)), (282, 5, 1, None), (283, 5, 1, None), (296, 3, 1, 3),
-    ]
+
+def raw_tiff(path: Path, width: int, height: int, segments: list[bytes | None], *,
+             tile: int | None = None, rows_per_strip: int | None = None,
+             description: str | None = None) -> Path:
+    """A Deflate RGB TIFF written byte by byte: the header says exactly what it is told,
+    however much (or little) data follows; a segment None is stored as empty (offset and
+    byte count 0). 2 um/px resolution tags; tiles of `tile` pixels or strips."""
+    n = len(segments)
+    entries: list[tuple[int, int, int, object]] = [
+        (256, 4, 1, width), (257, 4, 1, height), (258, 3, 3, "bits"), (259, 3, 1, 8),
+        (262, 3, 1, 2)]
+    if description is not None:
+        entries.append((270, 2, len(description) + 1, "description"))
+    if tile is None:
+        entries += [(273, 4, n, "offsets"), (277, 3, 1, 3),
+                    (278, 4, 1, rows_per_strip or height), (279, 4, n, "counts")]
+    else:
+        entries += [(277, 3, 1, 3)]
+    entries += [(282, 5, 1, "xres"), (283, 5, 1, "yres"), (296, 3, 1, 3)]
+    if tile is not None:
+        entries += [(322, 4, 1, tile), (323, 4, 1, tile), (324, 4, n, "offsets"),
+                    (325, 4, n, "counts")]
     ifd_at = 8
-    ifd_size = 2 + 12 * len(entries) + 4
-    extra_at = ifd_at + ifd_size
-    bits_at, xres_at, yres_at = extra_at, extra_at + 6, extra_at + 14
-    strip_at = extra_at + 22
-    out = bytearray(b"II*\x00" + struct.pack("<I", ifd_at))
-    out += struct.pack("<H", len(entries))
+    extra_at = ifd_at + 2 + 12 * len(entries) + 4
+    blobs: dict[str, bytes] = {
+        "bits": struct.pack("<HHH", 8, 8, 8),
+        "xres": struct.pack("<II", 5_000, 1), "yres": struct.pack("<II", 5_000, 1),
+        "description": (description or "").encode("ascii") + b"\0",
+    }
+    blob_at: dict[str, int] = {}
+    extra = bytearray()
+    for name in ("bits", "xres", "yres", "description"):
+        blob_at[name] = extra_at + len(extra)
+        extra += blobs[name] + (b"\0" if len(blobs[name]) % 2 else b"")
+    offsets_at = extra_at + len(extra)
+    counts_at = offsets_at + 4 * n
+    data_at = counts_at + 4 * n
+    offsets, counts, data = [], [], bytearray()
+    for segment in segments:
+        if segment is None:
+            offsets.append(0)
+            counts.append(0)
+        else:
+            offsets.append(data_at + len(data))
+            counts.append(len(segment))
+            data += segment
+    blob_at["offsets"], blob_at["counts"] = offsets_at, counts_at
+    out = bytearray(b"II*\x00" + struct.pack("<I", ifd_at) + struct.pack("<H", len(entries)))
     for tag, dtype, count, value in entries:
-        if tag == 258:
-            field = struct.pack("<I", bits_at)
-        elif tag == 273:
-            field = struct.pack("<I", strip_at)
-        elif tag == 282:
-            field = struct.pack("<I", xres_at)
-        elif tag == 283:
-            field = struct.pack("<I", yres_at)
+        if isinstance(value, str):
+            if value in ("offsets", "counts") and count == 1:
+                field = struct.pack("<I", (offsets if value == "offsets" else counts)[0])
+            else:
+                field = struct.pack("<I", blob_at[value])
         elif dtype == 3:
             field = struct.pack("<HH", value, 0)
         else:
             field = struct.pack("<I", value)
         out += struct.pack("<HHI", tag, dtype, count) + field
-    out += struct.pack("<I", 0)
-    out += struct.pack("<HHH", 8, 8, 8) + struct.pack("<II", 20_000, 1) * 2
-    out += strip
+    out += struct.pack("<I", 0) + extra
+    out += struct.pack(f"<{n}I", *offsets) + struct.pack(f"<{n}I", *counts) + data
     Path(path).write_bytes(bytes(out))
     return Path(path)
 

@@ -180,10 +180,13 @@ def check_slide(path: Path, *, exclude: SlideList | None = None,
             "revised-already-consistent", "listed as colour-distorted in "
             f"{revised.path.name if revised else 'the revised list'}, but tag 262 already "
             "matches the JPEG tiles (fixed before?)"))
+    if info.notes:
+        used = (f"; {info.mpp:.4g} µm/px from the {info.mpp_source} is used instead"
+                if info.mpp is not None else "")
+        result.warnings.append(Finding("bad-description", "; ".join(info.notes) + used))
     if info.mpp is None:
-        said = f" ({'; '.join(info.notes)})" if info.notes else ""
         result.warnings.append(Finding(
-            "no-resolution", f"no microns per pixel in the file{said} (no usable MPP in the "
+            "no-resolution", "no microns per pixel in the file (no usable MPP in the "
             "description, no XResolution with a unit); pass --slide-mpp to features extract"))
     if not base.tiled:
         result.warnings.append(Finding(

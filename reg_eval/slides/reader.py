@@ -51,7 +51,15 @@ class SlideReader:
         before it is allocated.
         """
         self._check_region(level, width, height)
-        return self._read_region(level, x, y, width, height)
+        try:
+            return self._read_region(level, x, y, width, height)
+        except RegEvalError:
+            raise
+        except Exception as exc:  # OpenSlideError and codec errors for broken tiles
+            raise InvalidInputError(
+                f"{self.path}: the region at x={x}, y={y} ({width} x {height} pixels, level "
+                f"{level}) does not decode ({type(exc).__name__}: {exc})",
+                hint="run `reg-eval slides check` on it; download the slide again") from None
 
     def _check_region(self, level: int, width: int, height: int) -> None:
         if width < 0 or height < 0:
