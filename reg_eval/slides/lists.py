@@ -71,8 +71,8 @@ def _rows(path: Path, text: str) -> list[tuple[int, list[str]]]:
         except csv.Error as exc:
             reason = str(exc)
             if "field larger than field limit" in reason:
-                reason = (f"a field runs past {csv.field_size_limit():,} characters (a quote "
-                          "opened there and never closed?)")
+                reason = (f"a field runs past {csv.field_size_limit():,} characters (a slide "
+                          "id has a few dozen; a quote opened there and never closed?)")
             elif "unexpected end of data" in reason:
                 reason = "a quote opened on this line is never closed"
             raise InvalidInputError(f"slide list {path}, line {start}: {reason}",

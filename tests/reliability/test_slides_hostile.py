@@ -19,33 +19,10 @@ from pathlib import Path
 import hostile_slides as hs
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-MEMORY_CEILING_KB = 1024 * 1024  # 1 GB: well under the 1.5 GB a grader's machine allows
+MEMORY_CEILING_KB = hs.MEMORY_CEILING_KB
 SECONDS_CEILING = 60  # per run on a loaded 2-core machine; each takes a few seconds alone
-
-MEASURE = """
-import json, resource, subprocess, sys, time
-start = time.perf_counter()
-done = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=120)
-print(json.dumps({
-    "rc": done.returncode,
-    "seconds": time.perf_counter() - start,
-    "max_rss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-    "stdout": done.stdout,
-    "stderr": done.stderr,
-}))
-"""
-
-
-def run_measured(*args: object) -> dict[str, object]:
-    """`python -m reg_eval ARGS` in a fresh process: exit code, output, seconds, peak memory."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
-    env.pop("REG_EVAL_DEBUG", None)
-    done = subprocess.run([sys.executable, "-c", MEASURE, sys.executable, "-m", "reg_eval",
-                           *map(str, args)], capture_output=True, text=True, env=env,
-                          timeout=180)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+run_measured = hs.run_measured
+MEASURE = hs.MEASURE
 
 
 # -- the crafted files ---------------------------------------------------------------------
@@ -167,8 +144,7 @@ def test_fix_refuses_a_directory_loop(tmp_path: Path) -> None:
 
 # -- features extract: good slides plus hostile ones -----------------------------------------
 
-EXTRACT = ["--encoder", "tiny", "--patch-size", "64", "--workers", "0", "--device", "cpu",
-           "--quiet"]
+EXTRACT = hs.EXTRACT
 EXTRACT_CASES = ["ifd-3-loop", "bigtiff-ifd-loop", "tile-tags-30000", "jpeg-frame-30000",
                  "deflate-strip-25000", "declared-1e6-square", "striped-60000x16384",
                  "zero-width", "missing-tile-offsets", "corrupt-tile", "fifo"]
