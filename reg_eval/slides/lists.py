@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +42,7 @@ class SlideList:
         return isinstance(slide_name, str) and slide_stem(slide_name) in self.stems
 
 
-def _read_text(path: Path) -> str:
+def _read_bytes(path: Path) -> bytes:
     kind = bounds.file_kind(path)
     if kind is not None and kind.startswith("missing"):
         raise UsageError(f"cannot read slide list {path}: no such file",
@@ -49,25 +50,27 @@ def _read_text(path: Path) -> str:
     if kind is not None:
         raise UsageError(f"cannot read slide list {path}: it is {kind}, not a regular file",
                          hint="pass a CSV file with one slide id a row")
-    data = read_input_bytes(path, "slide list")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"cannot read slide list {path}: byte {exc.start} is not UTF-8",
-                         hint="save the list as UTF-8 CSV") from None
+    return read_input_bytes(path, "slide list")
 
 
-def _rows(path: Path, text: str) -> list[tuple[int, list[str]]]:
-    """(line where the row starts, cells) of every row; located errors for broken quoting."""
+def _rows(path: Path, data: bytes) -> Iterator[tuple[int, list[str]]]:
+    """(line where the row starts, cells) of every row; located errors for broken quoting.
+
+    The bytes are decoded as they are parsed, so a list near the size limit is never held
+    as text whole; parsing stops at `--max-cases` rows."""
     limits = current_limits()
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    rows: list[tuple[int, list[str]]] = []
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    reader = csv.reader(text, strict=True)
+    count = 0
     while True:
         start = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
-            return rows
+            return
+        except UnicodeDecodeError:
+            raise UsageError(f"cannot read slide list {path}: line {start} is not UTF-8",
+                             hint="save the list as UTF-8 CSV") from None
         except csv.Error as exc:
             reason = str(exc)
             if "field larger than field limit" in reason:
@@ -88,8 +91,9 @@ def _rows(path: Path, text: str) -> list[tuple[int, list[str]]]:
                     f"slide list {path}, line {start}: a field of {len(cell):,} characters, "
                     f"more than the {MAX_FIELD_CHARS:,} a slide id or path may have",
                     hint="the list names one slide a row")
-        rows.append((start, row))
-        if len(rows) > limits.max_cases + 1:
+        yield start, row
+        count += 1
+        if count > limits.max_cases + 1:
             raise LimitExceeded(
                 f"slide list {path} has more than {limits.max_cases:,} rows (--max-cases)",
                 hint=raise_hint("max_cases"))
@@ -98,11 +102,12 @@ def _rows(path: Path, text: str) -> list[tuple[int, list[str]]]:
 def read_slide_list(path: Path) -> SlideList:
     """Read the id column of a list CSV; an unknown layout is an error naming its columns."""
     path = Path(path)
-    rows = _rows(path, _read_text(path))
-    if not rows or not any(cell.strip() for cell in rows[0][1]):
+    rows = _rows(path, _read_bytes(path))
+    first = next(rows, None)
+    if first is None or not any(cell.strip() for cell in first[1]):
         raise InvalidInputError(f"slide list {path} is empty",
                                 hint="the first line names the column, e.g. 'id_list'")
-    header = [cell.strip() for cell in rows[0][1]]
+    header = [cell.strip() for cell in first[1]]
     lowered = [cell.lower() for cell in header]
     column_index = next((lowered.index(name) for name in ID_COLUMNS if name in lowered), None)
     if column_index is None and len(header) == 1 and not header[0].lower().endswith(
@@ -115,7 +120,7 @@ def read_slide_list(path: Path) -> SlideList:
             hint=f"name the column with the slide ids one of {', '.join(ID_COLUMNS)}",
         )
     stems: set[str] = set()
-    for line_no, row in rows[1:]:
+    for line_no, row in rows:
         if not row or not any(cell.strip() for cell in row):
             continue
         if column_index >= len(row):
