@@ -283,7 +283,10 @@ def decode_segment(handle: Any, page: PageInfo, index: int, where: Path,
             raise InvalidInputError(f"{where}: {what}: {problem}",
                                     hint="download the slide again")
     elif page.compression in COMPRESSION_DEFLATE:
-        unpacked = zlib.decompressobj().decompress(data, page.segment_bytes + 1)
+        try:
+            unpacked = zlib.decompressobj().decompress(data, page.segment_bytes + 1)
+        except zlib.error:
+            unpacked = b""  # not a zlib stream this check reads: the codec below says why
         if len(unpacked) > page.segment_bytes:
             raise InvalidInputError(f"{where}: {what}: its Deflate data unpacks to more than "
                                     f"the {page.segment_bytes:,} bytes the {page.kind} holds",
