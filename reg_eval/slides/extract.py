@@ -462,8 +462,8 @@ def extract_features(slides: Sequence[Path], out_dir: Path, options: ExtractOpti
     options.check()
     out_dir = Path(out_dir)
     check_out_dir(out_dir)
-    paths = tiff.find_slides(list(slides))
-    missing = [p for p in paths if not p.exists()]
+    missing = [Path(p) for p in slides if not Path(p).exists()]
+    paths = tiff.find_slides([Path(p) for p in slides])
     if missing:
         raise UsageError(f"{missing[0]} does not exist", hint="pass slide files or folders")
     if not paths:

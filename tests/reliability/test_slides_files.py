@@ -96,6 +96,18 @@ def test_a_fifo_slide_in_a_folder_is_named(cli: Callable[..., Any], tmp_path: Pa
     assert fixed.exit_code == 2 and "FIFO" in fixed.stderr
 
 
+def test_a_dangling_link_in_a_folder_fails_that_slide_only(cli: Callable[..., Any],
+                                                            tmp_path: Path) -> None:
+    slides = tmp_path / "slides"
+    slides.mkdir()
+    hs.small_slide(slides / "A.tiff")
+    (slides / "B.tiff").symlink_to(tmp_path / "gone.tiff")
+    result = cli("features", "extract", slides, "--out", tmp_path / "f", *EXTRACT)
+    assert result.exit_code == 1, result.output
+    assert "1 extracted" in result.stdout and "1 failed" in result.stdout
+    assert "error: slide B:" in result.stderr and "points nowhere" in result.stderr
+
+
 def test_mpp_dot_is_named_as_such(cli: Callable[..., Any], tmp_path: Path) -> None:
     slide = hs.raw_tiff(tmp_path / "S.tiff", 300, 256, [hs.deflate_rows(300, 256, 200)],
                         description="Aperio Image Library|AppMag = 20|MPP = .")
