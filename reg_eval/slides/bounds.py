@@ -143,5 +143,7 @@ def require_regular_file(path: Path, what: str = "slide", *, usage: bool = False
     kind = file_kind(Path(path))
     if kind is not None:
         error = UsageError if usage else InvalidInputError
+        if kind.startswith(("missing", "unreadable")):
+            raise error(f"{path}: the {what} is {kind}", hint="check the path")
         raise error(f"{path}: the {what} is {kind}, not a regular file",
                     hint=f"pass the {what} file itself")

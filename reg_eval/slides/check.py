@@ -124,8 +124,9 @@ def check_slide(path: Path, *, exclude: SlideList | None = None,
             "organisers excluded this slide"))
     kind = bounds.file_kind(result.path)
     if kind is not None:
-        result.problems.append(Finding("not-a-file", f"the path is {kind}, not a regular "
-                                       "file; it is not opened"))
+        what = kind if kind.startswith(("missing", "unreadable")) else (
+            f"{kind}, not a regular file; it is not opened")
+        result.problems.append(Finding("not-a-file", f"the path is {what}"))
         return result
     try:
         info = tiff.read_tiff_info(result.path)
