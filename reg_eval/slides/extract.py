@@ -148,6 +148,10 @@ def check_out_dir(out_dir: Path) -> None:
 
 # --- per-slide pipeline ------------------------------------------------------------------
 
+class PatchReadError(OSError):
+    """A patch of a slide could not be read (the message names the patch and why)."""
+
+
 class PatchDataset:
     """Patches of one slide as uint8 (3, S, S) tensors; each worker opens its own reader."""
 
@@ -181,8 +185,9 @@ class PatchDataset:
         except Exception as exc:  # OpenSlideError, codec errors: name the patch
             reason = exc.message if isinstance(exc, RegEvalError) else (
                 f"{type(exc).__name__}: {exc}")
-            raise OSError(f"cannot read the patch at x={x}, y={y} (level {self.level}): "
-                          f"{reason}") from None
+            reason = reason.removeprefix(f"{self.path}: ")
+            raise PatchReadError(f"cannot read the patch at x={x}, y={y} (level "
+                                 f"{self.level}): {reason}") from None
         if self.read_size != self.out_size:
             region = np.asarray(Image.fromarray(region).resize(
                 (self.out_size, self.out_size), Image.Resampling.BILINEAR, reducing_gap=None))
@@ -589,6 +594,11 @@ def _run_one(path: Path, target: Path, options: ExtractOptions, encoder: Any,
         return SlideOutcome(stem, str(path), "failed",
                             message=f"{path}: ran out of memory while reading this slide "
                             "(lower --batch-size or --max-decoded-mb)")
+    except PatchReadError as exc:
+        # from a loader worker the message carries the worker's traceback: keep its last line
+        text = [line for line in str(exc).splitlines() if line.strip()][-1]
+        text = text.split("PatchReadError: ", 1)[-1]
+        return SlideOutcome(stem, str(path), "failed", message=f"{path}: {text}")
     except Exception as exc:  # codecs, OpenSlide, torch's loader workers raise many kinds
         return SlideOutcome(stem, str(path), "failed",
                             message=f"{path}: {type(exc).__name__}: {exc}")

@@ -241,3 +241,19 @@ def test_the_measurement_sees_a_large_child() -> None:
                            "b = bytearray(300 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert int(json.loads(done.stdout)["max_rss_kb"]) > 300 * 1024
+
+
+def test_a_bad_tile_read_by_a_loader_worker_is_one_line(cli: Callable[..., object],
+                                                        tmp_path: Path) -> None:
+    """Loader workers re-raise with their traceback in the message; the user sees one line."""
+    slide = hs.enlarge_jpeg_frame(hs.small_slide(tmp_path / "E.tiff"), 5, 30_000, 30_000)
+    options = list(EXTRACT)
+    options[options.index("--workers") + 1] = "2"
+    result = cli("features", "extract", slide, "--out", tmp_path / "f", "--reader",
+                 "tifffile", *options)
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]  # type: ignore[attr-defined]
+    assert errors == [f"error: slide E: {slide}: cannot read the patch at x=128, y=192 (level "
+                      "0): page 0, tile 5: its JPEG frame declares 30000 x 30000 pixels, more "
+                      "than the page's 128 x 128 tiles"]
+    assert "Traceback" not in result.stderr  # type: ignore[attr-defined]
