@@ -90,6 +90,11 @@ def check_command(
     strict: Annotated[
         bool, typer.Option("--strict", help="Warnings count as problems (exit 1).")
     ] = False,
+    sample_tiles: Annotated[
+        int, typer.Option("--sample-tiles", help="Tiles or strips decoded per pyramid level, "
+                          "evenly spaced (a larger number finds more corrupt tiles, slower).",
+                          min=1)
+    ] = 16,
     max_decoded_mb: MaxDecodedMbOption = DEFAULT_MAX_DECODED_MB,
     max_pixels_per_byte: MaxPixelsPerByteOption = DEFAULT_MAX_PIXELS_PER_BYTE,
     max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
@@ -98,8 +103,8 @@ def check_command(
     """One row per slide: readable or not and why, levels, resolution, compression, tag 262
     against the JPEG data, and membership of the organisers' lists.
 
-    Up to 32 tiles or strips of each level are decoded (evenly spaced, first and last
-    included), so a corrupt tile is usually found without reading the whole slide. The
+    Up to --sample-tiles tiles or strips of each level are decoded (evenly spaced, first and
+    last included), to find corrupt tiles without reading the whole slide. The
     lists are read within --max-upload-mb and --max-cases. Exit 0 when no slide has a
     problem, 1 when one has, 2 for usage or I/O errors.
     """
@@ -112,7 +117,8 @@ def check_command(
     exclude_list = read_slide_list(exclude) if exclude else None
     revised_list = read_slide_list(revised) if revised else None
     with slide_limits_applied(SlideLimits(max_decoded_mb, max_pixels_per_byte)):
-        results = check_slides(_existing(paths), exclude=exclude_list, revised=revised_list)
+        results = check_slides(_existing(paths), exclude=exclude_list, revised=revised_list,
+                               sample=sample_tiles)
     totals = summary(results)
     if output_format == "json":
         typer.echo(json.dumps({

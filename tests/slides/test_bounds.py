@@ -45,6 +45,7 @@ def test_walk_stops_at_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 def test_sample_spreads_over_the_stored_tiles() -> None:
     assert sample_indices(list(range(100)), 5) == [0, 25, 50, 74, 99]
     assert sample_indices([3, 8], 5) == [3, 8]
+    assert sample_indices([3, 8, 9], 1) == [3]
 
 
 def test_the_strip_cache_keeps_a_byte_budget(tmp_path: Path) -> None:
