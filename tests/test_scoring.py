@@ -143,8 +143,8 @@ def test_the_emb_model_loads_in_the_background_only_when_a_text_is_not_cached(
     tiny_bert_dir: Path, tiny_ruler_dir: Path, tmp_path: Path,
     pipeline_pairs: tuple[list[str], list[str]], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from reg_eval import scoring
     from reg_eval.backends.embeddings import TransformersEmbeddingBackend
+    from reg_eval.scoring import scorer as scoring
 
     monkeypatch.setattr(scoring.os, "cpu_count", lambda: scoring.OVERLAP_MIN_CORES)
     started: list[bool] = []

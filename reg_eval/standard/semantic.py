@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from reg_eval.columns import ColumnLayout
 from reg_eval.groups import GroupResult, ScoringContext
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 RECOMMENDED_ONLINE_MODEL = "NeuML/pubmedbert-base-embeddings"
 COLUMN = "semantic_cosine"
+LAYOUT = ColumnLayout(numeric=(COLUMN,))
 
 
 def cosine_per_case(ref_vectors: np.ndarray, hyp_vectors: np.ndarray) -> np.ndarray:
@@ -45,6 +47,7 @@ class SemanticGroup:
     """`semantic_cosine` per case from a sentence-transformers model."""
 
     name = "semantic"
+    layout = LAYOUT
 
     def __init__(self, model: str | None = None, *, batch_size: int | None = None) -> None:
         self.model = model
@@ -114,4 +117,5 @@ class SemanticGroup:
                 "rescale": "none",
                 "similarity": "cosine",
             },
+            layout=self.layout,
         )

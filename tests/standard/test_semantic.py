@@ -100,7 +100,7 @@ def test_offline_default_is_minilm_from_the_wheel(
     group = load_group("semantic")
     result = group.compute(REFS[:2], HYPS[:2], ScoringContext(device="cpu", cache_root=tmp_path))
     assert asked == [tmp_path]
-    assert result.signature["model"].startswith("sentence-transformers/all-MiniLM-L6-v2|")
+    assert result.signature["model"].startswith("sentence-transformers/all-MiniLM-L6-v2(")
     assert f"sha256:{MINILM_L6.member_sha256[:16]}" in result.signature["model"]
 
 
