@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from reg_eval.columns import ColumnLayout
 from reg_eval.errors import UsageError
+from reg_eval.signature import SignedModel
 
 if TYPE_CHECKING:
     import numpy as np
@@ -44,8 +45,9 @@ class GroupResult:
     name: str
     per_case: dict[str, np.ndarray]
     """Numeric column -> one float64 per case. Means of these get CIs and paired tests."""
-    signature: dict[str, str]
-    """This group's own signature fields (models with revision/hash, tokenisation, options)."""
+    signature: dict[str, str | SignedModel]
+    """This group's own signature fields: settings as text (tokenisation, options, library
+    signatures), models as typed `SignedModel`s."""
     corpus: dict[str, float] = field(default_factory=dict)
     """Corpus-level values that are not means of per-case values (e.g. corpus BLEU)."""
     details: list[dict[str, Any]] | None = None

@@ -16,7 +16,7 @@ from reg_eval.columns import OFFICIAL, OFFICIAL_COMPONENTS, ColumnLayout
 from reg_eval.groups import OFFICIAL as OFFICIAL_GROUP
 from reg_eval.groups import GroupResult
 from reg_eval.scoring.alignment import Alignment
-from reg_eval.signature import Signature
+from reg_eval.signature import Signature, SignedModel
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -131,7 +131,10 @@ class ScoreResult(RunSummary):
                     "defined": {column: defined[column] for column in group.per_case},
                     "corpus": {key: json_number(v) for key, v in group.corpus.items()},
                     "breakdowns": group.breakdowns,
-                    "signature": group.signature,
+                    "signature": {
+                        key: value.to_dict() if isinstance(value, SignedModel) else value
+                        for key, value in group.signature.items()
+                    },
                 }
                 for name, group in self.groups.items()
             },

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from reg_eval.columns import ColumnLayout
 from reg_eval.groups import GroupResult, ScoringContext
+from reg_eval.signature import SignedModel
 
 if TYPE_CHECKING:
     import numpy as np
@@ -112,7 +113,7 @@ class SemanticGroup:
             name=self.name,
             per_case={COLUMN: cosines},
             signature={
-                "model": identity.describe(),
+                "model": SignedModel(identity),
                 "normalize": "yes",
                 "rescale": "none",
                 "similarity": "cosine",
