@@ -102,18 +102,30 @@ def saved_differences(data: Mapping[str, Any]) -> list[str]:
     key = signature.model("key")
     if profile == LEADERBOARD_PROFILE and (emb is None or key is None):
         return ["the signature does not name the EMB and KEY models"]
-    # results written before the signature had `dtype` are judged by the EMB precision
-    precision = signature.get("dtype") or (emb.identity.precision if emb else None)
     cases = data.get("cases")
     missing = cases.get("missing_ids") if isinstance(cases, Mapping) else None
+    return signature_differences(
+        signature, n_missing=len(missing) if isinstance(missing, list) else 0
+    )
+
+
+def signature_differences(
+    signature: Signature, *, models_overridden: bool = False, n_missing: int = 0
+) -> list[str]:
+    """Why a run with this signature is not comparable, read from its fields: the profile,
+    the EMB and KEY models (name, revision, `max_length`, `min_chars`) and the precision.
+    A signature without `dtype` (older results) is judged by its EMB model's precision."""
+    emb = signature.model("emb")
+    key = signature.model("key")
+    precision = signature.get("dtype") or (emb.identity.precision if emb else None)
     return run_differences(
-        profile=profile,
-        models_overridden=False,
+        profile=str(signature.get("profile") or "?"),
+        models_overridden=models_overridden,
         precision=precision or "unknown",
         emb_name=emb.identity.name if emb else "",
         key_name=key.identity.name if key else "",
         key_revision=key.identity.revision if key else None,
         emb_max_length=_whole_number(emb, "max_length", LEADERBOARD_EMB_MAX_LENGTH),
         key_min_chars=_whole_number(key, "min_chars", LEADERBOARD_KEY_MIN_CHARS),
-        n_missing=len(missing) if isinstance(missing, list) else 0,
+        n_missing=n_missing,
     )

@@ -173,7 +173,7 @@ class Scorer:
         groups: dict[str, GroupResult] | None = None,
         n_missing: int = 0,
     ) -> Signature:
-        from reg_eval.comparability import run_differences
+        from reg_eval.comparability import signature_differences
         from reg_eval.metrics.tokenize import TOKENISATION
 
         group_fields = {
@@ -181,34 +181,31 @@ class Scorer:
             for name, group in (groups or {}).items()
             for key, value in group.signature.items()
         }
-        emb = self.emb_backend.identity
-        key = self.key_backend.identity
+        computed = "reg2025-ranking=0.15*(rouge+bleu)+0.4*key+0.3*emb"
+        min_chars = (("min_chars", str(self.profile.key_min_chars)),)
+        fields = {
+            "metrics": ",".join(self.metric_groups),
+            "profile": self.profile.name,
+            "emb": SignedModel(self.emb_backend.identity),
+            "key": SignedModel(self.key_backend.identity, min_chars),
+            "tok": TOKENISATION,
+            "device": self.emb_backend.device_type,
+            "dtype": self.options.dtype,
+            "missing": missing,
+            "n": n_cases,
+            "boot": self.options.bootstrap,
+            "seed": self.options.seed,
+            **group_fields,
+        }
+        # The leaderboard rule reads the same fields a saved result is judged by.
+        as_run = Signature.build(computed, fields, comparable_with_leaderboard=True)
         return Signature.build(
-            "reg2025-ranking=0.15*(rouge+bleu)+0.4*key+0.3*emb",
-            {
-                "metrics": ",".join(self.metric_groups),
-                "profile": self.profile.name,
-                "emb": SignedModel(emb),
-                "key": SignedModel(key, (("min_chars", str(self.profile.key_min_chars)),)),
-                "tok": TOKENISATION,
-                "device": self.emb_backend.device_type,
-                "dtype": self.options.dtype,
-                "missing": missing,
-                "n": n_cases,
-                "boot": self.options.bootstrap,
-                "seed": self.options.seed,
-                **group_fields,
-            },
+            computed,
+            fields,
             comparable_with_leaderboard=self.profile.comparable_with_leaderboard,
-            not_comparable_because=run_differences(
-                profile=self.profile.name,
+            not_comparable_because=signature_differences(
+                as_run,
                 models_overridden=not self.profile.comparable_with_leaderboard,
-                precision=self.options.dtype,
-                emb_name=emb.name,
-                key_name=key.name,
-                key_revision=key.revision,
-                emb_max_length=self.profile.emb_max_length,
-                key_min_chars=self.profile.key_min_chars,
                 n_missing=n_missing,
             ),
         )
