@@ -125,11 +125,13 @@ class Signature:
         not_comparable_because: Sequence[str] = (),
     ) -> Signature:
         """A signature; any reason given makes it not comparable, whatever the flag says.
-        Fields whose value is None are left out."""
-        items = tuple((key, value) for key, value in fields.items() if value is not None)
-        for key, value in items:
-            if not isinstance(value, Scalar | SignedModel):
-                raise TypeError(f"signature field {key!r} has a {type(value).__name__} value")
+        Fields whose value is None are left out; a value that is neither a JSON scalar nor a
+        model (a path, say) is kept as its text."""
+        items = tuple(
+            (key, value if isinstance(value, Scalar | SignedModel) else str(value))
+            for key, value in fields.items()
+            if value is not None
+        )
         reasons = tuple(not_comparable_because)
         return cls(computed, items, comparable_with_leaderboard and not reasons, reasons)
 

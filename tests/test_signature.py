@@ -72,3 +72,12 @@ def test_a_layout1_model_text_is_read_into_fields() -> None:
     key = SignedModel.from_layout1_text("key", "en_core_sci_lg@0.5.4|cpu|spacy=3.7.5|min_chars=3")
     assert key.identity.revision == "0.5.4" and key.setting("min_chars") == "3"
     assert key.identity.libraries == (("spacy", "3.7.5"),)
+
+
+def test_a_value_that_is_not_a_json_scalar_is_kept_as_its_text() -> None:
+    from pathlib import PurePosixPath
+
+    sig = Signature.build("x", {"folder": PurePosixPath("/m/x"), "mpp": 0.5},
+                          comparable_with_leaderboard=False)
+    assert sig.to_dict()["folder"] == "/m/x" and sig.to_dict()["mpp"] == 0.5
+    assert sig.format().endswith("|folder:/m/x|mpp:0.5|comparable:no")
