@@ -44,7 +44,7 @@ def test_score_cot_with_grounding_prints_the_overall_score(
     assert data["B"] == pytest.approx(b, abs=1e-12)
     assert data["overall"] == pytest.approx(0.7 * a + 0.3 * b, abs=1e-12)
     assert data["signature"]["computed"].startswith("reg2026-overall")
-    assert data["signature"]["b_voting"] == "2" and "judge_model" in data["signature"]
+    assert data["signature"]["b_voting"] == 2 and "judge_model" in data["signature"]
     assert res.stdout.count("signature: reg-eval") == 1
     assert "REG 2026 overall" in res.stdout and "not computed" not in res.stdout
     plain = " ".join(runner.invoke(app, base).stdout.split())

@@ -55,7 +55,7 @@ def test_score_grounding_prints_and_writes_b_equal_to_the_organisers(
     assert data["B"] == pytest.approx(reference["B"], abs=1e-12)
     for name in ("B1", "B2", "B3"):
         assert data["parts"][name] == pytest.approx(reference[name], abs=1e-12)
-    assert data["signature"]["voting"] == "3"
+    assert data["signature"]["voting"] == 3
     assert data["judge_spread"]["samples"] == 3
     assert "Metric B" in res.stdout and "signature: reg-eval" in res.stdout
     lines = [json.loads(line) for line in rows.read_text(encoding="utf-8").splitlines()]
