@@ -1,0 +1,43 @@
+"""Settings and identity: what enters signatures and cache keys."""
+
+from __future__ import annotations
+
+import pytest
+
+from reg_eval.judge.types import GenerationSettings, JudgeIdentity
+
+
+def test_defaults_are_the_organisers_call() -> None:
+    settings = GenerationSettings()
+    assert settings.fields() == {
+        "max_new_tokens": 32768,
+        "enable_thinking": True,
+        "temperature": "model-default",
+        "top_p": "model-default",
+        "top_k": "model-default",
+        "seed": 12345,
+    }
+    assert settings.sample_seed(0) == 12345
+    assert settings.sample_seed(4) == 12349
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"max_new_tokens": 0}, {"temperature": -0.1}, {"top_p": 0.0}, {"top_p": 1.5}, {"top_k": 0}],
+)
+def test_impossible_settings_are_refused(changes: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        GenerationSettings(**changes)  # type: ignore[arg-type]
+
+
+def test_negative_sample_index_is_refused() -> None:
+    with pytest.raises(ValueError, match="sample_index"):
+        GenerationSettings().sample_seed(-1)
+
+
+def test_identity_describes_itself_on_one_line() -> None:
+    local = JudgeIdentity("transformers", "Qwen/Qwen3-8B", "ab" * 32, "c0ffee", "bfloat16", None)
+    assert local.describe() == "transformers:Qwen/Qwen3-8B@c0ffee|sha256:abababababababab|bfloat16"
+    served = JudgeIdentity("openai", "qwen3-8b", None, None, "served", "http://h:8000/v1")
+    assert served.describe() == "openai:qwen3-8b|served|http://h:8000/v1"
+    assert served.fields()["base_url"] == "http://h:8000/v1"
