@@ -81,7 +81,7 @@ def test_persistent_failure_gives_up_after_the_retries_with_a_clear_error() -> N
 def test_client_errors_are_not_retried() -> None:
     with FakeChatServer(echo) as server:
         server.fail(400, 1, body='{"error": "max_tokens is too large"}')
-        with pytest.raises(ServedJudgeError, match="HTTP 400.*max_tokens is too large"):
+        with pytest.raises(ServedJudgeError, match=r"HTTP 400.*max_tokens is too large"):
             judge_for(server, retries=4).generate(["p"])
     assert server.requests == 1
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reg_eval.judge.thinking import split_index, split_think_tags, served_reply
+from reg_eval.judge.thinking import served_reply, split_index, split_think_tags
 from reg_eval.judge.types import JudgeReply
 
 THINK_END = 151668

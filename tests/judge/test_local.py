@@ -1,0 +1,146 @@
+"""The transformers judge on a tiny random-weight Qwen3 with a Qwen3-style chat template."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reg_eval.errors import UsageError
+from reg_eval.judge import GenerationSettings, load_judge
+from reg_eval.judge.local import TransformersJudge, row_seed
+
+PROMPTS = [
+    "Prostate, biopsy; no tumor present",
+    "Breast, core-needle biopsy; invasive carcinoma of no special type, grade II, with "
+    "lymphovascular invasion",
+    "Lung",
+    "Colon, colonoscopic biopsy; tubular adenoma with low grade dysplasia",
+]
+GREEDY = GenerationSettings(max_new_tokens=10, temperature=0.0)
+SAMPLED = GenerationSettings(max_new_tokens=10)  # the model's own: 0.6, top-k 20, top-p 0.95
+
+
+def judge(folder: Path, settings: GenerationSettings, batch_size: int = 8) -> TransformersJudge:
+    return TransformersJudge(
+        str(folder), settings=settings, device="cpu", batch_size=batch_size,
+        cache_root=folder.parent / "memo",
+    )
+
+
+def test_batched_greedy_generation_equals_one_by_one(tiny_qwen3_dir: Path) -> None:
+    batched = judge(tiny_qwen3_dir, GREEDY, batch_size=4).generate(PROMPTS)
+    single = judge(tiny_qwen3_dir, GREEDY, batch_size=1)
+    assert batched == [single.generate([p])[0] for p in PROMPTS]
+    assert all(reply.raw for reply in batched)
+
+
+def test_sampling_is_repeatable_per_seed_and_sample(tiny_qwen3_dir: Path) -> None:
+    first = judge(tiny_qwen3_dir, SAMPLED).generate(PROMPTS)
+    again = judge(tiny_qwen3_dir, SAMPLED).generate(PROMPTS)
+    assert first == again
+    other_sample = judge(tiny_qwen3_dir, SAMPLED).generate(PROMPTS, sample_index=1)
+    other_seed = judge(tiny_qwen3_dir, GenerationSettings(max_new_tokens=10, seed=1)).generate(
+        PROMPTS
+    )
+    assert other_sample != first and other_seed != first
+    greedy = judge(tiny_qwen3_dir, GREEDY).generate(PROMPTS)
+    assert first != greedy  # the model's own config samples
+
+
+def test_a_prompts_sample_does_not_depend_on_its_batch(tiny_qwen3_dir: Path) -> None:
+    batched = judge(tiny_qwen3_dir, SAMPLED, batch_size=4).generate(PROMPTS, sample_index=2)
+    alone = judge(tiny_qwen3_dir, SAMPLED, batch_size=1)
+    assert batched == [alone.generate([p], sample_index=2)[0] for p in PROMPTS]
+    assert batched[::-1] == judge(tiny_qwen3_dir, SAMPLED).generate(PROMPTS[::-1], sample_index=2)
+
+
+def test_top_k_one_sampling_is_greedy(tiny_qwen3_dir: Path) -> None:
+    top1 = GenerationSettings(max_new_tokens=10, temperature=0.6, top_k=1)
+    assert judge(tiny_qwen3_dir, top1).generate(PROMPTS) == judge(
+        tiny_qwen3_dir, GREEDY
+    ).generate(PROMPTS)
+
+
+def test_sampling_settings_come_from_the_model_unless_overridden(tiny_qwen3_dir: Path) -> None:
+    assert judge(tiny_qwen3_dir, SAMPLED).sampling() == {
+        "temperature": 0.6, "top_k": 20, "top_p": 0.95, "min_p": None
+    }
+    override = GenerationSettings(temperature=1.2, top_p=0.5)
+    assert judge(tiny_qwen3_dir, override).sampling() == {
+        "temperature": 1.2, "top_k": 20, "top_p": 0.5, "min_p": None
+    }
+    assert judge(tiny_qwen3_dir, GREEDY).sampling() is None
+
+
+def test_chat_template_renders_thinking_on_and_off(tiny_qwen3_dir: Path) -> None:
+    on = judge(tiny_qwen3_dir, SAMPLED).prompt_text("Is this tissue?")
+    off = judge(tiny_qwen3_dir, GenerationSettings(enable_thinking=False)).prompt_text(
+        "Is this tissue?"
+    )
+    assert on == "<|im_start|>user\nIs this tissue?<|im_end|>\n<|im_start|>assistant\n"
+    assert off == on + "<think>\n\n</think>\n\n"
+
+
+def test_thinking_is_split_after_the_think_end_token(tiny_qwen3_dir: Path) -> None:
+    local = judge(tiny_qwen3_dir, GREEDY)
+    vocabulary = json.loads((tiny_qwen3_dir / "tokenizer.json").read_text(encoding="utf-8"))
+    added = {token["content"]: token["id"] for token in vocabulary["added_tokens"]}
+    assert local.think_end_id() == added["</think>"]
+    tokenizer, _model = local._load()
+    ids = tokenizer("<think>\nprostate\n</think>\n\n<answer>SAME</answer>")["input_ids"]
+    ids.append(added["<|im_end|>"])
+    reply = local._reply(tokenizer, ids, local.think_end_id())
+    assert reply.reasoning == "prostate"
+    assert reply.content == "<answer>SAME</answer>"
+    plain = tokenizer("\n<answer>SAME</answer>\n")["input_ids"]
+    assert local._reply(tokenizer, plain, local.think_end_id()).content == "<answer>SAME</answer>"
+
+
+def test_identity_hashes_the_files_that_change_the_answers(
+    tiny_qwen3_dir: Path, tmp_path: Path
+) -> None:
+    original = judge(tiny_qwen3_dir, GREEDY).identity
+    assert (original.backend, original.precision, original.base_url) == (
+        "transformers", "float32", None
+    )
+    assert original.file_hash is not None and len(original.file_hash) == 64
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_qwen3_dir, copy)
+    config = json.loads((copy / "generation_config.json").read_text(encoding="utf-8"))
+    config["temperature"] = 0.7
+    (copy / "generation_config.json").write_text(json.dumps(config), encoding="utf-8")
+    assert judge(copy, GREEDY).identity.file_hash != original.file_hash
+    (copy / "chat_template.jinja").write_text("{{ messages[0]['content'] }}", encoding="utf-8")
+    shutil.copy(tiny_qwen3_dir / "generation_config.json", copy / "generation_config.json")
+    assert judge(copy, GREEDY).identity.file_hash != original.file_hash
+
+
+def test_cached_local_judge_loads_nothing_on_a_rerun(tiny_qwen3_dir: Path, tmp_path: Path) -> None:
+    spec = f"transformers:{tiny_qwen3_dir}"
+    first = load_judge(spec, settings=GREEDY, cache_root=tmp_path, device="cpu")
+    replies = first.generate(PROMPTS)
+    second = load_judge(spec, settings=GREEDY, cache_root=tmp_path, device="cpu")
+    assert second.generate(PROMPTS) == replies
+    assert second.calls == 0
+    assert second.judge._loaded is None  # type: ignore[attr-defined]
+
+
+def test_missing_models_are_usage_errors(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="not a model folder"):
+        load_judge(f"transformers:{tmp_path / 'absent'}")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UsageError, match=r"no config\.json"):
+        load_judge(f"transformers:{tmp_path / 'empty'}")
+    with pytest.raises(UsageError, match="not in the local Hugging Face cache"):
+        load_judge("transformers:Qwen/Qwen3-8B")
+    with pytest.raises(UsageError, match="--judge-model"):
+        load_judge(f"transformers:{tmp_path}", model="x")
+
+
+def test_row_seeds_differ_by_prompt_and_seed() -> None:
+    assert row_seed(1, "a") != row_seed(2, "a")
+    assert row_seed(1, "a") != row_seed(1, "b")
+    assert 0 <= row_seed(1, "a") < 2**63
