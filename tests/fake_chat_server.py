@@ -54,6 +54,7 @@ class FakeChatServer:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._base_url: str | None = None
 
     # -- control --------------------------------------------------------------------------------
 
@@ -66,15 +67,17 @@ class FakeChatServer:
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the server is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        """The /v1 root to give a judge (kept after stop(), for messages and signatures)."""
+        if self._base_url is None:
+            raise RuntimeError("the server was never started")
+        return self._base_url
 
     def start(self) -> FakeChatServer:
         server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         server.daemon_threads = True
         self._server = server
+        host, port = server.server_address[:2]
+        self._base_url = f"http://{host}:{port}/v1"
         self._thread = threading.Thread(target=server.serve_forever, daemon=True)
         self._thread.start()
         return self

@@ -20,6 +20,8 @@ from reg_eval.commands.options import (
     DtypeOption,
     EmbModelOption,
     ForceOption,
+    JudgeModelOption,
+    JudgeOption,
     KeyModelOption,
     MaxCasesOption,
     MaxDecompressedMbOption,
@@ -73,6 +75,8 @@ def compare_command(
     bertscore_rescale: BertScoreRescaleOption = False,
     rouge_stemmer: RougeStemmerOption = False,
     clinical_soft: ClinicalSoftOption = False,
+    judge: JudgeOption = None,
+    judge_model: JudgeModelOption = None,
     missing: MissingOption = "error",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the comparison as JSON.")
@@ -120,6 +124,8 @@ def compare_command(
                 bertscore_rescale=bertscore_rescale,
                 rouge_stemmer=rouge_stemmer,
                 clinical_soft=clinical_soft,
+                judge=judge,
+                judge_model=judge_model,
             ),
             emb_model=emb_model,
             key_model=key_model,

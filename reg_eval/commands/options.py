@@ -82,7 +82,7 @@ MetricsOption = Annotated[
     typer.Option(
         "--metrics",
         help="Comma-separated metric groups: official (always), clinical, semantic, lexical, "
-        "bertscore.",
+        "bertscore, judge (needs --judge).",
     ),
 ]
 SemanticModelOption = Annotated[
@@ -115,6 +115,19 @@ ClinicalSoftOption = Annotated[
         "default: it needs the all-MiniLM-L6-v2 wheel.",
     ),
 ]
+JudgeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--judge",
+        help="Judge for the judge group: transformers:NAME_OR_PATH (a local model, best on a "
+        "GPU) or openai:BASE_URL (an OpenAI-compatible server, with --judge-model; API key "
+        "from $REG_EVAL_JUDGE_API_KEY).",
+    ),
+]
+JudgeModelOption = Annotated[
+    str | None,
+    typer.Option("--judge-model", help="Model name on the judge server (openai: judges)."),
+]
 RougeStemmerOption = Annotated[
     bool, typer.Option("--rouge-stemmer", help="Porter stemmer in the lexical group's ROUGE.")
 ]
@@ -128,6 +141,8 @@ def group_options(
     bertscore_rescale: bool,
     rouge_stemmer: bool,
     clinical_soft: bool = False,
+    judge: str | None = None,
+    judge_model: str | None = None,
 ) -> dict[str, dict[str, object]]:
     """The metric-group options of the command line, keyed by group name."""
     return {
@@ -139,6 +154,7 @@ def group_options(
         },
         "lexical": {"rouge_stemmer": rouge_stemmer},
         "clinical": {"soft": clinical_soft},
+        "judge": {"judge": judge, "judge_model": judge_model},
     }
 
 
