@@ -155,10 +155,21 @@ class TransformersJudge:
                 f"judge model {self.identity.model} has no chat template",
                 hint="use an instruction-tuned model whose tokenizer carries a chat template",
             )
+        from reg_eval.backends.devices import out_of_memory_types
+
         model = AutoModelForCausalLM.from_pretrained(
             self.folder, dtype=getattr(torch, self.dtype), local_files_only=True
         )
-        model.to(self.device)
+        try:
+            model.to(self.device)
+        except out_of_memory_types() as exc:
+            detail = (str(exc).strip().splitlines() or ["out of memory"])[0]
+            raise UsageError(
+                f"out of GPU memory while moving the judge {self.identity.model} to "
+                f"{self.device} in {self.dtype}: {detail}",
+                hint="free the GPU, use a larger one, or serve the model elsewhere and pass "
+                "--judge openai:URL --judge-model NAME",
+            ) from None
         model.eval()
         if tokenizer.pad_token_id is None:
             pad = model.generation_config.pad_token_id
@@ -320,10 +331,22 @@ class TransformersJudge:
             config.pad_token_id = tokenizer.pad_token_id
         processor = self._processor(prompts, sample_index)
         processors = LogitsProcessorList([processor] if processor is not None else [])
-        with torch.inference_mode():
-            output = model.generate(
-                **inputs, generation_config=config, logits_processor=processors
-            )
+        from reg_eval.backends.devices import out_of_memory_types
+
+        try:
+            with torch.inference_mode():
+                output = model.generate(
+                    **inputs, generation_config=config, logits_processor=processors
+                )
+        except out_of_memory_types() as exc:
+            detail = (str(exc).strip().splitlines() or ["out of memory"])[0]
+            raise UsageError(
+                f"out of GPU memory while the judge generated {len(texts)} replies of up to "
+                f"{self.settings.max_new_tokens} tokens: {detail}",
+                hint="lower the judge batch size (each Qwen3-8B reply of 32,768 tokens holds "
+                "about 4.5 GiB of attention cache), or serve the model with vLLM "
+                "(--judge openai:URL), which pages that cache",
+            ) from None
         new_ids = output[:, inputs["input_ids"].shape[1] :].tolist()
         eos = config.eos_token_id
         eos_ids = set(eos if isinstance(eos, list) else [] if eos is None else [eos])

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from reg_eval.errors import UsageError
 from reg_eval.groups import GroupResult, ScoringContext
 from reg_eval.judge import GenerationSettings, load_judge
+from reg_eval.judge.local import DEFAULT_BATCH_SIZE
 from reg_eval.standard.judge_rubric import (
     CATEGORIES,
     RUBRIC_VERSION,
@@ -44,6 +45,7 @@ class JudgeGroup:
         judge_model: str | None = None,
         *,
         settings: GenerationSettings | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         concurrency: int = 8,
         timeout_s: float = 600.0,
         retries: int = 4,
@@ -57,6 +59,7 @@ class JudgeGroup:
         self.spec = judge
         self.judge_model = judge_model
         self.settings = settings or GenerationSettings()
+        self.batch_size = batch_size
         self.concurrency = concurrency
         self.timeout_s = timeout_s
         self.retries = retries
@@ -71,7 +74,7 @@ class JudgeGroup:
             cache_root=context.cache_root,
             use_cache=context.cache is not None,
             device=context.device,
-            batch_size=context.batch_size,
+            batch_size=self.batch_size,
             concurrency=self.concurrency,
             timeout_s=self.timeout_s,
             retries=self.retries,
@@ -104,7 +107,7 @@ class JudgeGroup:
                 }
             )
         unparseable = int(np.count_nonzero(np.isnan(grades)))
-        settings = ", ".join(f"{k}={v}" for k, v in self.settings.fields().items())
+        settings = ",".join(f"{k}={v}" for k, v in self.settings.fields().items())
         return GroupResult(
             name=self.name,
             per_case={GRADE_COLUMN: grades, SCORE_COLUMN: 1.0 - grades / 4.0},
@@ -112,8 +115,8 @@ class JudgeGroup:
                 "judge": judge.identity.describe(),
                 "prompt": f"severity-rubric-v{RUBRIC_VERSION}|sha256:{prompt_sha256()[:16]}",
                 "settings": settings,
-                "sample": "0 (one sample per pair)",
-                "parse": "last JSON object {grade 0-4, category}; unreadable = missing",
+                "samples": "1",
+                "parse": "last-json{grade,category};unreadable=missing",
             },
             corpus={"judge_unparseable": float(unparseable)},
             details=details,

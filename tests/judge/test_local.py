@@ -144,3 +144,12 @@ def test_row_seeds_differ_by_prompt_and_seed() -> None:
     assert row_seed(1, "a") != row_seed(2, "a")
     assert row_seed(1, "a") != row_seed(1, "b")
     assert 0 <= row_seed(1, "a") < 2**63
+
+
+def test_a_row_ends_at_its_first_end_token() -> None:
+    from reg_eval.judge.local import _until_eos
+
+    assert _until_eos([5, 6, 2, 0, 0], {2, 0}) == [5, 6, 2]
+    assert _until_eos([5, 0, 2], {2, 0}) == [5, 0]
+    assert _until_eos([5, 6], {2}) == [5, 6]
+    assert _until_eos([], {2}) == []

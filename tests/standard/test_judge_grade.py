@@ -91,8 +91,10 @@ def test_grades_from_a_served_judge(tmp_path: Path) -> None:
     }
     assert result.signature["judge"] == f"openai:qwen3-8b|served|{server.base_url}"
     assert result.signature["prompt"].startswith("severity-rubric-v1|sha256:")
-    assert "enable_thinking=True" in result.signature["settings"]
-    assert "seed=12345" in result.signature["settings"]
+    assert result.signature["settings"] == (
+        "max_new_tokens=32768,enable_thinking=True,temperature=model-default,"
+        "top_p=model-default,top_k=model-default,seed=12345"
+    )
     np.testing.assert_array_equal(second.per_case["judge_grade"], grades)
     assert second.signature == result.signature
 
