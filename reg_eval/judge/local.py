@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     import torch
 
 DEFAULT_BATCH_SIZE = 8
+LIBRARIES = ("torch", "transformers", "tokenizers")
+"""The libraries whose code turns the weights into tokens; their versions enter the identity."""
 HF_SAMPLING_DEFAULTS: dict[str, float | int | None] = {
     "temperature": 1.0,
     "top_k": 50,
@@ -119,6 +121,7 @@ class TransformersJudge:
         if batch_size < 1:
             raise UsageError("the judge batch size must be at least 1")
         from reg_eval.backends.devices import resolve_device
+        from reg_eval.backends.identity import library_versions
 
         folder, revision, file_hash = resolve_judge_model(name_or_path, cache_root)
         self.folder = folder
@@ -133,6 +136,8 @@ class TransformersJudge:
             revision=revision,
             precision=self.dtype,
             base_url=None,
+            device_type=self.device.partition(":")[0],
+            libraries=library_versions(LIBRARIES),
         )
         self._loaded: tuple[Any, Any] | None = None
 

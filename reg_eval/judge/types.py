@@ -73,16 +73,26 @@ class JudgeIdentity:
     """"bfloat16", "float16", "float32", or "served" when a server decides."""
     base_url: str | None
     """The server's address (openai backend only); an API key never enters it."""
+    device_type: str | None = None
+    """"cpu" or "cuda" for a local model (resolved, never "auto"); None for a served one."""
+    libraries: tuple[tuple[str, str], ...] = ()
+    """Versions of the libraries that generate (torch, transformers, tokenizers) for a local
+    model: a verdict made by one build is not served to a run of another."""
 
     def fields(self) -> dict[str, object]:
-        return {item.name: getattr(self, item.name) for item in dataclasses.fields(self)}
+        values = {item.name: getattr(self, item.name) for item in dataclasses.fields(self)}
+        values["libraries"] = [list(pair) for pair in self.libraries]
+        return values
 
     def describe(self) -> str:
-        """One line: backend:model@revision|sha256:…|precision|url."""
+        """One line: backend:model@revision|sha256:…|precision|device|library=version|url."""
         parts = [f"{self.backend}:{self.model}" + (f"@{self.revision}" if self.revision else "")]
         if self.file_hash:
             parts.append(f"sha256:{self.file_hash[:16]}")
         parts.append(self.precision)
+        if self.device_type:
+            parts.append(self.device_type)
+        parts.extend(f"{name}={version}" for name, version in self.libraries)
         if self.base_url:
             parts.append(self.base_url)
         return "|".join(parts)

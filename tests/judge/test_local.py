@@ -102,9 +102,18 @@ def test_thinking_is_split_after_the_think_end_token(tiny_qwen3_dir: Path) -> No
 def test_identity_hashes_the_files_that_change_the_answers(
     tiny_qwen3_dir: Path, tmp_path: Path
 ) -> None:
+    import tokenizers
+    import torch
+    import transformers
+
     original = judge(tiny_qwen3_dir, GREEDY).identity
-    assert (original.backend, original.precision, original.base_url) == (
-        "transformers", "float32", None
+    assert (original.backend, original.precision, original.base_url, original.device_type) == (
+        "transformers", "float32", None, "cpu"
+    )
+    assert original.libraries == (
+        ("torch", torch.__version__),
+        ("transformers", transformers.__version__),
+        ("tokenizers", tokenizers.__version__),
     )
     assert original.file_hash is not None and len(original.file_hash) == 64
     copy = tmp_path / "copy"

@@ -38,6 +38,14 @@ def test_negative_sample_index_is_refused() -> None:
 def test_identity_describes_itself_on_one_line() -> None:
     local = JudgeIdentity("transformers", "Qwen/Qwen3-8B", "ab" * 32, "c0ffee", "bfloat16", None)
     assert local.describe() == "transformers:Qwen/Qwen3-8B@c0ffee|sha256:abababababababab|bfloat16"
+    running = JudgeIdentity(
+        "transformers", "/m", "cd" * 32, None, "float32", None,
+        device_type="cpu", libraries=(("torch", "2.13.0"), ("transformers", "5.24.0")),
+    )
+    assert running.describe() == (
+        "transformers:/m|sha256:cdcdcdcdcdcdcdcd|float32|cpu|torch=2.13.0|transformers=5.24.0"
+    )
+    assert running.fields()["libraries"] == [["torch", "2.13.0"], ["transformers", "5.24.0"]]
     served = JudgeIdentity("openai", "qwen3-8b", None, None, "served", "http://h:8000/v1")
     assert served.describe() == "openai:qwen3-8b|served|http://h:8000/v1"
     assert served.fields()["base_url"] == "http://h:8000/v1"
