@@ -73,12 +73,19 @@ class CachedJudge:
     """
 
     def __init__(
-        self, judge: Judge, cache: FeatureCache | None, *, chunk_size: int = DEFAULT_CHUNK
+        self,
+        judge: Judge,
+        cache: FeatureCache | None,
+        *,
+        chunk_size: int = DEFAULT_CHUNK,
+        progress: bool = False,
     ) -> None:
         if chunk_size < 1:
             raise ValueError("chunk_size must be at least 1")
         self.judge = judge
         self.chunk_size = chunk_size
+        self.progress = progress
+        """Show a progress bar (on stderr) over the prompts the judge is asked."""
         self.cache = cache
         self.identity: JudgeIdentity = judge.identity
         self.settings: GenerationSettings = judge.settings
@@ -115,22 +122,41 @@ class CachedJudge:
                     self.cache.reject(namespace, bad, reason="payload is not a judge reply")
             self.hits += len(found)
         missing = [prompt for prompt in distinct if prompt not in found]
-        for start in range(0, len(missing), self.chunk_size):
-            chunk = missing[start : start + self.chunk_size]
-            replies = list(self.judge.generate(chunk, sample_index=sample_index))
-            if len(replies) != len(chunk):
-                raise RuntimeError(
-                    f"the judge returned {len(replies)} replies for {len(chunk)} prompts"
-                )
-            with self._lock:
-                self.calls += len(chunk)
-                found.update(zip(chunk, replies, strict=True))
-                if self.cache is not None:
-                    self.cache.put_many(
-                        namespace,
-                        {
-                            keys[prompt]: reply_to_bytes(reply)
-                            for prompt, reply in zip(chunk, replies, strict=True)
-                        },
-                    )
+        if missing:
+            self._ask(missing, keys, found, namespace, sample_index)
         return [found[prompt] for prompt in prompts]
+
+    def _ask(
+        self,
+        missing: list[str],
+        keys: dict[str, str],
+        found: dict[str, JudgeReply],
+        namespace: str,
+        sample_index: int,
+    ) -> None:
+        """Ask the judge chunk by chunk, storing each chunk's replies as they come."""
+        import sys
+
+        from tqdm.auto import tqdm
+
+        with tqdm(total=len(missing), desc="judge", unit="prompt", file=sys.stderr,
+                  disable=not self.progress) as bar:
+            for start in range(0, len(missing), self.chunk_size):
+                chunk = missing[start : start + self.chunk_size]
+                replies = list(self.judge.generate(chunk, sample_index=sample_index))
+                if len(replies) != len(chunk):
+                    raise RuntimeError(
+                        f"the judge returned {len(replies)} replies for {len(chunk)} prompts"
+                    )
+                with self._lock:
+                    self.calls += len(chunk)
+                    found.update(zip(chunk, replies, strict=True))
+                    if self.cache is not None:
+                        self.cache.put_many(
+                            namespace,
+                            {
+                                keys[prompt]: reply_to_bytes(reply)
+                                for prompt, reply in zip(chunk, replies, strict=True)
+                            },
+                        )
+                bar.update(len(chunk))

@@ -39,6 +39,7 @@ def load_judge(
     timeout_s: float = 600.0,
     retries: int = 4,
     api_key_env: str = DEFAULT_API_KEY_ENV,
+    progress: bool = False,
 ) -> CachedJudge:
     """The judge `spec` names, behind the verdict cache in `cache_root` (the default cache
     root when None; nothing stored with `use_cache=False`).
@@ -78,6 +79,7 @@ def load_judge(
             dtype=dtype,
             batch_size=batch_size,
             cache_root=root,
+            progress=progress,
         )
     cache = FeatureCache(root) if use_cache else None
-    return CachedJudge(judge, cache)  # type: ignore[arg-type]
+    return CachedJudge(judge, cache, progress=progress)  # type: ignore[arg-type]

@@ -117,6 +117,7 @@ class TransformersJudge:
         dtype: str | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         cache_root: Path | None = None,
+        progress: bool = False,
     ) -> None:
         if batch_size < 1:
             raise UsageError("the judge batch size must be at least 1")
@@ -129,6 +130,7 @@ class TransformersJudge:
         self.device = resolve_device(device)
         self.dtype = pick_dtype(self.device, dtype)
         self.batch_size = batch_size
+        self.progress = progress
         self.identity = JudgeIdentity(
             backend="transformers",
             model=name_or_path,
@@ -150,6 +152,13 @@ class TransformersJudge:
         """(tokenizer, model), loaded on first use from local files only."""
         if self._loaded is not None:
             return self._loaded
+        from reg_eval.backends.embeddings import quiet_transformers
+
+        with quiet_transformers(show_progress=self.progress):
+            tokenizer, model = self._from_pretrained()
+        return self._ready(tokenizer, model)
+
+    def _from_pretrained(self) -> tuple[Any, Any]:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -160,11 +169,15 @@ class TransformersJudge:
                 f"judge model {self.identity.model} has no chat template",
                 hint="use an instruction-tuned model whose tokenizer carries a chat template",
             )
-        from reg_eval.backends.devices import out_of_memory_types
-
         model = AutoModelForCausalLM.from_pretrained(
             self.folder, dtype=getattr(torch, self.dtype), local_files_only=True
         )
+        return tokenizer, model
+
+    def _ready(self, tokenizer: Any, model: Any) -> tuple[Any, Any]:
+        """On the device, in eval mode, with a pad token for left-padded batches."""
+        from reg_eval.backends.devices import out_of_memory_types
+
         try:
             model.to(self.device)
         except out_of_memory_types() as exc:

@@ -78,6 +78,7 @@ class JudgeGroup:
             concurrency=self.concurrency,
             timeout_s=self.timeout_s,
             retries=self.retries,
+            progress=context.progress,
         )
 
     def compute(
