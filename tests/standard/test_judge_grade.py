@@ -172,3 +172,22 @@ def test_no_cache_asks_again(tmp_path: Path) -> None:
                 REFS, HYPS, context(tmp_path, cache=False)
             )
         assert server.completions == 8
+
+
+def test_score_without_a_judge_is_a_usage_error(
+    tmp_path: Path, tiny_bert_dir: Path, tiny_ruler_dir: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from reg_eval.cli import app
+
+    gt = tmp_path / "gt.json"
+    gt.write_text(json.dumps([{"id": "PIT_01_00001_01.tiff", "report": REFS[0]}]))
+    done = CliRunner().invoke(app, [
+        "score", "-g", str(gt), "-s", str(gt), "--emb-model", str(tiny_bert_dir),
+        "--key-model", str(tiny_ruler_dir), "--device", "cpu", "--cache-dir",
+        str(tmp_path / "cache"), "--quiet", "--metrics", "official,judge",
+    ])
+    assert done.exit_code == 2
+    assert "needs a judge" in done.output and "--judge" in done.output
+    assert "Traceback" not in done.output
