@@ -64,9 +64,15 @@ def resolve_judge_model(name_or_path: str, cache_root: Path | None) -> tuple[Pat
     A folder is hashed file by file (weights, config, tokenizer, chat template), memoised in
     the cache root; a hub snapshot is hashed from the names of the blobs its files link to.
     """
-    from reg_eval.models.hashing import HashMemo, folder_sha256, model_folder_files
+    from reg_eval.models.hashing import (
+        WEIGHT_SUFFIXES,
+        HashMemo,
+        folder_sha256,
+        model_folder_files,
+    )
     from reg_eval.models.hub import (
         find_in_hub_cache,
+        hub_file_sha256,
         hub_hint,
         hub_snapshot_sha256,
         looks_like_path,
@@ -78,6 +84,11 @@ def resolve_judge_model(name_or_path: str, cache_root: Path | None) -> tuple[Pat
         if not (path / "config.json").is_file():
             raise UsageError(
                 f"judge model folder {path} has no config.json",
+                hint="give a folder written by save_pretrained(), or a hub name in the local cache",
+            )
+        if not any(f.is_file() and f.name.endswith(WEIGHT_SUFFIXES) for f in path.iterdir()):
+            raise UsageError(
+                f"judge model folder {path} holds no weight files ({', '.join(WEIGHT_SUFFIXES)})",
                 hint="give a folder written by save_pretrained(), or a hub name in the local cache",
             )
         files = model_folder_files(path) + sorted(path.glob("*.jinja"))
@@ -95,7 +106,14 @@ def resolve_judge_model(name_or_path: str, cache_root: Path | None) -> tuple[Pat
             hint=hub_hint(name),
         )
     snapshot, commit = found
-    return snapshot, commit, hub_snapshot_sha256(snapshot, memo)
+    digest = hub_snapshot_sha256(snapshot, memo)
+    templates = sorted(snapshot.glob("*.jinja"))
+    if templates:  # a chat template kept beside tokenizer_config.json changes the prompts too
+        combined = hashlib.sha256(digest.encode("ascii"))
+        for file in templates:
+            combined.update(f"\n{file.name}\x00{hub_file_sha256(file, memo)}".encode())
+        digest = combined.hexdigest()
+    return snapshot, commit, digest
 
 
 def row_seed(seed: int, prompt: str) -> int:

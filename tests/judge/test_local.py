@@ -162,3 +162,34 @@ def test_a_row_ends_at_its_first_end_token() -> None:
     assert _until_eos([5, 0, 2], {2, 0}) == [5, 0]
     assert _until_eos([5, 6], {2}) == [5, 6]
     assert _until_eos([], {2}) == []
+
+
+def test_a_folder_without_weights_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "no-weights"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(UsageError, match="holds no weight files") as caught:
+        load_judge(f"transformers:{folder}")
+    assert "--emb-model" not in str(caught.value)
+
+
+def test_a_hub_name_resolves_from_the_local_cache_only(
+    tiny_qwen3_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huggingface_hub import constants
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    repo = tmp_path / "hub" / "models--pathology--tiny-qwen3"
+    shutil.copytree(tiny_qwen3_dir, repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit, encoding="utf-8")
+    judged = load_judge("transformers:pathology/tiny-qwen3", settings=GREEDY, device="cpu",
+                        cache_root=tmp_path)
+    identity = judged.identity
+    assert (identity.model, identity.revision) == ("pathology/tiny-qwen3", commit)
+    assert identity.file_hash is not None and len(identity.file_hash) == 64
+    assert judged.generate(PROMPTS[:1]) == judge(tiny_qwen3_dir, GREEDY).generate(PROMPTS[:1])
+    (repo / "snapshots" / commit / "chat_template.jinja").write_text("{{ 'x' }}", encoding="utf-8")
+    again = load_judge("transformers:pathology/tiny-qwen3", device="cpu", cache_root=tmp_path)
+    assert again.identity.file_hash != identity.file_hash
