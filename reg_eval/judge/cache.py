@@ -134,13 +134,35 @@ class CachedJudge:
         namespace: str,
         sample_index: int,
     ) -> None:
-        """Ask the judge chunk by chunk, storing each chunk's replies as they come."""
+        """Ask the judge, storing replies a chunk at a time as they come: a judge with
+        `generate_each` (the served one) streams them as they complete, others are asked one
+        chunk at a time."""
         import sys
 
         from tqdm.auto import tqdm
 
+        stream = getattr(self.judge, "generate_each", None)
         with tqdm(total=len(missing), desc="judge", unit="prompt", file=sys.stderr,
                   disable=not self.progress) as bar:
+            if callable(stream):
+                # Replies arrive as they complete; store them a chunk at a time.
+                batch: list[tuple[str, JudgeReply]] = []
+                seen = 0
+                try:
+                    for index, reply in stream(missing, sample_index=sample_index):
+                        batch.append((missing[index], reply))
+                        seen += 1
+                        if len(batch) >= self.chunk_size:
+                            self._store(batch, keys, found, namespace)
+                            bar.update(len(batch))
+                            batch = []
+                finally:  # keep what was paid for, also when a later request fails
+                    if batch:
+                        self._store(batch, keys, found, namespace)
+                        bar.update(len(batch))
+                if seen != len(missing):
+                    raise RuntimeError(f"the judge returned {seen} replies for {len(missing)}")
+                return
             for start in range(0, len(missing), self.chunk_size):
                 chunk = missing[start : start + self.chunk_size]
                 replies = list(self.judge.generate(chunk, sample_index=sample_index))
@@ -148,15 +170,21 @@ class CachedJudge:
                     raise RuntimeError(
                         f"the judge returned {len(replies)} replies for {len(chunk)} prompts"
                     )
-                with self._lock:
-                    self.calls += len(chunk)
-                    found.update(zip(chunk, replies, strict=True))
-                    if self.cache is not None:
-                        self.cache.put_many(
-                            namespace,
-                            {
-                                keys[prompt]: reply_to_bytes(reply)
-                                for prompt, reply in zip(chunk, replies, strict=True)
-                            },
-                        )
+                self._store(list(zip(chunk, replies, strict=True)), keys, found, namespace)
                 bar.update(len(chunk))
+
+    def _store(
+        self,
+        answered: list[tuple[str, JudgeReply]],
+        keys: dict[str, str],
+        found: dict[str, JudgeReply],
+        namespace: str,
+    ) -> None:
+        with self._lock:
+            self.calls += len(answered)
+            found.update(answered)
+            if self.cache is not None:
+                self.cache.put_many(
+                    namespace,
+                    {keys[prompt]: reply_to_bytes(reply) for prompt, reply in answered},
+                )

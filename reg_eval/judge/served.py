@@ -17,8 +17,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Any
 
 from reg_eval.errors import UsageError
@@ -152,11 +152,34 @@ class OpenAIChatJudge:
 
     def generate(self, prompts: Sequence[str], *, sample_index: int = 0) -> list[JudgeReply]:
         """One reply per prompt, in order; the first request that fails for good stops all."""
+        replies = dict(self.generate_each(prompts, sample_index=sample_index))
+        return [replies[index] for index in range(len(prompts))]
+
+    def generate_each(
+        self, prompts: Sequence[str], *, sample_index: int = 0
+    ) -> Iterator[tuple[int, JudgeReply]]:
+        """(position, reply) as each request completes, `concurrency` in flight at a time.
+
+        A server that keeps the requests of a continuous batch busy never waits for the slowest
+        of a group, and the caller can store each reply as it comes. The first request that
+        fails for good cancels those not yet sent and raises.
+        """
         bodies = [request_body(self.model, p, self.settings, sample_index) for p in prompts]
         if len(bodies) <= 1 or self.concurrency == 1:
-            return [self._complete(body) for body in bodies]
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(bodies))) as pool:
-            return list(pool.map(self._complete, bodies))
+            for index, body in enumerate(bodies):
+                yield index, self._complete(body)
+            return
+        pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(bodies)))
+        try:
+            pending = {pool.submit(self._complete, body): i for i, body in enumerate(bodies)}
+            while pending:
+                done, _rest = wait(pending, return_when=FIRST_COMPLETED)
+                # Hand over every success before a failure raises, so none is lost.
+                for future in sorted(done, key=lambda f: f.exception() is not None):
+                    index = pending.pop(future)
+                    yield index, future.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     # -- one request --------------------------------------------------------------------------
 
@@ -230,7 +253,7 @@ def _retry_after(value: str | None) -> float | None:
         seconds = float(value) if value is not None else None
     except ValueError:
         return None
-    return seconds if seconds is not None and 0 <= seconds <= MAX_BACKOFF_S else None
+    return min(seconds, MAX_BACKOFF_S) if seconds is not None and seconds >= 0 else None
 
 
 def _excerpt(exc: urllib.error.HTTPError) -> str:

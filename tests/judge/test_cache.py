@@ -9,6 +9,7 @@ import pytest
 from fake_chat_server import FakeChatServer
 
 from reg_eval.cache import FeatureCache
+from reg_eval.errors import UsageError
 from reg_eval.judge import CachedJudge, GenerationSettings, JudgeIdentity, JudgeReply, load_judge
 from reg_eval.judge.cache import judge_namespace, prompt_key, reply_from_bytes, reply_to_bytes
 
@@ -152,3 +153,27 @@ def test_keys_cover_the_exact_prompt_and_the_sample() -> None:
     assert prompt_key("a", 0) != prompt_key("a ", 0)
     assert prompt_key("a", 0) != prompt_key("a", 1)
     assert prompt_key("1\x00a", 0) != prompt_key("a", 10)
+
+
+def test_served_replies_are_stored_as_they_complete_even_when_one_fails(tmp_path: Path) -> None:
+    def slow_for_one(prompt: str, body: dict[str, object]) -> str:
+        if prompt == "slow":
+            import time
+
+            time.sleep(0.8)
+            raise RuntimeError("the handler breaks: the client sees a dropped connection")
+        return f"<answer>{prompt}</answer>"
+
+    prompts = ["slow", *(f"quick {i}" for i in range(6))]
+    with FakeChatServer(slow_for_one) as server:
+        judge = load_judge(f"openai:{server.base_url}", model="m", cache_root=tmp_path,
+                           concurrency=4, retries=0)
+        judge.chunk_size = 2
+        with pytest.raises(UsageError, match="failed 1 times"):
+            judge.generate(prompts)
+        assert judge.calls == 6  # the six quick replies were stored before the failure
+        again = load_judge(f"openai:{server.base_url}", model="m", cache_root=tmp_path)
+        assert [r.content for r in again.generate(prompts[1:])] == [
+            f"<answer>quick {i}</answer>" for i in range(6)
+        ]
+        assert again.calls == 0
