@@ -230,7 +230,7 @@ class OpenAIChatJudge:
                     hint="check that the address is the server's OpenAI-compatible /v1 root",
                 ) from None
         raise ServedJudgeError(
-            f"judge server {self.url} failed {self.retries + 1} times; last: {last}",
+            f"judge server {self.url} gave up after {_attempts(self.retries + 1)}; last: {last}",
             hint="check that the server is up and serving the model given by --judge-model; "
             "raise the retries or the timeout for a slow or busy server",
         )
@@ -246,6 +246,10 @@ class OpenAIChatJudge:
         if retry_after is not None:
             delay = max(delay, retry_after)
         return min(delay, MAX_BACKOFF_S)
+
+
+def _attempts(count: int) -> str:
+    return f"{count} attempt" + ("" if count == 1 else "s")
 
 
 def _retry_after(value: str | None) -> float | None:

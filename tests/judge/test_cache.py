@@ -169,7 +169,7 @@ def test_served_replies_are_stored_as_they_complete_even_when_one_fails(tmp_path
         judge = load_judge(f"openai:{server.base_url}", model="m", cache_root=tmp_path,
                            concurrency=4, retries=0)
         judge.chunk_size = 2
-        with pytest.raises(UsageError, match="failed 1 times"):
+        with pytest.raises(UsageError, match="gave up after 1 attempt;"):
             judge.generate(prompts)
         assert judge.calls == 6  # the six quick replies were stored before the failure
         again = load_judge(f"openai:{server.base_url}", model="m", cache_root=tmp_path)

@@ -74,7 +74,7 @@ def test_persistent_failure_gives_up_after_the_retries_with_a_clear_error() -> N
             judge_for(server, retries=2).generate(["p"])
     assert server.requests == 3
     message = str(caught.value)
-    assert "failed 3 times" in message and "HTTP 503" in message
+    assert "gave up after 3 attempts" in message and "HTTP 503" in message
     assert caught.value.exit_code == 2
 
 
@@ -89,7 +89,9 @@ def test_client_errors_are_not_retried() -> None:
 def test_a_slow_server_times_out_and_is_retried() -> None:
     with FakeChatServer(echo, delay_s=0.6) as server:
         started = time.monotonic()
-        with pytest.raises(ServedJudgeError, match=r"failed 2 times; last: no answer within 0.2 s"):
+        with pytest.raises(
+            ServedJudgeError, match=r"gave up after 2 attempts; last: no answer within 0\.2 s"
+        ):
             judge_for(server, timeout_s=0.2, retries=1).generate(["p"])
         elapsed = time.monotonic() - started
     assert server.requests == 2
@@ -100,7 +102,7 @@ def test_a_refused_connection_is_retried_then_reported() -> None:
     with FakeChatServer(echo) as server:
         url = server.base_url
     judge = OpenAIChatJudge(url, "m", retries=1, sleep=lambda s: None, timeout_s=2)
-    with pytest.raises(ServedJudgeError, match="failed 2 times; last: connection failed"):
+    with pytest.raises(ServedJudgeError, match="gave up after 2 attempts; last: connection failed"):
         judge.generate(["p"])
 
 
