@@ -29,6 +29,7 @@ DEFAULT_API_KEY_ENV = "REG_EVAL_JUDGE_API_KEY"
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 """Statuses worth asking again: rate limits, overload, a restarting server."""
 MAX_BACKOFF_S = 60.0
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _ERROR_EXCERPT = 300
 """Characters of a server's error body quoted in a message."""
 
@@ -130,6 +131,13 @@ class OpenAIChatJudge:
             raise UsageError("the judge retries must be 0 or more")
         self.base_url = check_base_url(base_url)
         self.url = f"{self.base_url}/chat/completions"
+        host = urllib.parse.urlsplit(self.base_url).hostname or ""
+        # A server on this machine is reached directly, whatever proxy the environment names.
+        self._opener = (
+            urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            if host in LOOPBACK_HOSTS
+            else urllib.request.build_opener()
+        )
         self.model = model
         self.settings = settings or GenerationSettings()
         self.concurrency = concurrency
@@ -202,7 +210,7 @@ class OpenAIChatJudge:
                 self.url, data=data, headers=self._headers(), method="POST"
             )
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                with self._opener.open(request, timeout=self.timeout_s) as response:
                     payload = response.read()
             except urllib.error.HTTPError as exc:
                 detail = self._redact(_excerpt(exc))

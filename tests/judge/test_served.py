@@ -167,3 +167,11 @@ def test_null_content_is_a_reply_without_content() -> None:
 def test_unknown_judge_specs_are_usage_errors(spec: str) -> None:
     with pytest.raises(UsageError, match="unknown judge"):
         load_judge(spec, model="m")
+
+
+def test_a_loopback_server_is_reached_past_any_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("no_proxy", "")
+    with FakeChatServer(echo) as server:
+        (reply,) = judge_for(server, retries=0).generate(["a"])
+    assert reply.content == "<answer>A</answer>"
