@@ -152,21 +152,10 @@ def test_bad_server_addresses_are_usage_errors(url: str) -> None:
         OpenAIChatJudge(url, "m")
 
 
-def test_a_served_judge_needs_a_model_name() -> None:
-    with pytest.raises(UsageError, match="model name"):
-        load_judge("openai:http://127.0.0.1:9/v1")
-
-
 def test_null_content_is_a_reply_without_content() -> None:
     with FakeChatServer(lambda p, b: None) as server:
         (reply,) = judge_for(server).generate(["a"])
     assert reply == JudgeReply(content=None, reasoning="", raw="")
-
-
-@pytest.mark.parametrize("spec", ["vllm:http://x", "openai:", "transformers", "qwen"])
-def test_unknown_judge_specs_are_usage_errors(spec: str) -> None:
-    with pytest.raises(UsageError, match="unknown judge"):
-        load_judge(spec, model="m")
 
 
 def test_a_loopback_server_is_reached_past_any_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
