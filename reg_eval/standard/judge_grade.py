@@ -64,10 +64,16 @@ class JudgeGroup:
         self.timeout_s = timeout_s
         self.retries = retries
         self.judge: CachedJudge | None = None
-        """The judge of the last `compute`, kept for its call and hit counters."""
+        """The judge of the last `compute`, kept for the next one and for its counters."""
+        self._judge_for: tuple[object, ...] | None = None
 
     def make_judge(self, context: ScoringContext) -> CachedJudge:
-        return load_judge(
+        """The judge for this context, built once: `compare` scores several submissions with
+        one group, and a local model is loaded only once."""
+        wanted = (context.cache_root, context.cache is not None, context.device)
+        if self.judge is not None and self._judge_for == wanted:
+            return self.judge
+        self.judge = load_judge(
             self.spec,
             model=self.judge_model,
             settings=self.settings,
@@ -80,6 +86,8 @@ class JudgeGroup:
             retries=self.retries,
             progress=context.progress,
         )
+        self._judge_for = wanted
+        return self.judge
 
     def compute(
         self, refs: Sequence[str], hyps: Sequence[str], context: ScoringContext
@@ -89,7 +97,6 @@ class JudgeGroup:
         if len(refs) != len(hyps):
             raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses")
         judge = self.make_judge(context)
-        self.judge = judge
         prompts = [grading_prompt(ref, hyp) for ref, hyp in zip(refs, hyps, strict=True)]
         replies = judge.generate(prompts) if prompts else []
         grades = np.full(len(prompts), math.nan, dtype=np.float64)

@@ -191,3 +191,14 @@ def test_score_without_a_judge_is_a_usage_error(
     assert done.exit_code == 2
     assert "needs a judge" in done.output and "--judge" in done.output
     assert "Traceback" not in done.output
+
+
+def test_one_group_keeps_its_judge_across_submissions(tmp_path: Path) -> None:
+    with FakeChatServer(grader) as server:
+        group = JudgeGroup(f"openai:{server.base_url}", "m")
+        group.compute(REFS[:2], HYPS[:2], context(tmp_path))
+        first = group.judge
+        group.compute(REFS, HYPS, context(tmp_path))
+        assert group.judge is first
+        assert first is not None and first.calls == 4 and first.hits == 2
+        assert server.completions == 4
