@@ -95,7 +95,7 @@ def test_a_slow_server_times_out_and_is_retried() -> None:
             judge_for(server, timeout_s=0.2, retries=1).generate(["p"])
         elapsed = time.monotonic() - started
     assert server.requests == 2
-    assert elapsed < 1.2  # two 0.2 s timeouts, not two 0.6 s answers
+    assert elapsed < 1.5  # two 0.2 s timeouts (two 0.6 s answers would have succeeded)
 
 
 def test_a_refused_connection_is_retried_then_reported() -> None:
@@ -114,7 +114,7 @@ def test_requests_run_concurrently_up_to_the_limit_and_keep_their_order() -> Non
         elapsed = time.monotonic() - started
     assert [r.content for r in replies] == [f"<answer>PROMPT {i}</answer>" for i in range(12)]
     assert server.max_in_flight == 4
-    assert elapsed < 12 * 0.15 * 0.6  # three waves of four, not twelve answers in a row
+    assert elapsed < 12 * 0.15 * 0.8  # three waves of four (0.45 s), not twelve in a row
 
 
 def test_the_key_is_sent_but_never_shown_or_stored(
