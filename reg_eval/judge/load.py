@@ -38,6 +38,7 @@ def load_judge(
     concurrency: int = 8,
     timeout_s: float = 600.0,
     retries: int = 4,
+    backoff_s: float = 1.0,
     api_key_env: str = DEFAULT_API_KEY_ENV,
     progress: bool = False,
 ) -> CachedJudge:
@@ -62,6 +63,7 @@ def load_judge(
             concurrency=concurrency,
             timeout_s=timeout_s,
             retries=retries,
+            backoff_s=backoff_s,
             api_key_env=api_key_env,
         )
     else:

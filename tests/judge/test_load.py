@@ -33,11 +33,12 @@ def test_a_served_judge_needs_a_model_name() -> None:
 def test_a_served_judge_is_built_without_contacting_anyone(tmp_path: Path) -> None:
     settings = GenerationSettings(seed=7, enable_thinking=False)
     judge = load_judge("openai:http://127.0.0.1:9/v1/", model="m", settings=settings,
-                       cache_root=tmp_path, concurrency=3, timeout_s=5, retries=1)
+                       cache_root=tmp_path, concurrency=3, timeout_s=5, retries=1,
+                       backoff_s=0.25)
     inner = judge.judge
     assert isinstance(inner, OpenAIChatJudge)
-    assert (inner.url, inner.concurrency, inner.timeout_s, inner.retries) == (
-        "http://127.0.0.1:9/v1/chat/completions", 3, 5, 1
+    assert (inner.url, inner.concurrency, inner.timeout_s, inner.retries, inner.backoff_s) == (
+        "http://127.0.0.1:9/v1/chat/completions", 3, 5, 1, 0.25
     )
     assert judge.settings is settings and judge.calls == 0
     assert judge.cache is not None and judge.cache.root == tmp_path
