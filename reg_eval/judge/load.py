@@ -7,7 +7,7 @@ from pathlib import Path
 from reg_eval.errors import UsageError
 from reg_eval.judge.cache import CachedJudge
 from reg_eval.judge.served import DEFAULT_API_KEY_ENV, OpenAIChatJudge
-from reg_eval.judge.types import GenerationSettings
+from reg_eval.judge.types import GenerationSettings, Judge
 
 BACKENDS = ("transformers", "openai")
 SPEC_HINT = (
@@ -56,7 +56,7 @@ def load_judge(
     if backend == "openai":
         if not model:
             raise UsageError("a served judge needs a model name", hint=SPEC_HINT)
-        judge: OpenAIChatJudge | object = OpenAIChatJudge(
+        judge: Judge = OpenAIChatJudge(
             target,
             model,
             settings=settings,
@@ -84,4 +84,4 @@ def load_judge(
             progress=progress,
         )
     cache = FeatureCache(root) if use_cache else None
-    return CachedJudge(judge, cache, progress=progress)  # type: ignore[arg-type]
+    return CachedJudge(judge, cache, progress=progress)
