@@ -254,3 +254,23 @@ def test_without_think_end_everything_is_content(tiny_qwen3_dir: Path, tmp_path:
     folder = scripted_qwen3(tiny_qwen3_dir, tmp_path / "scripted", ["<think>", "x", "y"])
     (reply,) = judge(folder, GREEDY).generate(PROMPTS[:1])
     assert (reply.content, reply.reasoning, reply.raw) == ("<think>xy", "", "<think>xy")
+
+
+def test_gumbel_draws_follow_the_warped_distribution(tiny_qwen3_dir: Path) -> None:
+    import torch
+
+    settings = GenerationSettings(max_new_tokens=1, temperature=1.0, top_k=3, top_p=1.0)
+    local = judge(tiny_qwen3_dir, settings)
+    rows = 4000
+    processor = local._processor([f"case {i}" for i in range(rows)], sample_index=0)
+    vocabulary = local._load()[1].config.vocab_size
+    scores = torch.zeros((rows, vocabulary))
+    scores[:, 7], scores[:, 8], scores[:, 9] = 2.0, 1.0, 0.5  # top-k 3 keeps these three
+    picked = processor(torch.zeros((rows, 1), dtype=torch.long), scores).argmax(dim=-1)
+    counts = torch.bincount(picked, minlength=vocabulary).double() / rows
+    # softmax(2, 1, 0.5) = e^2, e^1, e^0.5 over 11.7560: 0.6285, 0.2312, 0.1402
+    assert counts[7].item() == pytest.approx(0.6285, abs=0.03)
+    assert counts[8].item() == pytest.approx(0.2312, abs=0.03)
+    assert counts[9].item() == pytest.approx(0.1402, abs=0.03)
+    assert counts.sum().item() == pytest.approx(1.0)
+    assert counts[7:10].sum().item() == pytest.approx(1.0)
