@@ -108,10 +108,10 @@ class JudgeGroup:
                 grades[index] = parsed.grade
                 categories[parsed.category] += 1
             details.append(
-                {
-                    "judge_category": parsed.category if parsed else None,
-                    "judge_parsed": parsed is not None,
-                    "judge_answer": reply.content,
+                {  # per-case rows prefix these with the group name: judge_category, ...
+                    "category": parsed.category if parsed else None,
+                    "parsed": parsed is not None,
+                    "answer": reply.content,
                 }
             )
         unparseable = int(np.count_nonzero(np.isnan(grades)))

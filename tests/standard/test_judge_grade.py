@@ -79,11 +79,11 @@ def test_grades_from_a_served_judge(tmp_path: Path) -> None:
     scores = result.per_case["judge_score"]
     assert scores[:3].tolist() == [0.0, 0.5, 1.0] and math.isnan(scores[3])
     assert result.corpus == {"judge_unparseable": 1.0}
-    assert [d["judge_category"] for d in result.details or []] == [
+    assert [d["category"] for d in result.details or []] == [
         "malignancy", "grade", "none", None
     ]
     assert (result.details or [])[3] == {
-        "judge_category": None, "judge_parsed": False, "judge_answer": "I cannot decide."
+        "category": None, "parsed": False, "answer": "I cannot decide."
     }
     assert result.breakdowns["judge_categories"] == {
         "none": 1, "malignancy": 1, "diagnosis": 0, "grade": 1, "value": 0, "finding": 0,
@@ -118,6 +118,7 @@ def test_scorer_runs_the_judge_group_end_to_end(
 
     ids = [f"PIT_01_{n:05d}_01.tiff" for n in range(len(REFS))]
     gt, sub, out = tmp_path / "gt.json", tmp_path / "sub.json", tmp_path / "result.json"
+    cases = tmp_path / "cases.jsonl"
     gt.write_text(json.dumps([{"id": i, "report": r} for i, r in zip(ids, REFS, strict=True)]))
     sub.write_text(json.dumps([{"id": i, "report": h} for i, h in zip(ids, HYPS, strict=True)]))
     with FakeChatServer(grader) as server:
@@ -126,9 +127,15 @@ def test_scorer_runs_the_judge_group_end_to_end(
             "--emb-model", str(tiny_bert_dir), "--key-model", str(tiny_ruler_dir),
             "--device", "cpu", "--cache-dir", str(tmp_path / "cache"), "--bootstrap", "20",
             "--quiet", "--metrics", "official,judge", "--judge", f"openai:{server.base_url}",
-            "--judge-model", "qwen3-8b", "--output", str(out),
+            "--judge-model", "qwen3-8b", "--output", str(out), "--per-case", str(cases),
         ])
     assert done.exit_code == 0, done.output
+    rows = [json.loads(line) for line in cases.read_text(encoding="utf-8").splitlines()]
+    assert [(r["judge_grade"], r["judge_category"], r["judge_parsed"]) for r in rows] == [
+        (4.0, "malignancy", True), (2.0, "grade", True), (0.0, "none", True),
+        (None, None, False),
+    ]
+    assert rows[3]["judge_answer"] == "I cannot decide."
     judged = json.loads(out.read_text(encoding="utf-8"))["metrics"]["judge"]
     assert judged["means"]["judge_grade"] == pytest.approx(2.0)  # (4 + 2 + 0) / 3
     assert judged["means"]["judge_score"] == pytest.approx(0.5)  # (0 + 0.5 + 1) / 3
@@ -159,7 +166,7 @@ def test_grades_from_a_tiny_local_model(tmp_path: Path) -> None:
     assert result.corpus == {"judge_unparseable": 4.0}
     assert result.signature["judge"].startswith(f"transformers:{folder}|sha256:")
     assert "|float32|cpu|torch=" in result.signature["judge"]
-    assert all(isinstance(d["judge_answer"], str) for d in result.details or [])
+    assert all(isinstance(d["answer"], str) for d in result.details or [])
     rerun = JudgeGroup(f"transformers:{folder}", settings=GenerationSettings(max_new_tokens=8))
     rerun.compute(REFS, HYPS, context(tmp_path / "cache"))
     assert rerun.judge is not None and rerun.judge.calls == 0
