@@ -1,7 +1,8 @@
 """A deterministic OpenAI-compatible chat-completions server on 127.0.0.1, for tests.
 
 `FakeChatServer(reply)` serves POST `/v1/chat/completions` from a thread on a free port;
-`reply(prompt, body)` gives the answer text, or a (reasoning, content) pair. How the reasoning
+`reply(prompt, body)` gives the answer text, or a (reasoning, content) pair (content None: a
+reply cut off while still thinking, with `finish_reason="length"`). How the reasoning
 travels is chosen per server: in `reasoning_content` (vLLM, SGLang) or inline as
 `<think>...</think>` (llama.cpp, Ollama). It counts requests, remembers their bodies and
 headers, measures how many were in flight at once, and can be told to fail: `fail(500, 2)`
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-Reply = str | tuple[str, str] | None
+Reply = str | tuple[str, str | None] | None
 ReplyFunction = Callable[[str, dict[str, Any]], Reply]
 
 
@@ -35,6 +36,7 @@ class FakeChatServer:
         reasoning: str = "field",
         delay_s: float = 0.0,
         model: str = "fake-judge",
+        finish_reason: str = "stop",
     ) -> None:
         if reasoning not in ("field", "tags"):
             raise ValueError("reasoning travels in 'field' or 'tags'")
@@ -42,6 +44,8 @@ class FakeChatServer:
         self.reasoning = reasoning
         self.delay_s = delay_s
         self.model = model
+        self.finish_reason = finish_reason
+        """What every completion says it stopped for ("length": the token budget ran out)."""
         self.requests = 0
         """Requests answered, failures included."""
         self.completions = 0
@@ -104,6 +108,8 @@ class FakeChatServer:
             return {"role": "assistant", "content": None}
         reasoning, content = answer if isinstance(answer, tuple) else ("", answer)
         if self.reasoning == "tags":
+            if content is None:  # still thinking when the budget ran out
+                return {"role": "assistant", "content": f"<think>\n{reasoning}"}
             text = f"<think>\n{reasoning}\n</think>\n\n{content}" if reasoning else content
             return {"role": "assistant", "content": text}
         message: dict[str, Any] = {"role": "assistant", "content": content}
@@ -157,7 +163,11 @@ class FakeChatServer:
                         "object": "chat.completion",
                         "model": body.get("model", fake.model),
                         "choices": [
-                            {"index": 0, "message": fake._message(answer), "finish_reason": "stop"}
+                            {
+                                "index": 0,
+                                "message": fake._message(answer),
+                                "finish_reason": fake.finish_reason,
+                            }
                         ],
                     }
                     with fake._lock:

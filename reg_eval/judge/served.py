@@ -99,7 +99,10 @@ def parse_completion(document: object) -> JudgeReply:
         raise ValueError("the message content is not text")
     if reasoning is not None and not isinstance(reasoning, str):
         raise ValueError("the message reasoning is not text")
-    return served_reply(content, reasoning)
+    finish_reason = choices[0].get("finish_reason")
+    return served_reply(
+        content, reasoning, finish_reason if isinstance(finish_reason, str) else None
+    )
 
 
 class OpenAIChatJudge:

@@ -47,8 +47,19 @@ def split_think_tags(text: str) -> JudgeReply:
     return JudgeReply(content=content, reasoning=reasoning, raw=text)
 
 
-def served_reply(content: str | None, reasoning: str | None) -> JudgeReply:
-    """A chat-completions message: reasoning in its own field, or tags inside the content."""
+def served_reply(
+    content: str | None, reasoning: str | None, finish_reason: str | None = None
+) -> JudgeReply:
+    """A chat-completions message: reasoning in its own field, or tags inside the content.
+
+    A reply cut off by the token budget while still thinking never wrote `</think>`: the
+    organisers' judge then takes the whole output as content. Some servers return such a
+    reply as reasoning with no content; it is put back together as that content here, so a
+    served judge reads it as the local one does.
+    """
+    if reasoning and not content and finish_reason == "length":
+        text = f"{THINK_OPEN}{reasoning}"
+        return JudgeReply(content=text.strip("\n"), reasoning="", raw=text)
     if reasoning:
         raw = f"{THINK_OPEN}{reasoning}{THINK_CLOSE}{content or ''}"
         body = None if content is None else content.strip("\n")

@@ -164,3 +164,15 @@ def test_a_loopback_server_is_reached_past_any_proxy(monkeypatch: pytest.MonkeyP
     with FakeChatServer(echo) as server:
         (reply,) = judge_for(server, retries=0).generate(["a"])
     assert reply.content == "<answer>A</answer>"
+
+
+@pytest.mark.parametrize(("reasoning", "after_tag"), [("field", ""), ("tags", "\n")])
+def test_a_reply_cut_off_while_thinking_is_all_content(reasoning: str, after_tag: str) -> None:
+    def unfinished(prompt: str, body: dict[str, object]) -> tuple[str, None]:
+        return ("the region looks like <answer>CORRECT</answer> or not", None)
+
+    with FakeChatServer(unfinished, reasoning=reasoning, finish_reason="length") as server:
+        (reply,) = judge_for(server).generate(["p"])
+    text = "the region looks like <answer>CORRECT</answer> or not"
+    assert reply.content == f"<think>{after_tag}{text}"
+    assert reply.reasoning == ""

@@ -39,3 +39,17 @@ def test_reasoning_field_wins_and_null_content_stays_null() -> None:
     assert reply.raw == "<think>\nlooks different\n</think>\n\n<answer>DIFFERENT</answer>"
     assert served_reply(None, None) == JudgeReply(content=None, reasoning="", raw="")
     assert served_reply(None, "ran out of tokens").content is None
+
+
+def test_thinking_cut_off_by_the_budget_is_content_as_the_local_judge_reads_it() -> None:
+    cut = served_reply(None, "\nIs it tissue? <answer>CORRECT</answer> maybe", "length")
+    assert cut == JudgeReply(
+        content="<think>\nIs it tissue? <answer>CORRECT</answer> maybe",
+        reasoning="",
+        raw="<think>\nIs it tissue? <answer>CORRECT</answer> maybe",
+    )
+    # Finished normally, or cut off after </think>: content and reasoning stay apart.
+    assert served_reply(None, "thought", "stop").content is None
+    assert served_reply("<answer>SAME", "thought", "length").content == "<answer>SAME"
+    # Inline tags with no </think>: everything is content, as the local judge reads it.
+    assert split_think_tags("<think>\nstill thinking").content == "<think>\nstill thinking"
