@@ -8,19 +8,21 @@ sits in memory, and every broken file is reported with its slide id, path and th
 from __future__ import annotations
 
 import csv
-import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import h5py
 import numpy as np
 
 from reg_eval.errors import InvalidInputError, RegEvalError, UsageError
+from reg_eval.io.feature_h5 import (
+    H5_SUFFIXES,
+    FeatureBag,
+    bag_geometry,
+    open_h5_bag,
+)
 
-H5_SUFFIXES = (".h5", ".hdf5")
 TORCH_SUFFIXES = (".pt", ".pth")
 FEATURE_SUFFIXES = H5_SUFFIXES + TORCH_SUFFIXES
 CHUNK_BYTES = 32 * 1024 * 1024  # float64 working set per chunk while pooling
@@ -47,16 +49,6 @@ class PooledFeatures:
     @property
     def dim(self) -> int:
         return int(self.matrix.shape[1])
-
-
-@dataclass(frozen=True)
-class _Bag:
-    """Rows of one slide's features, readable in slices without loading them all."""
-
-    n_rows: int
-    dim: int
-    read_rows: Callable[[int, int], np.ndarray]
-    n_coords: int | None
 
 
 def slide_stem(slide_id: str) -> str:
@@ -139,94 +131,8 @@ def resolve_feature_paths(
     return resolved
 
 
-def _decode_attr(value: Any) -> Any:
-    """h5 attributes as plain Python; JSON strings (TRIDENT metadata) decoded."""
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="replace")
-    if isinstance(value, np.ndarray):
-        return [_decode_attr(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, str) and value[:1] in "{[":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-def read_h5_metadata(path: Path) -> dict[str, dict[str, Any]]:
-    """Attributes of the file, `features` and `coords`, keyed by object name."""
-    try:
-        with h5py.File(path, "r") as handle:
-            found: dict[str, dict[str, Any]] = {
-                "file": {k: _decode_attr(v) for k, v in handle.attrs.items()}
-            }
-            for name in ("features", "coords"):
-                if name in handle:
-                    found[name] = {k: _decode_attr(v) for k, v in handle[name].attrs.items()}
-            return found
-    except OSError as exc:
-        raise UsageError(f"cannot read h5 file {path}: {exc}") from None
-
-
-def _shape_error(slide_id: str, path: Path, shape: tuple[int, ...]) -> InvalidInputError:
-    return InvalidInputError(
-        f"slide {slide_id} ({path}): features have shape {shape}; expected (N, D) patch "
-        "features or a (D,) slide vector",
-        hint="store patch features as a 2-D array, one row per patch",
-    )
-
-
-def _bag_geometry(slide_id: str, path: Path, shape: tuple[int, ...]) -> tuple[int, int, bool]:
-    """(rows, dim, leading batch axis of 1) for the accepted shapes."""
-    if len(shape) == 1:
-        return 1, shape[0], False
-    if len(shape) == 2:
-        return shape[0], shape[1], False
-    if len(shape) == 3 and shape[0] == 1:
-        return shape[1], shape[2], True
-    raise _shape_error(slide_id, path, shape)
-
-
 @contextmanager
-def _open_h5_bag(slide_id: str, path: Path) -> Iterator[_Bag]:
-    try:
-        handle = h5py.File(path, "r")
-    except OSError as exc:
-        raise UsageError(
-            f"slide {slide_id}: cannot read h5 file {path}: {exc}",
-            hint="the file may be truncated; extract its features again",
-        ) from None
-    with handle:
-        if "features" not in handle or not isinstance(handle["features"], h5py.Dataset):
-            raise InvalidInputError(
-                f"slide {slide_id} ({path}): no 'features' dataset; found {sorted(handle)}",
-                hint="CLAM and TRIDENT files store patch features under 'features'",
-            )
-        dataset = handle["features"]
-        if dataset.dtype.kind not in "fiu":
-            raise InvalidInputError(
-                f"slide {slide_id} ({path}): 'features' has dtype {dataset.dtype}, not numeric",
-                hint="store features as float16/float32/float64",
-            )
-        rows, dim, batched = _bag_geometry(slide_id, path, tuple(dataset.shape))
-        n_coords = None
-        if "coords" in handle and isinstance(handle["coords"], h5py.Dataset):
-            coords_shape = handle["coords"].shape
-            n_coords = int(coords_shape[1] if len(coords_shape) == 3 else coords_shape[0])
-
-        def read_rows(start: int, stop: int) -> np.ndarray:
-            if dataset.ndim == 1:
-                return np.asarray(dataset[()], dtype=np.float64)[None, :]
-            chunk = dataset[0, start:stop] if batched else dataset[start:stop]
-            return np.asarray(chunk, dtype=np.float64)
-
-        yield _Bag(rows, dim, read_rows, n_coords)
-
-
-@contextmanager
-def _open_torch_bag(slide_id: str, path: Path) -> Iterator[_Bag]:
+def _open_torch_bag(slide_id: str, path: Path) -> Iterator[FeatureBag]:
     import torch
 
     try:
@@ -253,19 +159,19 @@ def _open_torch_bag(slide_id: str, path: Path) -> Iterator[_Bag]:
         raise InvalidInputError(
             f"slide {slide_id} ({path}): tensor has dtype {loaded.dtype}, not real numbers"
         )
-    rows, dim, batched = _bag_geometry(slide_id, path, tuple(loaded.shape))
+    rows, dim, batched = bag_geometry(f"slide {slide_id}", path, tuple(loaded.shape))
     tensor = loaded[0] if batched else (loaded[None, :] if loaded.ndim == 1 else loaded)
 
     def read_rows(start: int, stop: int) -> np.ndarray:
         return tensor[start:stop].to(torch.float64).numpy()
 
-    yield _Bag(rows, dim, read_rows, None)
+    yield FeatureBag(rows, dim, read_rows, None)
 
 
-def _open_bag(slide_id: str, path: Path) -> Any:
+def _open_bag(slide_id: str, path: Path) -> AbstractContextManager[FeatureBag]:
     suffix = path.suffix.lower()
     if suffix in H5_SUFFIXES:
-        return _open_h5_bag(slide_id, path)
+        return open_h5_bag(path, label=f"slide {slide_id}")
     if suffix in TORCH_SUFFIXES:
         return _open_torch_bag(slide_id, path)
     raise UsageError(
@@ -302,12 +208,6 @@ def mean_pool_file(
             raise InvalidInputError(
                 f"slide {slide_id} ({path}): empty bag (0 patches)",
                 hint="patching found no tissue; re-run it or pass --skip-bad",
-            )
-        if bag.n_coords is not None and bag.n_coords != bag.n_rows:
-            raise InvalidInputError(
-                f"slide {slide_id} ({path}): 'coords' has {bag.n_coords} rows but "
-                f"'features' has {bag.n_rows}",
-                hint="the file is inconsistent; extract its features again",
             )
         step = chunk_rows or max(1, CHUNK_BYTES // (8 * bag.dim))
         total = np.zeros(bag.dim, dtype=np.float64)

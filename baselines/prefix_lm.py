@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from reg_eval.backends.devices import check_device_name
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.writers import atomic_file
 from reg_eval_baselines.base import Baseline, check_rows
@@ -97,24 +98,12 @@ class PrefixLMConfig:
         return cls(**{k: v for k, v in values.items() if k in known})
 
 
-def _check_device_name(name: str) -> None:
-    if name != "auto" and name != "cpu" and not name.startswith("cuda"):
-        raise UsageError(f"--device {name!r}: unknown device", hint="use auto, cpu or cuda")
-
-
 def resolve_device(name: str) -> Any:
-    import torch
+    """The torch device for --device (auto, cpu, cuda, cuda:N), checked as every command
+    checks it (`reg_eval.backends.devices`)."""
+    from reg_eval.backends.devices import torch_device
 
-    _check_device_name(name)
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError as exc:
-        raise UsageError(f"--device {name!r}: {exc}", hint="use auto, cpu or cuda") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise UsageError(f"--device {name}: no CUDA device here", hint="use --device cpu")
-    return device
+    return torch_device(name)
 
 
 def make_accelerator(device: str, grad_accum: int) -> Any:
@@ -151,7 +140,7 @@ class PrefixLMBaseline(Baseline):
     ) -> None:
         self.config = config or PrefixLMConfig()
         self.config.check()
-        _check_device_name(self.config.device)
+        check_device_name(self.config.device)
         if (lm is None) != (tokenizer is None):
             raise UsageError("pass both lm and tokenizer, or neither")
         self.lm = lm

@@ -18,7 +18,6 @@ and again at the end; an unfinished prefix-lm run resumes from its checkpoint.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.writers import write_jsonl
+from reg_eval.models.hashing import sha256_file
 from reg_eval_baselines.base import Baseline, most_frequent
 from reg_eval_baselines.features import SkippedSlide, index_feature_dir, pool_slides, read_manifest
 from reg_eval_baselines.run import (
@@ -71,14 +71,6 @@ class GenerateResult:
     fallback_report: str = ""
     generated_tokens: int = 0
     seconds: float = 0.0
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def method_options(method: str, options: dict[str, Any] | None) -> dict[str, Any]:
@@ -180,7 +172,7 @@ def train_run(
         "options": kept_options,
         "train": {
             "file": str(train_path),
-            "sha256": file_sha256(train_path),
+            "sha256": sha256_file(train_path),
             "n_cases": len(train_ids),
             "n_fitted": len(pooled.ids),
             "skipped": [{"id": s.slide_id, "reason": s.reason} for s in pooled.skipped],

@@ -64,8 +64,9 @@ def naive_features(slide: Path, encoder_name: str, patch_size: int, mpp: float
     thumbnail, downsample = reader.thumbnail()
     coords = tile_coords(reader.level_dimensions[0], detect_tissue(thumbnail, downsample),
                          geometry.patch_size_level0)
-    mean = torch.tensor(encoder.mean).view(1, 3, 1, 1)
-    std = torch.tensor(encoder.std).view(1, 3, 1, 1)
+    side = encoder.preprocess.size  # square patches: the resize is the crop (none for tiny)
+    mean = torch.tensor(encoder.preprocess.mean).view(1, 3, 1, 1)
+    std = torch.tensor(encoder.preprocess.std).view(1, 3, 1, 1)
     rows = []
     with torch.inference_mode():
         for x, y in coords:
@@ -75,9 +76,9 @@ def naive_features(slide: Path, encoder_name: str, patch_size: int, mpp: float
                 region = np.asarray(Image.fromarray(region).resize(
                     (patch_size, patch_size), Image.Resampling.BILINEAR, reducing_gap=None))
             tensor = torch.from_numpy(region.transpose(2, 0, 1).copy())[None].float() / 255
-            if encoder.input_size and tensor.shape[-1] != encoder.input_size:
+            if side and tensor.shape[-1] != side:
                 tensor = functional.interpolate(
-                    tensor, size=(encoder.input_size, encoder.input_size), mode="bilinear",
+                    tensor, size=(side, side), mode=encoder.preprocess.interpolation,
                     align_corners=False, antialias=True)
             rows.append(module((tensor - mean) / std).float().numpy()[0])
     reader.close()

@@ -5,6 +5,9 @@ texts never seen before. The store is one SQLite file in WAL mode, so several pr
 read and write it at once; every row carries a checksum of its own bytes. A file SQLite cannot
 read, or a row whose checksum fails, is reported, moved aside or dropped, and recomputed:
 a damaged cache costs time, never a wrong score.
+
+Where the cache lives is decided here too (`default_cache_root`, `cache_root`): the feature
+store, the prepared models and the file-hash memo share one root.
 """
 
 from __future__ import annotations
@@ -37,6 +40,28 @@ BUSY_TIMEOUT_MS = 120_000
 """How long a writer waits for another process's transaction before giving up."""
 _QUERY_CHUNK = 500
 """Keys per SELECT, well under SQLite's bound-parameter limit."""
+
+
+def default_cache_root() -> Path:
+    """`$REG_EVAL_CACHE_DIR`, else `$XDG_CACHE_HOME/reg-eval`, else `~/.cache/reg-eval`.
+
+    The one place the cache root is decided: the feature store, prepared models and the
+    file-hash memo all live under it. As the XDG base directory specification asks, a
+    relative `XDG_CACHE_HOME` is ignored.
+    """
+    env = os.environ.get(CACHE_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get(XDG_CACHE_ENV, "")
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / CACHE_DIR_NAME
+    return Path.home() / ".cache" / CACHE_DIR_NAME
+
+
+def cache_root(cache_dir: str | Path | None = None) -> Path:
+    """The cache root of a run: `cache_dir` (`--cache-dir`, `~` expanded) when given, else
+    `default_cache_root()`."""
+    return Path(cache_dir).expanduser() if cache_dir else default_cache_root()
 
 
 class CacheCorruptionWarning(UserWarning):
@@ -116,17 +141,8 @@ class FeatureCache:
 
     @staticmethod
     def default_root() -> Path:
-        """`$REG_EVAL_CACHE_DIR`, else `$XDG_CACHE_HOME/reg-eval`, else `~/.cache/reg-eval`.
-
-        As the XDG base directory specification asks, a relative `XDG_CACHE_HOME` is ignored.
-        """
-        env = os.environ.get(CACHE_DIR_ENV)
-        if env:
-            return Path(env).expanduser()
-        xdg = os.environ.get(XDG_CACHE_ENV, "")
-        if xdg and Path(xdg).is_absolute():
-            return Path(xdg) / CACHE_DIR_NAME
-        return Path.home() / ".cache" / CACHE_DIR_NAME
+        """The default cache root (`default_cache_root`)."""
+        return default_cache_root()
 
     # -- public API -------------------------------------------------------------------------
 

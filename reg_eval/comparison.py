@@ -9,13 +9,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.errors import UsageError
+from reg_eval.paired import (
+    DEFAULT_TEST,
+    DEFAULT_TRIALS,
+    RunCases,
+    check_test,
+    json_number,
+    paired_tests,
+)
 from reg_eval.scoring import ScoreResult
 from reg_eval.signature import Signature
-
-TESTS = {"ar": "paired approximate randomization", "bs": "paired bootstrap"}
+from reg_eval.stats import DEFAULT_SEED
 
 
 @dataclass(frozen=True)
@@ -45,15 +50,15 @@ class Comparison:
             "n_cases": self.n_cases,
             "baseline": {
                 "name": self.baseline,
-                "means": {k: _json_number(v) for k, v in self.baseline_means.items()},
+                "means": {k: json_number(v) for k, v in self.baseline_means.items()},
             },
             "runs": [
                 {
                     "name": run.name,
-                    "means": {k: _json_number(v) for k, v in run.means.items()},
-                    "delta": {k: _json_number(v) for k, v in run.deltas.items()},
-                    "p_value": {k: _json_number(v) for k, v in run.p_values.items()},
-                    "p_holm": {k: _json_number(v) for k, v in run.p_adjusted.items()},
+                    "means": {k: json_number(v) for k, v in run.means.items()},
+                    "delta": {k: json_number(v) for k, v in run.deltas.items()},
+                    "p_value": {k: json_number(v) for k, v in run.p_values.items()},
+                    "p_holm": {k: json_number(v) for k, v in run.p_adjusted.items()},
                     "n_paired": run.n_paired,
                 }
                 for run in self.runs
@@ -61,108 +66,46 @@ class Comparison:
         }
 
 
-def _matrix(result: ScoreResult, names: Sequence[str]) -> np.ndarray:
-    columns = result.columns
-    return np.column_stack([columns[name] for name in names])
-
-
-def _nanmean(values: np.ndarray) -> float:
-    kept = values[~np.isnan(values)]
-    return float(kept.mean()) if kept.size else float("nan")
-
-
-def _json_number(value: float) -> float | None:
-    return None if np.isnan(value) else value
-
-
-def _p_values(a: np.ndarray, b: np.ndarray, *, test: str, n: int, seed: int) -> np.ndarray:
-    """p per column over the cases defined (not NaN) in both runs; NaN where there is none.
-
-    Columns defined on every case share one set of trials, as before; a column with
-    undefined cases is tested on its paired-defined cases alone.
-    """
-    from reg_eval.stats import approximate_randomization_test, paired_bootstrap_test
-
-    def run(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        if test == "ar":
-            return approximate_randomization_test(left, right, n_trials=n, seed=seed)
-        return paired_bootstrap_test(left, right, n_resamples=n, seed=seed)
-
-    p = np.full(a.shape[1], np.nan)
-    both = ~np.isnan(a) & ~np.isnan(b)
-    complete = both.all(axis=0)
-    if complete.any():
-        p[complete] = run(a[:, complete], b[:, complete])
-    for j in np.flatnonzero(~complete):
-        rows = both[:, j]
-        if rows.any():
-            p[j] = float(run(a[rows, j], b[rows, j]))
-    return p
-
-
-def _holm_defined(p_values: np.ndarray) -> np.ndarray:
-    """Holm over the runs whose p-value is defined; NaN stays NaN."""
-    from reg_eval.stats import holm
-
-    adjusted = np.full(p_values.shape, np.nan)
-    defined = ~np.isnan(p_values)
-    adjusted[defined] = holm(p_values[defined])
-    return adjusted
-
-
 def compare_results(
     names: Sequence[str],
     results: Sequence[ScoreResult],
     *,
-    test: str = "ar",
-    n: int = 10_000,
-    seed: int = 12345,
+    test: str = DEFAULT_TEST,
+    n: int = DEFAULT_TRIALS,
+    seed: int = DEFAULT_SEED,
 ) -> Comparison:
-    """Test every run against the first; Holm-correct across runs for each metric."""
-    if test not in TESTS:
-        raise UsageError(f"unknown test {test!r}", hint="use ar or bs")
+    """Test every run against the first; Holm-correct across runs for each metric.
+
+    The test itself is `reg_eval.paired.paired_tests`, the one that `leaderboard` and
+    `report` run on saved per-case files, so all three give the same p-values.
+    """
+    check_test(test, n)
     if len(results) < 2:
         raise UsageError("compare needs at least two runs: the baseline first, then the others")
-    if n < 1:
-        raise UsageError("--n must be at least 1")
-    base = results[0]
-    for name, result in zip(names[1:], results[1:], strict=True):
-        if result.alignment.ids != base.alignment.ids:
-            raise InvalidInputError(
-                f"{name} was scored on other cases than {names[0]}",
-                hint="paired tests need the same cases in both runs; use --missing error or "
-                "--missing empty so every ground-truth case is scored",
-            )
-    names_in_all = [c for c in base.columns if all(c in r.columns for r in results[1:])]
-    base_matrix = _matrix(base, names_in_all)
-    others = [_matrix(result, names_in_all) for result in results[1:]]
-    raw = np.vstack([_p_values(base_matrix, other, test=test, n=n, seed=seed) for other in others])
-    adjusted = np.column_stack([_holm_defined(raw[:, j]) for j in range(raw.shape[1])])
-    base_means = {c: _nanmean(base_matrix[:, j]) for j, c in enumerate(names_in_all)}
-    runs = []
-    for i, (name, other) in enumerate(zip(names[1:], others, strict=True)):
-        both = ~np.isnan(base_matrix) & ~np.isnan(other)
-        runs.append(
-            RunComparison(
-                name=name,
-                means={c: _nanmean(other[:, j]) for j, c in enumerate(names_in_all)},
-                deltas={
-                    c: _nanmean(np.where(both[:, j], other[:, j] - base_matrix[:, j], np.nan))
-                    for j, c in enumerate(names_in_all)
-                },
-                p_values=dict(zip(names_in_all, raw[i].tolist(), strict=True)),
-                p_adjusted=dict(zip(names_in_all, adjusted[i].tolist(), strict=True)),
-                n_paired={c: int(both[:, j].sum()) for j, c in enumerate(names_in_all)},
-            )
+    runs_cases = [
+        RunCases(name, tuple(result.alignment.ids), result.columns)
+        for name, result in zip(names, results, strict=True)
+    ]
+    tested = paired_tests(runs_cases[0], runs_cases[1:], test=test, n=n, seed=seed)
+    runs = [
+        RunComparison(
+            name=run.name,
+            means={c: t.mean for c, t in run.metrics.items()},
+            deltas={c: t.delta for c, t in run.metrics.items()},
+            p_values={c: t.p_value for c, t in run.metrics.items()},
+            p_adjusted={c: t.p_holm for c, t in run.metrics.items()},
+            n_paired={c: t.n_paired for c, t in run.metrics.items()},
         )
+        for run in tested.runs
+    ]
+    base = results[0]
     fields = dict(base.signature.fields)
     fields.pop("boot", None)
-    fields.update({"test": TESTS[test], "trials": str(n), "seed": str(seed)})
-    fields["correction"] = "holm" if len(runs) > 1 else "none"
+    fields.update(tested.describe())
     signature = Signature.build(
         f"compare:{test}:{base.signature.computed}",
         fields,
         comparable_with_leaderboard=base.signature.comparable_with_leaderboard,
         not_comparable_because=base.signature.not_comparable_because,
     )
-    return Comparison(signature, names[0], base_means, runs, len(base.alignment.ids))
+    return Comparison(signature, names[0], tested.baseline_means, runs, tested.n_cases)

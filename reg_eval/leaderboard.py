@@ -13,10 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.results import SavedCases, SavedResult, check_same_run
+from reg_eval.paired import (
+    DEFAULT_TEST,
+    DEFAULT_TRIALS,
+    PairedTests,
+    RunCases,
+    RunTests,
+    paired_tests,
+)
+from reg_eval.stats import DEFAULT_SEED
 
 OFFICIAL_TABLES: dict[str, tuple[str, int | None, str]] = {
     "reg2025-phase1": ("reg2025_phase1.csv", 1, "REG 2025 test phase 1"),
@@ -29,7 +36,6 @@ OFFICIAL_TABLES: dict[str, tuple[str, int | None, str]] = {
 }
 COMPONENTS_FILE = "reg2025_components.csv"
 _CSV_COMPONENTS = {"bleu": "BLEU", "rouge": "ROUGE", "key": "KEY", "emb": "EMB"}
-AR_TEST = "paired approximate randomization"
 
 
 def leaderboards_dir() -> Path:
@@ -101,66 +107,14 @@ def official_place(score: float, rows: Sequence[OfficialRow]) -> int:
     return 1 + sum(1 for row in rows if row.score > score)
 
 
-@dataclass(frozen=True)
-class PairedTest:
-    """A run against the baseline on the per-case ranking, cases matched by id."""
-
-    baseline: str
-    n_cases: int
-    delta: float
-    """mean(run) - mean(baseline) over the matched cases."""
-    p_value: float
-    n_trials: int
-    seed: int
-    test: str = AR_TEST
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "baseline": self.baseline,
-            "test": self.test,
-            "n_cases": self.n_cases,
-            "delta": self.delta,
-            "p_value": self.p_value,
-            "trials": self.n_trials,
-            "seed": self.seed,
-        }
-
-
-def matched_columns(
-    base: SavedCases, other: SavedCases, column: str, *, base_name: str, other_name: str
-) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Both runs' values of one per-case column, in the baseline's case order."""
-    base_ids = base.ids
-    missing = [case_id for case_id in base_ids if case_id not in other.by_id]
-    extra = [case_id for case_id in other.ids if case_id not in base.by_id]
-    if missing or extra:
-        first = (missing or extra)[0]
-        where = other_name if missing else base_name
-        raise InvalidInputError(
-            f"{other_name} and {base_name} were scored on other cases: case {first!r} is "
-            f"missing from {where} ({len(missing)} missing, {len(extra)} extra)",
-            hint="paired tests need the same cases in both runs; score both with "
-            "--missing error or --missing empty",
-        )
-    a = np.array([float(base.by_id[i][column]) for i in base_ids], dtype=np.float64)
-    b = np.array([float(other.by_id[i][column]) for i in base_ids], dtype=np.float64)
-    return base_ids, a, b
-
-
-def paired_ranking_test(
-    base: SavedCases,
-    other: SavedCases,
-    *,
-    base_name: str,
-    other_name: str,
-    n_trials: int = 10_000,
-    seed: int = 12345,
-) -> PairedTest:
-    from reg_eval.stats import approximate_randomization_test
-
-    ids, a, b = matched_columns(base, other, "ranking", base_name=base_name, other_name=other_name)
-    p_value = float(approximate_randomization_test(a, b, n_trials=n_trials, seed=seed))
-    return PairedTest(base_name, len(ids), float(b.mean() - a.mean()), p_value, n_trials, seed)
+def paired_test_dict(tests: PairedTests, run: RunTests) -> dict[str, Any]:
+    """One run's paired tests against the baseline, every metric, as JSON (NaN as null)."""
+    return {
+        "baseline": tests.baseline,
+        **tests.describe(),
+        "n_cases": tests.n_cases,
+        "metrics": run.to_dict(),
+    }
 
 
 @dataclass(frozen=True)
@@ -170,7 +124,9 @@ class LocalEntry:
     """Rank among the local runs."""
     place: int | None
     """Rank the run would take among the official rows (None without an official table)."""
-    paired: PairedTest | None = None
+    paired: RunTests | None = None
+    """This run against the baseline, per metric (None for the baseline, or without
+    per-case files)."""
     is_baseline: bool = False
 
     @property
@@ -190,6 +146,8 @@ class Leaderboard:
     official_name: str | None = None
     official: list[OfficialRow] = field(default_factory=list)
     baseline: str | None = None
+    tests: PairedTests | None = None
+    """The paired tests of every run against the baseline (with per-case files)."""
 
     @property
     def official_title(self) -> str | None:
@@ -218,7 +176,11 @@ class Leaderboard:
                     "ci": {k: list(v) for k, v in e.result.ci.items()},
                     "comparable_with_leaderboard": e.result.comparable,
                     "not_comparable_because": e.result.not_comparable_because,
-                    "paired_test": e.paired.to_dict() if e.paired else None,
+                    "paired_test": (
+                        paired_test_dict(self.tests, e.paired)
+                        if self.tests is not None and e.paired is not None
+                        else None
+                    ),
                     "signature": e.result.signature_text,
                 }
                 for e in self.entries
@@ -250,18 +212,25 @@ def build_leaderboard(
     official: str | None = None,
     baseline: str | Path | None = None,
     per_case: Sequence[SavedCases] | None = None,
-    n_trials: int = 10_000,
-    seed: int = 12345,
+    test: str = DEFAULT_TEST,
+    n_trials: int = DEFAULT_TRIALS,
+    seed: int = DEFAULT_SEED,
     official_dir: Path | None = None,
 ) -> Leaderboard:
-    """Rank local runs, test each against the baseline when per-case rows are given."""
+    """Rank local runs; with per-case rows, test each against the baseline on every metric.
+
+    The test is `reg_eval.paired.paired_tests`, the one `compare` and `report` run, so the
+    same two runs get the same p-values here as there; with several runs they are
+    Holm-adjusted per metric.
+    """
     if not results:
         raise UsageError("give at least one RESULT.json from `reg-eval score --output`")
     official_rows = (
         load_official(official, folder=official_dir) if official and official != "none" else []
     )
     base_index = _pick_baseline(results, baseline)
-    tests: list[PairedTest | None] = [None] * len(results)
+    tests = None
+    tested: dict[int, RunTests] = {}
     if per_case:
         if len(per_case) != len(results):
             raise UsageError(
@@ -271,24 +240,23 @@ def build_leaderboard(
         for result, cases in zip(results, per_case, strict=True):
             check_same_run(result, cases)
         base_index = 0 if base_index is None else base_index
-        base = results[base_index]
-        for index, (result, cases) in enumerate(zip(results, per_case, strict=True)):
-            if index != base_index:
-                tests[index] = paired_ranking_test(
-                    per_case[base_index],
-                    cases,
-                    base_name=base.name,
-                    other_name=result.name,
-                    n_trials=n_trials,
-                    seed=seed,
-                )
+        if len(results) > 1:
+            runs = [
+                RunCases.from_rows(result.name, cases.rows)
+                for result, cases in zip(results, per_case, strict=True)
+            ]
+            others = [index for index in range(len(runs)) if index != base_index]
+            tests = paired_tests(
+                runs[base_index], [runs[i] for i in others], test=test, n=n_trials, seed=seed
+            )
+            tested = dict(zip(others, tests.runs, strict=True))
     order = sorted(range(len(results)), key=lambda i: (-results[i].ranking, results[i].name))
     entries = [
         LocalEntry(
             result=results[i],
             rank=position + 1,
             place=official_place(results[i].ranking, official_rows) if official_rows else None,
-            paired=tests[i],
+            paired=tested.get(i),
             is_baseline=i == base_index,
         )
         for position, i in enumerate(order)
@@ -298,6 +266,7 @@ def build_leaderboard(
         official_name=official if official_rows else None,
         official=official_rows,
         baseline=results[base_index].name if base_index is not None else None,
+        tests=tests,
     )
 
 

@@ -386,3 +386,17 @@ def test_a_lock_timeout_means_going_on_without_the_cache_not_a_rebuild(
     with pytest.warns(CacheUnavailableWarning, match="locked"):
         assert cache.get_many("ns", ["k"]) == {}
     assert not list(tmp_path.glob(f"{DB_NAME}.corrupt-*"))
+
+
+def test_the_cache_root_of_a_run_is_the_option_else_the_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from reg_eval.cache import cache_root, default_cache_root
+
+    monkeypatch.setenv("REG_EVAL_CACHE_DIR", str(tmp_path / "env"))
+    assert default_cache_root() == FeatureCache.default_root() == tmp_path / "env"
+    assert cache_root(None) == tmp_path / "env"
+    assert cache_root("") == tmp_path / "env"
+    assert cache_root(tmp_path / "given") == tmp_path / "given"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_root("~/c") == tmp_path / "home" / "c"

@@ -12,13 +12,12 @@ import pytest
 from report.report_fixtures import make_result, write_run
 
 from reg_eval.errors import InvalidInputError, UsageError
-from reg_eval.io.results import cases_from_rows, load_per_case, load_result
+from reg_eval.io.results import load_per_case, load_result
 from reg_eval.leaderboard import (
     build_leaderboard,
     final_from_results,
     load_official,
     official_place,
-    paired_ranking_test,
 )
 from reg_eval.report.tables import to_csv, to_html, to_markdown
 
@@ -89,25 +88,36 @@ def test_local_runs_are_placed_among_official_rows(tmp_path: Path) -> None:
     assert "0.2·s + 0.8·s = s" in to_markdown(final_board)
 
 
-def test_paired_test_matches_cases_by_id(tmp_path: Path) -> None:
+def test_every_metric_is_tested_and_cases_are_matched_by_id(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     bleu = rng.uniform(0, 0.5, len(IDS))
-    base = make_result(IDS, bleu=bleu)
-    better = make_result(IDS, bleu=bleu + 0.3)
-    base_cases = cases_from_rows(base.per_case_rows(), path=None)
-    rows = better.per_case_rows()[::-1]  # another order: pairing must use ids
-    better_cases = cases_from_rows(rows, path=None)
-    test = paired_ranking_test(base_cases, better_cases, base_name="a", other_name="b",
-                               n_trials=500, seed=1)
-    assert test.delta == pytest.approx(0.15 * 2 * 0.3)
-    # Every case improves by the same amount: no random swap reaches it but the identity.
-    assert test.p_value == pytest.approx(1 / 501)
-    same = paired_ranking_test(base_cases, base_cases, base_name="a", other_name="a",
-                               n_trials=500, seed=1)
-    assert (same.delta, same.p_value) == (0.0, 1.0)
-    other = cases_from_rows(make_result([*IDS[:-1], "zz"], bleu=bleu).per_case_rows(), path=None)
-    with pytest.raises(InvalidInputError, match="c39"):
-        paired_ranking_test(base_cases, other, base_name="a", other_name="b")
+    ones = np.ones(len(IDS))
+    base = make_result(IDS, bleu=bleu, key=ones, emb=ones)
+    better = make_result(IDS, bleu=bleu + 0.3, key=ones, emb=ones)
+    a_json, a_cases = write_run(tmp_path, "a", base)
+    b_json, b_cases = write_run(tmp_path, "b", better)
+    lines = b_cases.read_text().splitlines()
+    b_cases.write_text("\n".join(lines[::-1]) + "\n")  # another order: pairing uses ids
+    board = build_leaderboard(
+        [load_result(a_json), load_result(b_json)],
+        per_case=[load_per_case(a_cases), load_per_case(b_cases)],
+        n_trials=500,
+        seed=1,
+    )
+    tested = {e.result.name: e.paired for e in board.entries}["b"]
+    assert tested is not None
+    assert set(tested.metrics) == {"ranking", "bleu", "rouge", "key", "emb"}
+    assert tested.metrics["ranking"].delta == pytest.approx(0.15 * 2 * 0.3)
+    assert tested.metrics["bleu"].delta == pytest.approx(0.3)
+    # Every case improves by the same amount: of 2^40 sign patterns only the identity and
+    # its mirror reach it, so no random trial does and p = (0 + 1) / (500 + 1).
+    assert tested.metrics["ranking"].p_value == pytest.approx(1 / 501)
+    # KEY and EMB are 1 everywhere in both runs: nothing differs, p = 1.
+    assert (tested.metrics["key"].delta, tested.metrics["key"].p_value) == (0.0, 1.0)
+    data = board.to_dict()["runs"]
+    assert {run["name"]: run["paired_test"] is None for run in data} == {"a": True, "b": False}
+    markdown = to_markdown(board)
+    assert "## Paired tests against a" in markdown and "+0.3000 (p=0.0020)" in markdown
 
 
 def test_leaderboard_with_baseline_and_per_case_files(tmp_path: Path) -> None:
@@ -120,7 +130,7 @@ def test_leaderboard_with_baseline_and_per_case_files(tmp_path: Path) -> None:
     by_name = {e.result.name: e for e in board.entries}
     assert by_name["b"].is_baseline and by_name["b"].paired is None
     assert by_name["a"].paired is not None
-    assert by_name["a"].paired.delta == pytest.approx(-0.02)
+    assert by_name["a"].paired.metrics["ranking"].delta == pytest.approx(-0.02)
     assert "Δ vs baseline" in to_markdown(board)
     with pytest.raises(InvalidInputError, match="does not belong"):
         build_leaderboard(results, per_case=cases[::-1])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reg_eval.gc import run_gc_evaluation
+from reg_eval.grand_challenge import run_gc_evaluation
 from reg_eval.profiles import get_profile
 from reg_eval.reg2026.scoring import CotScorer, CotScoringOptions, score_cot_files
 from reg_eval.rewards import reg_reward, shared_scorer

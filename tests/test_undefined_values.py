@@ -121,7 +121,7 @@ def test_compare_pairs_the_cases_defined_in_both_runs() -> None:
 
 
 def test_grand_challenge_metrics_leave_undefined_values_out() -> None:
-    from reg_eval.gc import metrics_document
+    from reg_eval.grand_challenge.metrics import metrics_document
 
     document = metrics_document(make_result())
     assert "grade_correct" not in document["case"]["c1"]

@@ -71,6 +71,13 @@ def resolve_device(device: str = "auto") -> str:
     return name
 
 
+def torch_device(device: str = "auto") -> torch.device:
+    """`resolve_device` as a `torch.device`, for code that moves tensors and modules."""
+    import torch
+
+    return torch.device(resolve_device(device))
+
+
 def resolve_device_type(device: str = "auto") -> str:
     """"cpu" or "cuda": the kind of device `resolve_device` will pick, for cache keys.
 
@@ -135,39 +142,47 @@ def out_of_memory_types() -> tuple[type[BaseException], ...]:
     return (found,) if isinstance(found, type) else ()
 
 
+def torch_dtype(dtype: str = DEFAULT_DTYPE) -> torch.dtype:
+    """The torch dtype of a checked name (float32, bfloat16 or float16): the one name map."""
+    import torch
+
+    dtype_of: dict[str, torch.dtype] = {
+        "float32": torch.float32,
+        "bfloat16": torch.bfloat16,
+        "float16": torch.float16,
+    }
+    return dtype_of[check_dtype_name(dtype)]
+
+
 def resolve_dtype(dtype: str = DEFAULT_DTYPE, device: str = "cpu") -> torch.dtype:
     """The torch dtype for a name; refuses a precision the device cannot run."""
     import torch
 
     name = check_dtype_name(dtype)
-    torch_dtype = {
-        "float32": torch.float32,
-        "bfloat16": torch.bfloat16,
-        "float16": torch.float16,
-    }[name]
-    if torch_dtype is torch.float32:
-        return torch_dtype
+    chosen = torch_dtype(name)
+    if chosen is torch.float32:
+        return chosen
     if device.startswith("cuda"):
-        if torch_dtype is torch.bfloat16 and not torch.cuda.is_bf16_supported():
+        if chosen is torch.bfloat16 and not torch.cuda.is_bf16_supported():
             raise UsageError(
                 f"this GPU does not support {name}",
                 hint="use --dtype float16 or --dtype float32",
             )
-        return torch_dtype
-    if not _cpu_supports(torch_dtype):
+        return chosen
+    if not _cpu_supports(chosen):
         raise UsageError(
             f"this torch build cannot run {name} on the CPU",
             hint="use --dtype float32 on the CPU, or --device cuda",
         )
-    return torch_dtype
+    return chosen
 
 
-def _cpu_supports(torch_dtype: torch.dtype) -> bool:
+def _cpu_supports(dtype: torch.dtype) -> bool:
     """Probe the operations a transformer needs rather than trusting version numbers."""
     import torch
 
     try:
-        x = torch.ones(2, 4, dtype=torch_dtype)
+        x = torch.ones(2, 4, dtype=dtype)
         y = torch.nn.functional.layer_norm(x @ x.T, (2,))
         torch.nn.functional.scaled_dot_product_attention(x[None], x[None], x[None])
         return bool(torch.isfinite(y.float()).all())

@@ -16,25 +16,14 @@ import typer
 
 from reg_eval.commands.guard import INTERNAL_ERROR_EXIT, guarded
 from reg_eval.commands.options import (
-    BatchSizeOption,
-    BootstrapOption,
-    CacheDirOption,
-    DeviceOption,
-    DtypeOption,
-    EmbModelOption,
-    KeyModelOption,
-    MaxCasesOption,
-    MaxDecompressedMbOption,
-    MaxDepthOption,
-    MaxReportCharsOption,
-    MaxUploadMbOption,
+    PROFILE,
+    SHARED,
     MissingOption,
-    NoCacheOption,
-    SeedOption,
-    limits_from_options,
+    SharedOption,
+    scoring_command,
 )
 from reg_eval.errors import RegEvalError
-from reg_eval.gc import (
+from reg_eval.grand_challenge import (
     GC_PROFILE,
     GROUND_TRUTH_DIR,
     IMAGE_SLUG,
@@ -44,17 +33,28 @@ from reg_eval.gc import (
     SubmissionRejected,
 )
 from reg_eval.io.findings import shown
-from reg_eval.io.limits import (
-    DEFAULT_MAX_CASES,
-    DEFAULT_MAX_DECOMPRESSED_MB,
-    DEFAULT_MAX_DEPTH,
-    DEFAULT_MAX_REPORT_CHARS,
-    DEFAULT_MAX_UPLOAD_MB,
-)
-from reg_eval.scoring_options import DEFAULT_BOOTSTRAP, DEFAULT_SEED, ScoringOptions
+from reg_eval.io.limits import Limits
+from reg_eval.scoring_options import ScoringOptions
 
 PROFILE_ENV = "REG_EVAL_GC_PROFILE"
 PHASE_ENV = "REG_EVAL_GC_PHASE"
+GC_OPTIONS = (
+    SharedOption(
+        PROFILE.name,
+        Annotated[
+            str,
+            typer.Option(
+                "--profile",
+                envvar=PROFILE_ENV,
+                help="Scoring profile; the container sets it to the profile whose models it "
+                "holds.",
+            ),
+        ],
+        GC_PROFILE,
+    ),
+    SharedOption(SHARED["metrics"].name, SHARED["metrics"].declaration, "official"),
+)
+"""The container's own profile (from its environment) and metrics (the official score)."""
 
 
 def _explain(exc: RegEvalError) -> None:
@@ -83,6 +83,7 @@ def _explain_internal(exc: BaseException) -> None:
 
 
 @guarded
+@scoring_command(ScoringOptions, replace=GC_OPTIONS, omit=("quiet",))
 def gc_evaluate_command(
     input_dir: Annotated[
         Path,
@@ -101,14 +102,6 @@ def gc_evaluate_command(
     output: Annotated[
         Path, typer.Option("--output", help="Where to write metrics.json.")
     ] = OUTPUT_FILE,
-    profile: Annotated[
-        str,
-        typer.Option(
-            "--profile",
-            envvar=PROFILE_ENV,
-            help="Scoring profile; the container sets it to the profile whose models it holds.",
-        ),
-    ] = GC_PROFILE,
     phase: Annotated[
         str,
         typer.Option(
@@ -129,29 +122,13 @@ def gc_evaluate_command(
             help="Algorithm phase: slug of the input whose image name is the case id.",
         ),
     ] = IMAGE_SLUG,
-    metrics: Annotated[
-        str,
-        typer.Option("--metrics", help="Metric groups: official (default) or e.g. "
-                     "official,clinical."),
-    ] = "official",
     missing: MissingOption = "error",
-    bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
-    seed: SeedOption = DEFAULT_SEED,
-    batch_size: BatchSizeOption = 16,
-    device: DeviceOption = "auto",
-    dtype: DtypeOption = "float32",
-    emb_model: EmbModelOption = None,
-    key_model: KeyModelOption = None,
-    no_cache: NoCacheOption = False,
-    cache_dir: CacheDirOption = None,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite an existing metrics.json.")
     ] = False,
-    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
-    max_decompressed_mb: MaxDecompressedMbOption = DEFAULT_MAX_DECOMPRESSED_MB,
-    max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
-    max_report_chars: MaxReportCharsOption = DEFAULT_MAX_REPORT_CHARS,
-    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
+    *,
+    options: ScoringOptions,
+    limits: Limits,
 ) -> None:
     """Score a grand-challenge submission and write metrics.json (numbers only).
 
@@ -160,33 +137,14 @@ def gc_evaluate_command(
     never leave the input folder, and input is read up to the --max-* limits. The signature
     goes to stdout and to signature.txt beside metrics.json.
     """
-    from reg_eval.gc import run_gc_evaluation
+    from reg_eval.grand_challenge import run_gc_evaluation
 
     try:
-        limits = limits_from_options(
-            max_upload_mb=max_upload_mb,
-            max_decompressed_mb=max_decompressed_mb,
-            max_depth=max_depth,
-            max_report_chars=max_report_chars,
-            max_cases=max_cases,
-        )
         outcome = run_gc_evaluation(
             input_dir=input_dir,
             ground_truth=ground_truth,
             output=output,
-            options=ScoringOptions(
-                profile=profile,
-                metrics=metrics,
-                emb_model=emb_model,
-                key_model=key_model,
-                device=device,
-                dtype=dtype,
-                batch_size=batch_size,
-                cache=not no_cache,
-                cache_dir=cache_dir,
-                bootstrap=bootstrap,
-                seed=seed,
-            ),
+            options=options,
             phase=phase,
             missing=missing,
             report_slug=report_slug,

@@ -15,11 +15,15 @@ from reg_eval.commands.options import (
     MaxDepthOption,
     MaxUploadMbOption,
     SeedOption,
+    TestOption,
+    TrialsOption,
     applies_input_limits,
 )
 from reg_eval.errors import UsageError
 from reg_eval.io.limits import DEFAULT_MAX_CASES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_UPLOAD_MB
 from reg_eval.io.writers import refuse_existing
+from reg_eval.paired import DEFAULT_TEST, DEFAULT_TRIALS, check_test
+from reg_eval.stats import DEFAULT_SEED
 
 FORMATS = ("md", "csv", "html")
 
@@ -55,14 +59,18 @@ def leaderboard_command(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write here instead of printing.")
     ] = None,
-    n: Annotated[int, typer.Option("--n", help="Trials of the paired test.")] = 10_000,
-    seed: SeedOption = 12345,
+    test: TestOption = DEFAULT_TEST,
+    n: TrialsOption = DEFAULT_TRIALS,
+    seed: SeedOption = DEFAULT_SEED,
     force: ForceOption = False,
     max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
     max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
     max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
 ) -> None:
-    """Rank local score runs, with CIs, a paired test and the official rows.
+    """Rank local score runs, with CIs, paired tests and the official rows.
+
+    With --per-case files, every metric of every run is tested against the baseline with
+    the same paired test as `reg-eval compare` (Holm-adjusted when several runs are tested).
 
     A run not scored with the leaderboard's models in float32 on every case is marked not
     comparable, with the reason; a saved flag is checked against the run's signature.
@@ -79,14 +87,14 @@ def leaderboard_command(
         raise UsageError(
             f"unknown --official {official!r}", hint=f"use {', '.join(official_choices())}"
         )
-    if n < 1:
-        raise UsageError("--n must be at least 1")
+    check_test(test, n)
     refuse_existing(out, force=force)
     names = run_names(results)
     runs = [load_result(path, name=name) for path, name in zip(results, names, strict=True)]
     cases = [load_per_case(path) for path in per_case] if per_case else None
     board = build_leaderboard(
-        runs, official=official, baseline=baseline, per_case=cases, n_trials=n, seed=seed
+        runs, official=official, baseline=baseline, per_case=cases, test=test, n_trials=n,
+        seed=seed,
     )
     text = RENDERERS[output_format](board)
     if out is None:

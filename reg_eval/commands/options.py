@@ -3,14 +3,21 @@
 Every command that reads input files declares the input limits (`--max-*`) its readers honour
 and is wrapped in `applies_input_limits`.
 
-A scoring command fills `reg_eval.scoring_options.ScoringOptions` from these, field by field
-(`--no-cache` is `cache=False`, `--quiet` is `progress=False`).
+A scoring command (`score`, `compare`, `report`, `gc-evaluate`, `score-cot`) declares none of
+the scoring options itself: `scoring_command` gives it the one shared set below (profile,
+metric groups, models and device, resampling, input limits), with defaults read from the
+options types, and hands it the `ScoringOptions` (or `CotScoringOptions`) that `build_options`
+makes of them (`--no-cache` is `cache=False`, `--quiet` is `progress=False`, the group
+options become `group_options`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +25,7 @@ import typer
 
 from reg_eval.io.limits import DEFAULT_LIMITS, Limits, limits_applied
 from reg_eval.profiles import PROFILES
+from reg_eval.scoring_options import RunOptions, ScoringOptions
 
 ProfileOption = Annotated[
     str,
@@ -72,6 +80,13 @@ CacheDirOption = Annotated[
     ),
 ]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed for resampling.")]
+TestOption = Annotated[
+    str,
+    typer.Option("--test", help="Paired test: ar (approximate randomization) or bs (bootstrap)."),
+]
+TrialsOption = Annotated[
+    int, typer.Option("--n", help="Trials (ar) or resamples (bs) of the paired test.")
+]
 BootstrapOption = Annotated[
     int, typer.Option("--bootstrap", help="Bootstrap resamples for the 95% CIs.")
 ]
@@ -223,3 +238,163 @@ def applies_input_limits(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
 
     return wrapper
+
+
+# -- the shared scoring options: declared once, given to every scoring command ---------------
+
+
+@dataclass(frozen=True)
+class SharedOption:
+    """One option that scoring commands share: its parameter name, its Typer declaration
+    (an `Annotated` type) and its default."""
+
+    name: str
+    declaration: Any
+    default: Any
+
+
+_RUN = RunOptions()
+_SCORING = ScoringOptions()
+
+PROFILE = SharedOption("profile", ProfileOption, _SCORING.profile)
+GROUP_OPTIONS = (
+    SharedOption("metrics", MetricsOption, _SCORING.metrics),
+    SharedOption("semantic_model", SemanticModelOption, None),
+    SharedOption("bertscore_model", BertScoreModelOption, None),
+    SharedOption("bertscore_layer", BertScoreLayerOption, None),
+    SharedOption("bertscore_rescale", BertScoreRescaleOption, False),
+    SharedOption("rouge_stemmer", RougeStemmerOption, False),
+    SharedOption("clinical_soft", ClinicalSoftOption, False),
+    SharedOption("judge", JudgeOption, None),
+    SharedOption("judge_model", JudgeModelOption, None),
+)
+"""The metric groups and their options (REG 2025 scoring: `score`, `compare`, `report`,
+`gc-evaluate`); `group_options` turns the per-group ones into `ScoringOptions.group_options`."""
+RUN_OPTIONS = (
+    SharedOption("emb_model", EmbModelOption, _RUN.emb_model),
+    SharedOption("key_model", KeyModelOption, _RUN.key_model),
+    SharedOption("device", DeviceOption, _RUN.device),
+    SharedOption("dtype", DtypeOption, _RUN.dtype),
+    SharedOption("batch_size", BatchSizeOption, _RUN.batch_size),
+    SharedOption("no_cache", NoCacheOption, not _RUN.cache),
+    SharedOption("cache_dir", CacheDirOption, _RUN.cache_dir),
+    SharedOption("bootstrap", BootstrapOption, _RUN.bootstrap),
+    SharedOption("seed", SeedOption, _RUN.seed),
+    SharedOption("quiet", QuietOption, False),
+)
+"""How the numbers are computed, whatever the edition (`RunOptions`)."""
+LIMIT_OPTIONS = tuple(
+    SharedOption(name, declaration, getattr(DEFAULT_LIMITS, name))
+    for name, declaration in zip(
+        LIMIT_PARAMETERS,
+        (MaxUploadMbOption, MaxDecompressedMbOption, MaxDepthOption, MaxReportCharsOption,
+         MaxCasesOption),
+        strict=True,
+    )
+)
+"""The input limits (`--max-*`): they bound reading, not scoring."""
+SHARED = {item.name: item for item in (PROFILE, *GROUP_OPTIONS, *RUN_OPTIONS, *LIMIT_OPTIONS)}
+"""Every shared option by its parameter name."""
+_GROUP_PARAMETERS = tuple(item.name for item in GROUP_OPTIONS[1:])
+_FLAGS = {"no_cache": "cache", "quiet": "progress"}
+"""Options whose field is their negation."""
+
+
+def shared_options(options_type: type[RunOptions]) -> tuple[SharedOption, ...]:
+    """Every shared option a command scoring into `options_type` exposes; the profile's
+    default is that type's (each edition names its own setups)."""
+    groups = GROUP_OPTIONS if issubclass(options_type, ScoringOptions) else ()
+    profile = dataclasses.replace(PROFILE, default=getattr(options_type(), "profile", None))
+    return (profile, *groups, *RUN_OPTIONS, *LIMIT_OPTIONS)
+
+
+def build_options(options_type: type[RunOptions], values: Mapping[str, Any]) -> RunOptions:
+    """The typed options the parsed command-line `values` ask for.
+
+    An option named after a field of `options_type` fills that field; `--no-cache` and
+    `--quiet` fill `cache` and `progress`; the per-group options fill `group_options` (those not
+    given at their defaults); the input limits are not scoring options and are left out. A
+    field no option names keeps the type's default.
+    """
+    fields = {item.name for item in dataclasses.fields(options_type)}
+    # Group options exist only where there are groups: elsewhere (score-cot) a name such as
+    # `judge` may be an option of the command's own, filling its field of that name.
+    group_parameters = _GROUP_PARAMETERS if "group_options" in fields else ()
+    unknown = set(values) - fields - set(_FLAGS) - set(group_parameters) - set(LIMIT_PARAMETERS)
+    if unknown:
+        raise TypeError(
+            f"{options_type.__name__} has no field for option(s) {', '.join(sorted(unknown))}"
+        )
+    chosen = {name: value for name, value in values.items() if name in fields}
+    chosen.update({_FLAGS[name]: not value for name, value in values.items() if name in _FLAGS})
+    if any(name in values for name in group_parameters):
+        chosen["group_options"] = group_options(
+            **{name: values.get(name, SHARED[name].default) for name in group_parameters}
+        )
+    return options_type(**chosen)
+
+
+def scoring_command(
+    options_type: type[RunOptions] = ScoringOptions,
+    *,
+    replace: Sequence[SharedOption] = (),
+    omit: Collection[str] = (),
+    extra: Sequence[SharedOption] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a command the shared scoring options in place of its `options` parameter.
+
+    The command declares only what is its own (inputs, outputs, `--missing`) and a keyword
+    parameter `options: <options_type>`; Typer sees that parameter replaced by
+    `shared_options(options_type)`, whose parsed values reach the command built into one
+    `options_type` value. The input limits apply while the command runs, and reach a
+    `limits` parameter if the command has one. `replace` gives an option another
+    declaration or default under the same name (a command's own profile list); `omit`
+    leaves options out, their fields at the type's default; `extra` adds options of this
+    command's own that fill the `options_type` field of their name.
+    """
+    replaced = {item.name: item for item in replace}
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        own = inspect.signature(fn, eval_str=True).parameters
+        shared = [
+            replaced.get(item.name, item)
+            for item in shared_options(options_type)
+            if item.name not in omit
+        ] + list(extra)
+        unknown = (set(replaced) | set(omit)) - {i.name for i in shared_options(options_type)}
+        if unknown:
+            raise TypeError(f"{fn.__name__}: no shared option named {', '.join(sorted(unknown))}")
+        if "options" not in own:
+            raise TypeError(f"{fn.__name__} needs a keyword parameter `options`")
+        names = {item.name for item in shared}
+        wants_limits = "limits" in own
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            values = {name: kwargs.pop(name) for name in list(kwargs) if name in names}
+            limits = limits_from_options(
+                **{name: values.pop(name, getattr(DEFAULT_LIMITS, name))
+                   for name in LIMIT_PARAMETERS}
+            )
+            kwargs["options"] = build_options(options_type, values)
+            if wants_limits:
+                kwargs["limits"] = limits
+            with limits_applied(limits):
+                return fn(*args, **kwargs)
+
+        parameters = [p for name, p in own.items() if name not in ("options", "limits")]
+        parameters += [
+            inspect.Parameter(
+                item.name, inspect.Parameter.KEYWORD_ONLY,
+                default=item.default, annotation=item.declaration,
+            )
+            for item in shared
+        ]
+        wrapper.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in parameters],
+            return_annotation=None,
+        )
+        wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+        return wrapper
+
+    return decorate

@@ -13,49 +13,24 @@ import typer
 
 from reg_eval.commands.guard import guarded
 from reg_eval.commands.options import (
-    BatchSizeOption,
-    BootstrapOption,
-    CacheDirOption,
-    DeviceOption,
-    DtypeOption,
-    EmbModelOption,
     ForceOption,
-    KeyModelOption,
-    MaxCasesOption,
-    MaxDepthOption,
-    MaxReportCharsOption,
-    MaxUploadMbOption,
-    MetricsOption,
     MissingOption,
-    NoCacheOption,
-    ProfileOption,
-    QuietOption,
-    SeedOption,
-    applies_input_limits,
+    TestOption,
+    TrialsOption,
+    scoring_command,
 )
 from reg_eval.errors import UsageError
-from reg_eval.io.limits import (
-    DEFAULT_MAX_CASES,
-    DEFAULT_MAX_DEPTH,
-    DEFAULT_MAX_REPORT_CHARS,
-    DEFAULT_MAX_UPLOAD_MB,
-)
 from reg_eval.io.writers import refuse_existing
-from reg_eval.scoring_options import (
-    DEFAULT_BOOTSTRAP,
-    DEFAULT_METRICS,
-    DEFAULT_SEED,
-    ScoringOptions,
-)
+from reg_eval.paired import DEFAULT_TEST, DEFAULT_TRIALS, check_test
+from reg_eval.scoring_options import ScoringOptions
 
 if TYPE_CHECKING:
     from reg_eval.report.analysis import ReportRun
     from reg_eval.scoring import ScoreResult
 
 
-
 @guarded
-@applies_input_limits
+@scoring_command(ScoringOptions)
 def report_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")],
     ground_truth: Annotated[
@@ -88,31 +63,19 @@ def report_command(
         Path | None,
         typer.Option("--against-per-case", help="Per-case file of the second run."),
     ] = None,
-    profile: ProfileOption = "offline",
-    metrics: MetricsOption = DEFAULT_METRICS,
     missing: MissingOption = "error",
-    bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
-    n: Annotated[int, typer.Option("--n", help="Trials of the paired test (--against).")] = 10_000,
-    seed: SeedOption = DEFAULT_SEED,
-    batch_size: BatchSizeOption = 16,
-    device: DeviceOption = "auto",
-    dtype: DtypeOption = "float32",
-    emb_model: EmbModelOption = None,
-    key_model: KeyModelOption = None,
-    no_cache: NoCacheOption = False,
-    cache_dir: CacheDirOption = None,
+    test: TestOption = DEFAULT_TEST,
+    n: TrialsOption = DEFAULT_TRIALS,
     force: ForceOption = False,
-    quiet: QuietOption = False,
-    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
-    max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
-    max_report_chars: MaxReportCharsOption = DEFAULT_MAX_REPORT_CHARS,
-    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
+    *,
+    options: ScoringOptions,
 ) -> None:
     """Write one self-contained HTML report: scores with CIs, distributions, organs, cases.
 
     The case table is sortable and filterable and shows a word-level diff of reference and
     hypothesis, with the missed and invented facts. With --against (or --against-results),
-    it adds a head-to-head view with a paired test. The file needs no network.
+    it adds a head-to-head view with the paired test of every metric that `reg-eval compare`
+    runs (the same p-values). The file needs no network.
     """
     from reg_eval.io.writers import atomic_write_text
     from reg_eval.report.html import build_report
@@ -120,8 +83,7 @@ def report_command(
     if out.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"--out {out}: use a .html file name")
     refuse_existing(out, force=force)
-    if n < 1:
-        raise UsageError("--n must be at least 1")
+    check_test(test, n)
     if results is not None or per_case is not None:
         run, other, references = _from_files(
             results, per_case, against_results, against_per_case,
@@ -140,22 +102,7 @@ def report_command(
             )
         from reg_eval.scoring import Scorer
 
-        scorer = Scorer(
-            ScoringOptions(
-                profile=profile,
-                metrics=metrics,
-                emb_model=emb_model,
-                key_model=key_model,
-                device=device,
-                dtype=dtype,
-                batch_size=batch_size,
-                cache=not no_cache,
-                cache_dir=cache_dir,
-                bootstrap=bootstrap,
-                seed=seed,
-                progress=not quiet,
-            )
-        )
+        scorer = Scorer(options)
         scored = scorer.score_files(ground_truth, submission, missing=missing)
         run = _run_from_score(submission.stem, submission, scored)
         references = dict(zip(scored.alignment.ids, scored.alignment.refs, strict=True))
@@ -165,7 +112,9 @@ def report_command(
             other = _run_from_score(
                 name, against, scorer.score_files(ground_truth, against, missing=missing)
             )
-    page = build_report(run, references=references, against=other, n_trials=n, seed=seed)
+    page = build_report(
+        run, references=references, against=other, test=test, n_trials=n, seed=options.seed
+    )
     atomic_write_text(out, page, force=force)
     typer.echo(f"report written to {out}")
     for item in (run, other):
@@ -174,14 +123,14 @@ def report_command(
 
 
 def _run_from_score(name: str, path: Path, scored: ScoreResult) -> ReportRun:
-    from reg_eval.io.results import cases_from_rows, result_from_dict
+    from reg_eval.io.results import cases_from_rows, result_from_dict, run_layout
     from reg_eval.report.analysis import ReportRun
 
     signature = scored.signature.format()
     result = result_from_dict(scored.to_dict(), name=name, path=path)
     cases = cases_from_rows(
         [{**row, "signature": signature} for row in scored.per_case_rows()],
-        path=None, signature_text=signature,
+        path=None, signature_text=signature, layout=run_layout(result),
     )
     hypotheses = dict(zip(scored.alignment.ids, scored.alignment.hyps, strict=True))
     return ReportRun(name, result, cases, hypotheses)
@@ -198,11 +147,11 @@ def _texts(path: Path | None, role: str) -> dict[str, str] | None:
 def _saved_run(
     results: Path, per_case: Path, texts: Path | None, *, name: str
 ) -> ReportRun:
-    from reg_eval.io.results import check_same_run, load_per_case, load_result
+    from reg_eval.io.results import check_same_run, load_per_case, load_result, run_layout
     from reg_eval.report.analysis import ReportRun
 
     result = load_result(results, name=name)
-    cases = load_per_case(per_case)
+    cases = load_per_case(per_case, layout=run_layout(result))
     check_same_run(result, cases)
     return ReportRun(name, result, cases, _texts(texts, "submission"))
 

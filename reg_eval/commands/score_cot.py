@@ -11,31 +11,13 @@ from rich.table import Table
 
 from reg_eval.commands.guard import guarded
 from reg_eval.commands.options import (
-    BatchSizeOption,
-    BootstrapOption,
-    CacheDirOption,
-    DeviceOption,
-    DtypeOption,
+    PROFILE,
+    SHARED,
     ForceOption,
-    KeyModelOption,
-    MaxCasesOption,
-    MaxDecompressedMbOption,
-    MaxDepthOption,
-    MaxReportCharsOption,
-    MaxUploadMbOption,
-    NoCacheOption,
-    QuietOption,
-    SeedOption,
-    applies_input_limits,
+    SharedOption,
+    scoring_command,
 )
 from reg_eval.commands.results import check_result_outputs, deliver_result
-from reg_eval.io.limits import (
-    DEFAULT_MAX_CASES,
-    DEFAULT_MAX_DECOMPRESSED_MB,
-    DEFAULT_MAX_DEPTH,
-    DEFAULT_MAX_REPORT_CHARS,
-    DEFAULT_MAX_UPLOAD_MB,
-)
 from reg_eval.reg2026.scoring import (
     DETAIL_COLUMNS,
     SUMMARY_COLUMNS,
@@ -44,7 +26,34 @@ from reg_eval.reg2026.scoring import (
     CotScoringOptions,
 )
 from reg_eval.reg2026.settings import SETTINGS
-from reg_eval.scoring_options import DEFAULT_BOOTSTRAP, DEFAULT_SEED
+
+COT_OPTIONS = (
+    SharedOption(
+        PROFILE.name,
+        Annotated[
+            str,
+            typer.Option(
+                "--profile",
+                help=f"Scoring setup: {', '.join(SETTINGS)}. 'offline' needs no hub access but "
+                "is not comparable with REG 2026.",
+            ),
+        ],
+        CotScoringOptions().profile,
+    ),
+    SharedOption(
+        SHARED["emb_model"].name,
+        Annotated[
+            str | None,
+            typer.Option(
+                "--emb-model",
+                help="Override the one embedding model (MESS and EMB): a hub name[@revision] "
+                "or a local model folder.",
+            ),
+        ],
+        SHARED["emb_model"].default,
+    ),
+)
+"""REG 2026 names its own setups, and one embedding model serves MESS and EMB."""
 
 _LABELS = {
     "A": "Metric A",
@@ -63,7 +72,7 @@ _LABELS = {
 
 
 @guarded
-@applies_input_limits
+@scoring_command(CotScoringOptions, replace=COT_OPTIONS)
 def score_cot_command(
     ground_truth: Annotated[
         Path,
@@ -83,14 +92,6 @@ def score_cot_command(
             "file listing cases with ids.",
         ),
     ],
-    profile: Annotated[
-        str,
-        typer.Option(
-            "--profile",
-            help=f"Scoring setup: {', '.join(SETTINGS)}. 'offline' needs no hub access but is "
-            "not comparable with REG 2026.",
-        ),
-    ] = "reg2026",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the result as JSON.")
     ] = None,
@@ -106,32 +107,12 @@ def score_cot_command(
             "as the organisers do), 'error' (refuse), 'skip' (leave out of the mean).",
         ),
     ] = "empty",
-    bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
-    seed: SeedOption = DEFAULT_SEED,
-    batch_size: BatchSizeOption = 16,
-    device: DeviceOption = "auto",
-    dtype: DtypeOption = "float32",
-    emb_model: Annotated[
-        str | None,
-        typer.Option(
-            "--emb-model",
-            help="Override the one embedding model (MESS and EMB): a hub name[@revision] or a "
-            "local model folder.",
-        ),
-    ] = None,
-    key_model: KeyModelOption = None,
-    no_cache: NoCacheOption = False,
-    cache_dir: CacheDirOption = None,
     output_format: Annotated[
         str, typer.Option("--format", help="text (tables) or json (the --output object).")
     ] = "text",
     force: ForceOption = False,
-    quiet: QuietOption = False,
-    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
-    max_decompressed_mb: MaxDecompressedMbOption = DEFAULT_MAX_DECOMPRESSED_MB,
-    max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
-    max_report_chars: MaxReportCharsOption = DEFAULT_MAX_REPORT_CHARS,
-    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
+    *,
+    options: CotScoringOptions,
 ) -> None:
     """Score a chain-of-thought submission with REG 2026 Metric A.
 
@@ -141,19 +122,6 @@ def score_cot_command(
     judge.
     """
     check_result_outputs(output_format, output, per_case, force=force)
-    options = CotScoringOptions(
-        profile=profile,
-        emb_model=emb_model,
-        key_model=key_model,
-        device=device,
-        dtype=dtype,
-        batch_size=batch_size,
-        cache=not no_cache,
-        cache_dir=cache_dir,
-        bootstrap=bootstrap,
-        seed=seed,
-        progress=not quiet,
-    )
     scorer = CotScorer(options)
     result = scorer.score_files(ground_truth, submission, missing=missing)
     deliver_result(

@@ -29,7 +29,8 @@ from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.files import read_input_bytes
 from reg_eval.io.findings import shown
 from reg_eval.io.limits import LimitExceeded, current_limits, nesting_depth, raise_hint
-from reg_eval.io.writers import write_json
+from reg_eval.io.texts import SURROGATE_HINT, surrogate_problem
+from reg_eval.io.writers import refuse_existing, write_json
 
 FORMATS = ("auto", "csv", "tsv", "jsonl", "dir")
 _SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl",
@@ -234,11 +235,10 @@ def read_jsonl(path: Path) -> Converted:
                 problem = "has no" if key not in value else "has a non-string"
                 raise InvalidInputError(f"{path}:{number}: the object {problem} {key!r}",
                                         hint=f"each line needs a string {key!r}")
-            if any("\ud800" <= char <= "\udfff" for char in value[key]):
-                raise InvalidInputError(
-                    f"{path}:{number}: {key!r} holds an unpaired surrogate escape",
-                    hint="such text cannot be written as UTF-8; remove it",
-                )
+            surrogate = surrogate_problem(value[key])
+            if surrogate is not None:
+                raise InvalidInputError(f"{path}:{number}: {key!r} {surrogate}",
+                                        hint=SURROGATE_HINT)
         for key in value:
             if key not in ("id", "report"):
                 dropped[key] = dropped.get(key, 0) + 1
@@ -300,8 +300,7 @@ def convert_to_submission(
 ) -> Converted:
     """Read `source`, write the submission list to `out` atomically; refuses to overwrite."""
     source, out = Path(source), Path(out)
-    if out.exists() and not force:
-        raise UsageError(f"{out} already exists", hint="pass --force to overwrite it")
+    refuse_existing(out, force=force)
     converted = read_for_conversion(source, input_format)
     write_json(out, converted.rows, force=force)
     return converted

@@ -7,11 +7,14 @@ user-given name is the case id) and its `outputs`. Output `slug` of job `pk` is 
 Everything here comes from the participant (with `--phase auto` an uploaded file can pose as a
 job list), so a pk must be one plain folder name, every path is resolved with its symlinks and
 must stay inside the input folder, and every file is read within the input limits.
+
+Every reader of an algorithm phase (the REG 2025 report, the REG 2026 chain of thought) goes
+through `read_job`: one job, its case name and the one output it is asked for. Reading another
+output kind only needs that output's slug.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,16 +24,13 @@ from typing import Any
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.files import read_input_bytes
 from reg_eval.io.findings import shown
-from reg_eval.io.limits import (
-    LimitExceeded,
-    Limits,
-    current_limits,
-    nesting_depth,
-    too_many_values,
-)
+from reg_eval.io.jsondoc import decode_text, load_json_document, parse_text
+from reg_eval.io.limits import Limits, current_limits
 
 SUCCEEDED = "Succeeded"
 JOB_LIST_NAME = "predictions.json"
+IMAGE_SLUG = "whole-slide-image"
+"""Default slug of the algorithm input interface whose image name is the case id."""
 _PK = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 """A job pk that is one plain folder name (grand-challenge uses UUIDs)."""
 
@@ -54,6 +54,18 @@ class JobOutput:
     """'job <pk>, output <relative path>', for messages."""
     file: Path | None
     """The file read (resolved, inside the input folder); None for an inline value."""
+
+
+@dataclass(frozen=True)
+class JobCase:
+    """One succeeded job as a case: the name of its slide image and the output asked for."""
+
+    pk: str
+    """The job's pk, made safe to print."""
+    name: str
+    """The user-given name of the slide image: the case id (before matching)."""
+    output: JobOutput | None
+    """None when the job wrote neither a file nor an inline value for the output."""
 
 
 def input_root(input_dir: Path) -> Path:
@@ -148,32 +160,16 @@ def job_folder(job: Mapping[str, Any], root: Path) -> Path:
 
 
 def parse_output(data: bytes, where: str, limits: Limits) -> tuple[bool, Any]:
-    """(parsed, value) of a job's output file; text that is not JSON gives (False, text)."""
-    crowded = too_many_values(data, where, limits)
-    if crowded is not None:
-        raise crowded
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise SubmissionRejected(
-            f"{where} is not UTF-8 text", hint="write the report as UTF-8"
-        ) from None
-    try:
-        value = json.loads(text)
-    except RecursionError:
-        raise LimitExceeded(
-            f"{where}: lists and objects nested deeper than can be read",
-            hint="write the report as a JSON string, e.g. json.dump(report, f)",
-        ) from None
-    except ValueError:
+    """(parsed, value) of a job's output file; UTF-8 text that is not JSON gives (False, text)."""
+    text, problem = decode_text(data, limits=limits)
+    if problem is not None:
+        raise problem.error(where)
+    value, problem = parse_text(str(text), limits=limits)
+    if problem is None:
+        return True, value
+    if problem.code == "E003":
         return False, text
-    if nesting_depth(value, limits.max_depth) > limits.max_depth:
-        raise LimitExceeded(
-            f"{where}: lists and objects nested more than {limits.max_depth} levels deep "
-            "(--max-depth)",
-            hint="write the report as a JSON string, e.g. json.dump(report, f)",
-        )
-    return True, value
+    raise problem.error(where)
 
 
 def job_output(
@@ -222,6 +218,47 @@ def job_output(
         return JobOutput(output["value"], True, f"job {pk}, output {shown(output_slug, 40)}",
                          None)
     return None
+
+
+def unread_status(job: Mapping[str, Any]) -> str | None:
+    """The job's status, made safe to print, when it did not succeed (such a job is not read)."""
+    status = job.get("status")
+    if status is None or status == SUCCEEDED:
+        return None
+    return shown(str(status), 40)
+
+
+def read_job(
+    job: Mapping[str, Any],
+    root: Path,
+    output_slug: str,
+    *,
+    image_slug: str = IMAGE_SLUG,
+    limits: Limits | None = None,
+    slug_hint: str = "pass the slug of the output",
+) -> JobCase:
+    """The case name and the output `output_slug` of one job whose outputs are read.
+
+    The pk is checked first (a pk that is not a plain folder name is refused before anything
+    is looked up), then the image name, then the output. `root` is `input_root(...)`.
+    """
+    job_folder(job, root)
+    name = case_name(job, image_slug)
+    output = job_output(job, root, output_slug, limits=limits, slug_hint=slug_hint)
+    return JobCase(shown_pk(job), name, output)
+
+
+def load_job_list(folder: Path, *, limits: Limits | None = None) -> list[dict[str, Any]] | None:
+    """The platform's job list when `folder` holds one; None when it holds none or the file
+    is not a job list (it is then read as whatever else it may be)."""
+    candidate = Path(folder) / JOB_LIST_NAME
+    if not candidate.is_file():
+        return None
+    try:
+        value = load_json_document(candidate, "job list", limits=limits)
+    except InvalidInputError:
+        return None
+    return value if is_job_list(value) else None
 
 
 def stem(name: str) -> str:

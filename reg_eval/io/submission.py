@@ -5,6 +5,9 @@ knows where each item starts and can name line and column, and it stays fast on 
 cases. Nothing but `UsageError` (the file cannot be read at all) and `LimitExceeded` (the file
 is larger than `--max-upload-mb`) ever leaves it; every problem with the content becomes a
 `Finding`, the other limits (`reg_eval.io.limits`) included.
+
+The bytes are decoded by `reg_eval.io.jsondoc` (the one defensive decoding); this module scans
+the list and locates its items; each item is judged by `reg_eval.io.items`.
 """
 
 from __future__ import annotations
@@ -19,59 +22,20 @@ from typing import Any
 
 from reg_eval.io.files import read_input_bytes
 from reg_eval.io.findings import Finding, HasFindings, make_finding, shown
-from reg_eval.io.ids import explain_id_fix, is_valid_id, suggest_id
-from reg_eval.io.limits import (
-    Limits,
-    current_limits,
-    depth_finding,
-    nesting_depth,
-    raise_hint,
-    too_many_values,
+from reg_eval.io.items import (
+    EXAMPLE_ITEM,
+    NonStandardNumber,
+    ObjectWithDuplicateKeys,
+    check_duplicates,
+    check_item,
+    describe,
 )
+from reg_eval.io.jsondoc import UTF8_BOM_HINT, UTF8_BOM_MESSAGE, decode_text, syntax_hint
+from reg_eval.io.limits import Limits, current_limits, depth_finding, raise_hint
 from reg_eval.io.records import Case
-from reg_eval.io.sniff import table_header, utf16_without_bom
-from reg_eval.io.tokens import BERT_MAX_TOKENS, estimate_bert_tokens, may_exceed
-
-KNOWN_KEYS = ("id", "report")
-EXAMPLE_ITEM = '{"id": "PIT_01_00012_01.tiff", "report": "Lung, biopsy;\\n  Adenocarcinoma"}'
+from reg_eval.io.sniff import table_header
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-_CONTROL_OR_SURROGATE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-_ID_ALIASES = ("ID", "Id", "case_id", "slide_id", "image_id", "filename", "file", "name", "wsi")
-_REPORT_ALIASES = (
-    "Report", "REPORT", "text", "prediction", "pred", "generated_report", "caption", "output",
-)
-_SYNTAX_HINTS = (
-    ("Invalid control character", "a raw line break or tab inside a string: write it as \\n "
-     "or \\t"),
-    ("Expecting property name", "keys need double quotes, and no comma may come before }"),
-    ("Expecting value", "a value is missing or is not JSON (single quotes, a trailing comma, "
-     "Python's None/True/False?)"),
-    ("Unterminated string", "a string is not closed with a double quote"),
-    ("Invalid \\escape", "a backslash inside a string must be written \\\\"),
-    ("Expecting ',' delimiter", "a comma is missing between two values"),
-    ("Expecting ':' delimiter", "a colon is missing between a key and its value"),
-)
-
-
-class NonStandardNumber:
-    """A NaN/Infinity token: Python's json accepts it, strict JSON parsers refuse it."""
-
-    __slots__ = ("token",)
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def __repr__(self) -> str:
-        return self.token
-
-
-class _ObjectWithDuplicateKeys(dict):  # type: ignore[type-arg]
-    """A decoded object that had the same key twice (the last value won)."""
-
-    duplicate_keys: list[str]
 
 
 @dataclass
@@ -144,74 +108,17 @@ def parse_submission(data: bytes, path: Path, *, limits: Limits | None = None) -
     """The loader on bytes already read; `path` is only used to name the file in findings."""
     result = LoadResult(path=path, limits=limits or current_limits())
     file = str(path)
-    raw = data
-    crowded = too_many_values(data, file, result.limits)
-    if crowded is not None:
+    text, problem = decode_text(data, bom="strip", limits=result.limits)
+    if data.startswith(codecs.BOM_UTF8) and (problem is None or problem.code != "E014"):
+        # Read on (json.load would not): the finding names the fix, the cases are still checked.
         result.findings.append(make_finding(
-            "E014", crowded.message, file=file, line=1, column=1, hint=crowded.hint,
+            "E002", UTF8_BOM_MESSAGE, file=file, line=1, column=1, hint=UTF8_BOM_HINT,
         ))
+    if problem is not None:
+        result.findings.append(problem.finding(file))
         return result
-    if data.startswith(codecs.BOM_UTF8):
-        result.findings.append(make_finding(
-            "E002",
-            "the file starts with a UTF-8 byte-order mark (bytes EF BB BF); strict JSON "
-            "parsers, Python's json.load among them, refuse it",
-            file=file, line=1, column=1,
-            hint="strip it: `sed -i '1s/^\\xEF\\xBB\\xBF//' FILE`, or in Python read with "
-            "encoding='utf-8-sig' and write back with encoding='utf-8'",
-        ))
-        data = data[len(codecs.BOM_UTF8):]
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        result.findings.append(make_finding(
-            "E001", "the file is UTF-16 encoded (it starts with a UTF-16 byte-order mark)",
-            file=file, line=1, column=1, hint="save it as UTF-8 (without a byte-order mark)",
-        ))
-        return result
-    utf16 = utf16_without_bom(data)
-    if utf16 is not None:
-        result.findings.append(make_finding(
-            "E001", f"the file looks like {utf16} text without a byte-order mark (every "
-            "second byte is 0), not UTF-8",
-            file=file, line=1, column=1,
-            hint=f"save it as UTF-8: `iconv -f {utf16} -t UTF-8 FILE > fixed.json`, or in "
-            f"Python read it with encoding='{utf16.lower().replace('utf-', 'utf_')}' and write "
-            "it with encoding='utf-8'",
-        ))
-        return result
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        offset = exc.start + (len(raw) - len(data))
-        line = raw.count(b"\n", 0, offset) + 1
-        column = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
-        result.findings.append(make_finding(
-            "E001",
-            f"byte {offset} (0x{raw[offset]:02x}) is not valid UTF-8 ({exc.reason}); "
-            f"line {line}, byte {column} of the line",
-            file=file, line=line, column=column,
-            hint="save the file as UTF-8; text from Excel or Windows is often cp1252: "
-            "`iconv -f cp1252 -t utf-8 FILE > fixed.json`",
-        ))
-        return result
-    _parse_text(text, result)
+    _parse_text(str(text), result)
     return result
-
-
-def describe(value: Any) -> str:
-    """A value's JSON kind in words, for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"a boolean ({'true' if value else 'false'})"
-    if isinstance(value, NonStandardNumber):
-        return f"{value.token}, a number token that strict JSON does not allow"
-    if isinstance(value, int | float):
-        return f"a number ({shown(repr(value), 30)})"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
-    return "an object"
 
 
 class _Decoder:
@@ -232,7 +139,7 @@ class _Decoder:
         obj = dict(pairs)
         if len(obj) == len(pairs):
             return obj
-        dup = _ObjectWithDuplicateKeys(obj)
+        dup = ObjectWithDuplicateKeys(obj)
         seen: set[str] = set()
         dup.duplicate_keys = []
         for key, _ in pairs:
@@ -253,7 +160,7 @@ def _syntax_finding(
 ) -> Finding:
     line, column = positions.line_column(offset)
     if hint is None:
-        hint = next((h for prefix, h in _SYNTAX_HINTS if message.startswith(prefix)), None)
+        hint = syntax_hint(message)
     return make_finding(
         "E003", f"invalid JSON: {message}", file=file, line=line, column=column, hint=hint
     )
@@ -366,8 +273,8 @@ def _parse_text(text: str, result: LoadResult) -> None:
         ))
         return
     for index, (_, value, non_standard) in enumerate(items):
-        _check_item(index, value, non_standard, result)
-    _check_duplicates(result)
+        check_item(index, value, non_standard, result)
+    check_duplicates(result)
 
 
 def _not_a_list(
@@ -419,162 +326,3 @@ def _not_a_list(
     ))
 
 
-def _alias_hint(item: dict[str, Any], key: str) -> str:
-    aliases = _ID_ALIASES if key == "id" else _REPORT_ALIASES
-    for alias in aliases:
-        if alias in item:
-            return f'rename the key "{alias}" to "{key}"'
-    return f"each case needs both keys, e.g. {EXAMPLE_ITEM}"
-
-
-def _check_item(index: int, item: Any, non_standard: int, result: LoadResult) -> None:
-    # Fast path for the usual well-formed item: no location is computed unless needed.
-    if type(item) is dict and len(item) == 2 and not non_standard:
-        case_id = item.get("id")
-        report = item.get("report")
-        if (
-            type(case_id) is str and type(report) is str and is_valid_id(case_id)
-            and report.strip() and not _CONTROL_OR_SURROGATE.search(report)
-            and not may_exceed(report) and len(report) <= result.limits.max_report_chars
-        ):
-            result.cases.append(Case(id=case_id, report=report, index=index))
-            return
-    _check_item_fully(index, item, non_standard, result)
-
-
-def _check_item_fully(index: int, item: Any, non_standard: int, result: LoadResult) -> None:
-    add = result.findings.append
-    if not isinstance(item, dict):
-        add(make_finding(
-            "E005", f"item {index} is {describe(item)}, not an object",
-            hint=f"each item is an object such as {EXAMPLE_ITEM}", **result.where(index),
-        ))
-        return
-    case_id = item.get("id")
-    known_id = case_id if isinstance(case_id, str) else None
-    where = result.where(index, known_id)
-    # The item itself is level 2 (inside the list): its own depth counts from there.
-    depth = nesting_depth(item, result.limits.max_depth - 1) + 1
-    if depth > result.limits.max_depth:
-        add(depth_finding(depth, result.limits, **where))
-        if known_id is not None:
-            result.broken_ids.append(known_id)
-        return
-    if isinstance(item, _ObjectWithDuplicateKeys):
-        keys = ", ".join(json.dumps(shown(k), ensure_ascii=False) for k in item.duplicate_keys)
-        add(make_finding(
-            "E013", f"the item has the key {keys} more than once (only the last value is read)",
-            hint="keep one of them", **where,
-        ))
-    well_formed = True
-    in_known_keys = 0
-    for key in KNOWN_KEYS:
-        if key not in item:
-            well_formed = False
-            add(make_finding(
-                "E006", f'the item has no "{key}" key', hint=_alias_hint(item, key), **where
-            ))
-            continue
-        value = item[key]
-        if isinstance(value, NonStandardNumber):
-            in_known_keys += 1
-        if not isinstance(value, str):
-            well_formed = False
-            add(make_finding(
-                "E007", f'"{key}" is {describe(value)}, not a string',
-                hint='write the value in double quotes; an empty report is ""'
-                if key == "report" else 'ids are strings such as "PIT_01_00012_01.tiff"',
-                **result.where_key(index, key, known_id),
-            ))
-    if non_standard > in_known_keys:
-        add(make_finding(
-            "E008", "the item holds NaN or Infinity, which strict JSON parsers refuse",
-            hint="write null or a string instead, or drop the key", **where,
-        ))
-    unknown = [key for key in item if key not in KNOWN_KEYS]
-    if unknown:
-        names = ", ".join(json.dumps(shown(k), ensure_ascii=False) for k in unknown)
-        add(make_finding(
-            "W006", f"unknown key{'s' if len(unknown) > 1 else ''} {names} (only \"id\" and "
-            "\"report\" are read)", hint="drop the extra keys", **where,
-        ))
-    if not well_formed:
-        if known_id is not None:
-            result.broken_ids.append(known_id)
-        return
-    report = item["report"]
-    if len(report) > result.limits.max_report_chars:
-        add(make_finding(
-            "E015",
-            f"the report has {len(report):,} characters, over the limit of "
-            f"{result.limits.max_report_chars:,} (--max-report-chars)",
-            hint="a REG report has a few hundred characters: check that the model stopped "
-            f"generating; {raise_hint('max_report_chars', str(len(report)))}",
-            **where,
-        ))
-        result.broken_ids.append(case_id)
-        return
-    result.cases.append(Case(id=case_id, report=report, index=index))
-    for key, text in (("id", case_id), ("report", report)):
-        if _SURROGATE.search(text):
-            add(make_finding(
-                "E011", f'"{key}" holds an unpaired surrogate escape (such as \\ud800) that '
-                "cannot be written as UTF-8",
-                hint="pair it with its low surrogate or remove it", **where,
-            ))
-    if not is_valid_id(case_id):
-        fixed = suggest_id(case_id)
-        add(make_finding(
-            "W002", f'the id "{shown(case_id)}" does not match PIT_NN_NNNNN_NN.tiff',
-            hint=explain_id_fix(case_id, fixed) if fixed else
-            "ids look like PIT_01_00012_01.tiff: institution, slide and crop numbers",
-            **where,
-        ))
-    if not report.strip():
-        add(make_finding(
-            "W003", "the report is empty" if not report else "the report holds only whitespace",
-            hint="an empty report scores 0 on BLEU, ROUGE and KEY; EMB may still be non-zero",
-            **where,
-        ))
-    else:
-        control = _CONTROL.search(report)
-        if control:
-            count = len(_CONTROL.findall(report))
-            more = f" ({count} in all)" if count > 1 else ""
-            add(make_finding(
-                "W004", f"the report holds the control character U+{ord(control.group()):04X} "
-                f"at character {control.start()}{more}",
-                hint="remove it; only line breaks and tabs belong in a report", **where,
-            ))
-        if may_exceed(report):
-            estimate = estimate_bert_tokens(report)
-            if estimate > BERT_MAX_TOKENS:
-                add(make_finding(
-                    "W005", f"the report has an estimated {estimate} BERT-like tokens; EMB "
-                    f"reads only the first {BERT_MAX_TOKENS}",
-                    hint="text past the limit does not count for EMB (an estimate; the real "
-                    "count depends on the tokenizer)", **where,
-                ))
-
-
-def _check_duplicates(result: LoadResult) -> None:
-    if len({case.id for case in result.cases}) == len(result.cases):
-        return
-    by_id: dict[str, list[Case]] = {}
-    for case in result.cases:
-        by_id.setdefault(case.id, []).append(case)
-    for case_id, group in by_id.items():
-        if len(group) < 2:
-            continue
-        places = []
-        for case in group:
-            line = result.where(case.index).get("line")
-            places.append(f"{case.index} (line {line})" if line else str(case.index))
-        differ = len({case.report for case in group}) > 1
-        add = "with different reports; " if differ else ""
-        result.findings.append(make_finding(
-            "E009",
-            f"the id appears {len(group)} times, as items {', '.join(places)}; {add}the "
-            "official scorer silently keeps the last one",
-            hint="keep one report per id", **result.where(group[1].index, case_id),
-        ))

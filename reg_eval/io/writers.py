@@ -41,7 +41,8 @@ def _default_mode(base: int = 0o666) -> int:
 
 
 def _exists_error(path: Path) -> UsageError:
-    return UsageError(f"{path} already exists", hint="pass --force to overwrite it")
+    return UsageError(f"{path} already exists",
+                      hint="pass --force to overwrite it, or choose another path")
 
 
 def _make_parent(folder: Path) -> None:
@@ -259,7 +260,7 @@ def refuse_existing(*paths: Path | None, force: bool) -> None:
     """Fail before any work is done when an output would replace a file without --force."""
     for path in paths:
         if path is not None and Path(path).exists() and not force:
-            raise UsageError(f"{path} exists", hint="choose another path or pass --force")
+            raise _exists_error(Path(path))
 
 
 def write_result_files(

@@ -49,10 +49,11 @@ def load_judge(
     and loaded on its first uncached prompt.
     """
     from reg_eval.cache import FeatureCache
+    from reg_eval.cache import cache_root as resolve_cache_root
 
     backend, target = parse_judge_spec(spec)
     settings = settings or GenerationSettings()
-    root = Path(cache_root) if cache_root is not None else FeatureCache.default_root()
+    root = resolve_cache_root(cache_root)
     if backend == "openai":
         if not model:
             raise UsageError("a served judge needs a model name", hint=SPEC_HINT)

@@ -140,7 +140,7 @@ class TransformersJudge:
         if batch_size < 1:
             raise UsageError("the judge batch size must be at least 1")
         from reg_eval.backends.devices import resolve_device
-        from reg_eval.backends.identity import library_versions
+        from reg_eval.identity import library_versions
 
         folder, revision, file_hash = resolve_judge_model(name_or_path, cache_root)
         self.folder = folder

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from reg_eval.identity import ModelIdentity
 from reg_eval.stats import DEFAULT_SEED
 
 DEFAULT_MAX_NEW_TOKENS = 32768
@@ -83,6 +84,23 @@ class JudgeIdentity:
         values = {item.name: getattr(self, item.name) for item in dataclasses.fields(self)}
         values["libraries"] = [list(pair) for pair in self.libraries]
         return values
+
+    def model_identity(self) -> ModelIdentity:
+        """The judge as signatures hold models (role "judge"); the backend and the server
+        address travel as options."""
+        options = [("backend", self.backend)]
+        if self.base_url:
+            options.append(("base_url", self.base_url))
+        return ModelIdentity(
+            role="judge",
+            name=self.model,
+            revision=self.revision,
+            sha256=self.file_hash,
+            precision=self.precision,
+            options=tuple(options),
+            device_type=self.device_type,
+            libraries=self.libraries,
+        )
 
     def describe(self) -> str:
         """One line: backend:model@revision|sha256:…|precision|device|library=version|url."""

@@ -33,6 +33,7 @@ Pin = tuple[Path, str, str]
 
 
 def sha256_file(path: Path) -> str:
+    """sha256 of a file, read in chunks (not remembered: see `memoised_sha256`)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while chunk := handle.read(CHUNK):
@@ -123,6 +124,17 @@ class HashMemo:
             atomic_write_text(self.path, json.dumps(memo, indent=1, sort_keys=True), force=True)
         except (OSError, UsageError):
             pass  # a read-only cache only means hashing again next time
+
+
+def memoised_sha256(file: Path, cache_root: Path | None = None) -> str:
+    """sha256 of a (large) file, read only when it changed since it was last hashed.
+
+    The memo is the one of `cache_root` (default: `reg_eval.cache.default_cache_root()`), so
+    multi-gigabyte weights are read once, not on every run.
+    """
+    from reg_eval.cache import default_cache_root
+
+    return HashMemo(cache_root if cache_root is not None else default_cache_root()).sha256(file)
 
 
 def folder_sha256(folder: Path, files: list[Path], memo: HashMemo) -> str:

@@ -1,6 +1,6 @@
-"""Chain-of-thought records, and the loader that reads them with located findings.
+"""Chain-of-thought files and folders, read into cases with located findings.
 
-A case is a list of steps `{question, answer, next_question}`. Ground truth is one JSON list
+A case is a list of steps (`reg_eval.reg2026.steps`). Ground truth is one JSON list
 of `{"id": ..., "chain-of-thought": [...]}` (or a folder of such files). A submission is
 either one such file, or a folder of per-case files: `<id>.json`, `<id>/chain-of-thought.json`
 or `<id>/output/chain-of-thought.json`, each holding a bare list of steps or an object with the
@@ -18,70 +18,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reg_eval.errors import InvalidInputError, UsageError
-from reg_eval.io.findings import CHECKS, COT_CODES, Check, Finding, HasFindings, shown
+from reg_eval.io.findings import Finding, HasFindings, shown
+from reg_eval.io.items import describe
+from reg_eval.io.jobs import IMAGE_SLUG
 from reg_eval.io.limits import current_limits, raise_hint
-from reg_eval.reg2026.canonical import (
-    END_MARKER,
-    canonical_next_question,
-    field_text,
-    is_final_report_question,
-    normalise_case_id,
+from reg_eval.reg2026.canonical import normalise_case_id
+from reg_eval.reg2026.steps import (
+    STEP_LIST_KEYS,
+    ChainCase,
+    chain_findings,
+    check_of,
+    cot_finding,
+    parse_steps,
+    steps_holder_key,
 )
-from reg_eval.reg2026.cot_json import read_json as _read_json
 
 if TYPE_CHECKING:
     from reg_eval.io.validate import ValidationReport
 
-STEP_LIST_KEYS: tuple[str, ...] = (
-    "chain-of-thought",
-    "chain_of_thought",
-    "workflow",
-    "workflow_steps",
-    "reasoning_steps",
-    "steps",
-)
-"""Keys that may hold a case's list of steps; the first one present is used."""
 CASE_LIST_KEYS: tuple[str, ...] = ("cases", "data")
 """Keys under which a multi-case file may hold its list of cases."""
-STEP_KEYS: tuple[str, ...] = ("question", "answer", "next_question")
 PER_CASE_FILE = "chain-of-thought.json"
 COT_OUTPUT_SLUG = "chain-of-thought"
 """Slug of the REG 2026 algorithm output; its file is `<pk>/output/chain-of-thought.json`."""
-IMAGE_SLUG = "whole-slide-image"
-"""Slug of the algorithm input whose image name is the case id."""
-EXAMPLE_STEP = '{"question": "What is the organ?", "answer": "Breast", "next_question": "..."}'
-
-COT_CHECKS: dict[str, Check] = {code: CHECKS[code] for code in COT_CODES}
-"""The chain-of-thought checks (defined with every other check in `reg_eval.io.findings`)."""
-
-
-def check_of(code: str) -> Check:
-    return COT_CHECKS.get(code) or CHECKS[code]
-
-
-def cot_finding(code: str, message: str, **where: Any) -> Finding:
-    return Finding(code=code, severity=check_of(code).severity, message=message, **where)
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step, each field read as the scorer reads it (see `canonical.field_text`)."""
-
-    question: str
-    answer: str
-    next_question: str
-
-
-@dataclass(frozen=True)
-class ChainCase:
-    id: str
-    """The matching id: `raw_id` without a trailing .svs/.tiff."""
-    raw_id: str
-    steps: tuple[Step, ...]
-    file: str
-    index: int | None = None
-    """Place in a multi-case file's list; None for a per-case file."""
-    organ: str | None = None
 
 
 @dataclass
@@ -96,96 +55,23 @@ class ChainLoad(HasFindings):
 # -- reading JSON ---------------------------------------------------------------------------
 
 
+def _read_json(path: Path, findings: list[Finding]) -> tuple[bool, Any]:
+    """(parsed, value); a problem becomes a finding. An unreadable file raises UsageError.
+
+    The organisers' template reads these files with `json.load`, so a UTF-8 byte-order mark
+    is an error here (REG 2025 submissions only get a finding and are read on).
+    """
+    from reg_eval.io.files import read_input_bytes
+    from reg_eval.io.jsondoc import decode_json
+
+    value, problem = decode_json(read_input_bytes(path), bom="refuse")
+    if problem is not None:
+        findings.append(problem.finding(str(path)))
+        return False, None
+    return True, value
+
+
 # -- steps ----------------------------------------------------------------------------------
-
-
-def _kind(value: Any) -> str:
-    from reg_eval.io.submission import describe
-
-    return describe(value)
-
-
-def parse_steps(value: Any, findings: list[Finding], **where: Any) -> tuple[Step, ...] | None:
-    """Steps from a JSON list; None (with an error) when the list cannot be scored."""
-    if not isinstance(value, list):
-        findings.append(cot_finding(
-            "E101", f"the steps must be a list, found {_kind(value)}",
-            hint=f"write a list of steps such as [{EXAMPLE_STEP}]", **where,
-        ))
-        return None
-    steps: list[Step] = []
-    ok = True
-    for position, item in enumerate(value):
-        if not isinstance(item, dict):
-            findings.append(cot_finding(
-                "E102", f"step {position} is {_kind(item)}, not an object",
-                hint=f"each step is an object such as {EXAMPLE_STEP}", **where,
-            ))
-            ok = False
-            continue
-        for key in STEP_KEYS:
-            if key not in item:
-                if key == "next_question" and position == len(value) - 1:
-                    continue  # the last step may leave it out: it reads as "" (the end)
-                findings.append(cot_finding(
-                    "W102", f"step {position} has no `{key}`; it is read as \"\"", **where,
-                ))
-            elif item[key] is not None and not isinstance(item[key], str):
-                findings.append(cot_finding(
-                    "W101",
-                    f"step {position}: `{key}` is {_kind(item[key])}; it is read as "
-                    f"{field_text(item[key])!r}",
-                    hint="write every step field as a JSON string", **where,
-                ))
-        unknown = [key for key in item if key not in STEP_KEYS]
-        if unknown:
-            findings.append(cot_finding(
-                "W103",
-                f"step {position} has key(s) {', '.join(shown(k, 30) for k in unknown)}, "
-                "which are not read",
-                hint="the known keys are question, answer and next_question", **where,
-            ))
-        step = Step(*(field_text(item.get(key)) for key in STEP_KEYS))
-        longest = max(len(text) for text in (step.question, step.answer, step.next_question))
-        limit = current_limits().max_report_chars
-        if longest > limit:
-            findings.append(cot_finding(
-                "E015", f"step {position} holds a text of {longest:,} characters, over the "
-                f"limit of {limit:,} (--max-report-chars)",
-                hint=raise_hint("max_report_chars", str(longest)), **where,
-            ))
-            ok = False
-            continue
-        steps.append(step)
-    return tuple(steps) if ok else None
-
-
-def steps_holder_key(obj: dict[str, Any]) -> str | None:
-    return next((key for key in STEP_LIST_KEYS if key in obj), None)
-
-
-def chain_findings(steps: Sequence[Step], **where: Any) -> list[Finding]:
-    """Warnings about a well-formed chain that will score oddly."""
-    if not steps:
-        return [cot_finding(
-            "W106", "the chain has no step; it scores as an empty chain", **where
-        )]
-    found: list[Finding] = []
-    if not any(is_final_report_question(step.question) for step in steps):
-        found.append(cot_finding(
-            "W104",
-            "no step asks 'What is the final pathology report?', so the final report is scored "
-            "as an empty text",
-            hint="end the chain with that question and the report as its answer", **where,
-        ))
-    if canonical_next_question(steps[-1].next_question) != END_MARKER:
-        found.append(cot_finding(
-            "W105",
-            f"the last step's next question is {shown(steps[-1].next_question, 60)!r}, not "
-            "empty: the chain does not end",
-            hint='give the last step "next_question": ""', **where,
-        ))
-    return found
 
 
 # -- files ----------------------------------------------------------------------------------
@@ -197,7 +83,7 @@ def _case_from_object(
     where: dict[str, Any] = {"file": file, "index": index}
     if not isinstance(obj, dict):
         load.findings.append(cot_finding(
-            "E101", f"item {index} is {_kind(obj)}, not a case object",
+            "E101", f"item {index} is {describe(obj)}, not a case object",
             hint='each case is {"id": "PIT_01_00020_01.tiff", "chain-of-thought": [...]}',
             **where,
         ))
@@ -205,7 +91,7 @@ def _case_from_object(
     raw_id = obj.get("id")
     if not raw_id or not isinstance(raw_id, str | int) or isinstance(raw_id, bool):
         load.findings.append(cot_finding(
-            "E103", f"item {index} has no usable `id` (found {_kind(raw_id)})",
+            "E103", f"item {index} has no usable `id` (found {describe(raw_id)})",
             hint="give every case its slide id as a string", **where,
         ))
         return None
@@ -248,7 +134,7 @@ def _read_case_list(path: Path, load: ChainLoad) -> None:
         value = value[holder]
     if not isinstance(value, list):
         load.findings.append(cot_finding(
-            "E101", f"the file holds {_kind(value)}, not a list of cases", file=file,
+            "E101", f"the file holds {describe(value)}, not a list of cases", file=file,
         ))
         return
     if value and all(isinstance(item, dict) and "id" not in item for item in value) and any(
@@ -310,67 +196,47 @@ def _add_case_value(value: Any, case_name: str, file: str, load: ChainLoad) -> N
     load.cases.append(ChainCase(case_id, case_name, steps, file))
 
 
-def _job_list(folder: Path) -> list[dict[str, Any]] | None:
-    """The platform's job list when `folder` is an algorithm phase's input folder."""
-    from reg_eval.io.jobs import JOB_LIST_NAME, is_job_list
-    from reg_eval.io.jsondoc import load_json_document
-
-    candidate = folder / JOB_LIST_NAME
-    if not candidate.is_file():
-        return None
-    try:
-        value = load_json_document(candidate, "job list")
-    except InvalidInputError:
-        return None  # not JSON: read (and reported) as an ordinary per-case file
-    return value if is_job_list(value) else None
-
-
 def _read_jobs(folder: Path, jobs: list[dict[str, Any]], load: ChainLoad) -> None:
     """An algorithm phase's input folder: each job's `<pk>/output/chain-of-thought.json` (or
     inline value), named by the job's slide image. Paths never leave `folder`."""
-    from reg_eval.io.jobs import (
-        JOB_LIST_NAME,
-        SUCCEEDED,
-        case_name,
-        input_root,
-        job_output,
-        shown_pk,
-    )
+    from reg_eval.io.jobs import JOB_LIST_NAME, input_root, read_job, shown_pk, unread_status
 
     root = input_root(folder)
     where = {"file": str(folder / JOB_LIST_NAME)}
     for job in jobs:
-        status = job.get("status")
-        if status is not None and status != SUCCEEDED:
+        status = unread_status(job)
+        if status is not None:
             load.findings.append(cot_finding(
-                "W109", f"job {shown_pk(job)} has status {shown(str(status), 40)!r}; it is not "
-                "read", **where,
+                "W109", f"job {shown_pk(job)} has status {status!r}; it is not read", **where,
             ))
             continue
         try:
-            name = case_name(job, IMAGE_SLUG)
-            output = job_output(job, root, COT_OUTPUT_SLUG, slug_hint="the chain-of-thought "
-                                f"output's slug must be {COT_OUTPUT_SLUG!r}")
+            read = read_job(job, root, COT_OUTPUT_SLUG, image_slug=IMAGE_SLUG,
+                            slug_hint=f"the chain-of-thought output's slug must be "
+                            f"{COT_OUTPUT_SLUG!r}")
         except InvalidInputError as exc:
             load.findings.append(cot_finding("E101", exc.message, hint=exc.hint, **where))
             continue
+        output = read.output
         if output is None:
             load.findings.append(cot_finding(
-                "E101", f"job {shown_pk(job)} wrote no {PER_CASE_FILE}", id=name, **where,
+                "E101", f"job {read.pk} wrote no {PER_CASE_FILE}", id=read.name, **where,
                 hint="the algorithm must write its chain of thought for every slide",
             ))
             continue
         if not output.parsed:
             load.findings.append(cot_finding(
-                "E003", f"{output.where} is not valid JSON", id=name, **where,
+                "E003", f"{output.where} is not valid JSON", id=read.name, **where,
             ))
             continue
         file = str(output.file) if output.file is not None else output.where
-        _add_case_value(output.value, name, file, load)
+        _add_case_value(output.value, read.name, file, load)
 
 
 def _read_folder(folder: Path, load: ChainLoad) -> None:
-    jobs = _job_list(folder)
+    from reg_eval.io.jobs import load_job_list
+
+    jobs = load_job_list(folder)
     if jobs is not None:
         _read_jobs(folder, jobs, load)
         if not load.cases and load.ok:
@@ -485,17 +351,26 @@ def reference_findings(
     return found
 
 
+def _checked_load(
+    path: str | Path, ground_truth: str | Path | None, role: str
+) -> tuple[ChainLoad, list[ChainCase] | None]:
+    """The load of `path` with the ground-truth findings added, and the ground truth's cases
+    (None when none was given or the load already has errors)."""
+    load = load_ground_truth(path) if role == "ground truth" else load_predictions(path)
+    if ground_truth is None or not load.ok:
+        return load, None
+    reference = require_valid(load_ground_truth(ground_truth), role="ground truth")
+    load.findings.extend(reference_findings(load, reference))
+    return load, reference
+
+
 def validate_cot(
     path: str | Path, *, ground_truth: str | Path | None = None, role: str = "submission"
 ) -> list[Finding]:
     """Every finding for a chain-of-thought submission (or ground truth, `role="ground
     truth"`), checked against a ground truth when one is given."""
-    load = load_ground_truth(path) if role == "ground truth" else load_predictions(path)
-    findings = list(load.findings)
-    if ground_truth is not None and load.ok:
-        reference = require_valid(load_ground_truth(ground_truth), role="ground truth")
-        findings.extend(reference_findings(load, reference))
-    return findings
+    load, _ = _checked_load(path, ground_truth, role)
+    return list(load.findings)
 
 
 def validate_cot_report(
@@ -504,12 +379,7 @@ def validate_cot_report(
     """`validate_cot` as the report `reg-eval validate` prints for every kind of file."""
     from reg_eval.io.validate import ValidationReport
 
-    load = load_predictions(path)
-    reference_ids = None
-    if ground_truth is not None and load.ok:
-        reference = require_valid(load_ground_truth(ground_truth), role="ground truth")
-        reference_ids = [case.id for case in reference]
-        load.findings.extend(reference_findings(load, reference))
+    load, reference = _checked_load(path, ground_truth, "submission")
     return ValidationReport(
         path=Path(path),
         valid=load.ok,
@@ -517,7 +387,7 @@ def validate_cot_report(
         errors=load.errors,
         warnings=load.warnings,
         cases=[],
-        reference_ids=reference_ids,
+        reference_ids=None if reference is None else [case.id for case in reference],
     )
 
 

@@ -21,7 +21,7 @@ from reg_eval.reg2026.canonical import (
     canonical_text,
     is_final_report_question,
 )
-from reg_eval.reg2026.chain import Step
+from reg_eval.reg2026.steps import Step
 
 Edge = tuple[str, str]
 """(canonical question, canonical next question)."""

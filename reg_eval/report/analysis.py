@@ -10,15 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from reg_eval.errors import InvalidInputError
 from reg_eval.io.results import (
     LIST_COLUMNS,
     SCORE_COLUMNS,
     SavedCases,
     SavedResult,
-    is_detail_column,
 )
+from reg_eval.paired import DEFAULT_TEST, DEFAULT_TRIALS, RunCases, paired_tests
 from reg_eval.report.diff import word_diff
+from reg_eval.stats import DEFAULT_SEED
 
 _NOT_NUMERIC = {"id", "organ", "signature"}
 
@@ -41,7 +41,14 @@ class HeadToHead:
     names: tuple[str, str]
     n_cases: int
     means: dict[str, tuple[float, float]]
+    """Per metric, the means of A and of B over the cases where each is defined."""
+    deltas: dict[str, float]
+    """Per metric, mean(B − A) over the cases defined in both (NaN: none)."""
     p_values: dict[str, float]
+    """Per metric, the paired test over the cases defined in both (NaN: none)."""
+    n_paired: dict[str, int]
+    """Per metric, the cases defined in both runs: the ones its test uses."""
+    test_name: str
     n_trials: int
     seed: int
     wins: tuple[int, int, int]
@@ -73,7 +80,7 @@ def fact_columns(cases: SavedCases) -> list[str]:
     found: list[str] = []
     for row in cases.rows:
         for key in row:
-            if is_detail_column(key) and key not in LIST_COLUMNS and key not in found:
+            if cases.is_detail(key) and key not in LIST_COLUMNS and key not in found:
                 found.append(key)
     return found
 
@@ -151,30 +158,28 @@ def _diff(reference: str | None, hypothesis: str | None) -> list[list[str]] | No
 
 
 def head_to_head(
-    a: ReportRun, b: ReportRun, *, n_trials: int = 10_000, seed: int = 12345, top: int = 10
+    a: ReportRun,
+    b: ReportRun,
+    *,
+    test: str = DEFAULT_TEST,
+    n_trials: int = DEFAULT_TRIALS,
+    seed: int = DEFAULT_SEED,
+    top: int = 10,
 ) -> HeadToHead:
-    """Paired AR test on every score column, wins per case and per-organ deltas."""
-    from reg_eval.stats import approximate_randomization_test
-
+    """The paired test of every metric (as `compare` runs it), wins per case and per-organ
+    deltas of the ranking."""
+    tests = paired_tests(
+        RunCases.from_rows(a.name, a.cases.rows),
+        [RunCases.from_rows(b.name, b.cases.rows)],
+        test=test,
+        n=n_trials,
+        seed=seed,
+    )
+    (tested,) = tests.runs
     ids = a.cases.ids
-    missing = [i for i in ids if i not in b.cases.by_id]
-    extra = [i for i in b.cases.ids if i not in a.cases.by_id]
-    if missing or extra:
-        first = (missing or extra)[0]
-        raise InvalidInputError(
-            f"{a.name} and {b.name} were scored on other cases (first difference: case "
-            f"{first!r}; {len(missing)} only in {a.name}, {len(extra)} only in {b.name})",
-            hint="score both submissions against the same ground truth with --missing error "
-            "or --missing empty",
-        )
-    left = np.array([[float(a.cases.by_id[i][c]) for c in SCORE_COLUMNS] for i in ids])
-    right = np.array([[float(b.cases.by_id[i][c]) for c in SCORE_COLUMNS] for i in ids])
-    p = approximate_randomization_test(left, right, n_trials=n_trials, seed=seed)
-    means = {
-        c: (float(left[:, j].mean()), float(right[:, j].mean()))
-        for j, c in enumerate(SCORE_COLUMNS)
-    }
-    delta = right[:, 0] - left[:, 0]
+    left = np.array([float(a.cases.by_id[i]["ranking"]) for i in ids])
+    right = np.array([float(b.cases.by_id[i]["ranking"]) for i in ids])
+    delta = right - left
     wins = (int((delta < 0).sum()), int((delta > 0).sum()), int((delta == 0).sum()))
     organs = [str(a.cases.by_id[i].get("organ", "")) for i in ids]
     by_organ = []
@@ -183,15 +188,15 @@ def head_to_head(
         by_organ.append({
             "organ": organ,
             "n": int(mask.sum()),
-            "a": float(left[mask, 0].mean()),
-            "b": float(right[mask, 0].mean()),
+            "a": float(left[mask].mean()),
+            "b": float(right[mask].mean()),
             "delta": float(delta[mask].mean()),
         })
     order = np.argsort(delta, kind="stable")
 
     def pick(indices: np.ndarray) -> list[dict[str, Any]]:
         return [
-            {"id": ids[k], "organ": organs[k], "a": float(left[k, 0]), "b": float(right[k, 0]),
+            {"id": ids[k], "organ": organs[k], "a": float(left[k]), "b": float(right[k]),
              "delta": float(delta[k])}
             for k in indices
         ]
@@ -200,9 +205,12 @@ def head_to_head(
     b_best = [k for k in order[::-1][:top] if delta[k] > 0]
     return HeadToHead(
         names=(a.name, b.name),
-        n_cases=len(ids),
-        means=means,
-        p_values={c: float(p[j]) for j, c in enumerate(SCORE_COLUMNS)},
+        n_cases=tests.n_cases,
+        means={m: (tests.baseline_means[m], t.mean) for m, t in tested.metrics.items()},
+        deltas={m: t.delta for m, t in tested.metrics.items()},
+        p_values={m: t.p_value for m, t in tested.metrics.items()},
+        n_paired={m: t.n_paired for m, t in tested.metrics.items()},
+        test_name=tests.test_name,
         n_trials=n_trials,
         seed=seed,
         wins=wins,

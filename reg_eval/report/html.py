@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reg_eval.io.results import SCORE_COLUMNS
+from reg_eval.paired import DEFAULT_TEST, DEFAULT_TRIALS
 from reg_eval.report.analysis import (
     HeadToHead,
     ReportRun,
@@ -23,6 +25,7 @@ from reg_eval.report.analysis import (
     numeric_columns,
 )
 from reg_eval.report.static import CSS, JS, with_content_security_policy
+from reg_eval.stats import DEFAULT_SEED
 
 LABELS = {"ranking": "Ranking", "bleu": "BLEU-4", "rouge": "ROUGE-L", "key": "KEY", "emb": "EMB"}
 esc = html.escape
@@ -53,7 +56,17 @@ def _f(value: float | None) -> str:
 
 
 def _p(value: float) -> str:
+    if math.isnan(value):
+        return "–"
     return f"{value:.4f}" + (" *" if value < 0.05 else "")
+
+
+def _delta(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:+.4f}"
+
+
+def _num(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:.4f}"
 
 
 def _figure(svg: str, caption: str) -> str:
@@ -206,11 +219,12 @@ def _case_list(title: str, items: Sequence[dict[str, Any]], names: tuple[str, st
 def _head_to_head(h2h: HeadToHead) -> str:
     a, b = h2h.names
     overall = "".join(
-        f'<tr><th scope="row">{esc(_label(c))}</th><td class="num">{_f(h2h.means[c][0])}</td>'
-        f'<td class="num">{_f(h2h.means[c][1])}</td>'
-        f'<td class="num">{h2h.means[c][1] - h2h.means[c][0]:+.4f}</td>'
-        f'<td class="num">{_p(h2h.p_values[c])}</td></tr>'
-        for c in SCORE_COLUMNS
+        f'<tr><th scope="row">{esc(_label(c))}</th><td class="num">{_num(h2h.means[c][0])}</td>'
+        f'<td class="num">{_num(h2h.means[c][1])}</td>'
+        f'<td class="num">{_delta(h2h.deltas[c])}</td>'
+        f'<td class="num">{_p(h2h.p_values[c])}</td>'
+        f'<td class="num">{h2h.n_paired[c]}</td></tr>'
+        for c in h2h.p_values
     )
     organs = "".join(
         f'<tr><th scope="row">{esc(o["organ"])}</th><td class="num">{o["n"]}</td>'
@@ -225,12 +239,14 @@ def _head_to_head(h2h: HeadToHead) -> str:
         f"<p>On the per-case ranking, <strong>{esc(a)}</strong> is better on {wins_a} cases, "
         f"<strong>{esc(b)}</strong> on {wins_b}, and {ties} are ties ({h2h.n_cases} cases, "
         "matched by id).</p>"
-        "<table><caption>Means and paired approximate randomization test "
-        f"({h2h.n_trials} trials, seed {h2h.seed}; * p &lt; 0.05)</caption><thead><tr>"
+        f"<table><caption>Means and {esc(h2h.test_name)} test "
+        f"({h2h.n_trials} trials, seed {h2h.seed}; * p &lt; 0.05; a case where a metric is "
+        "undefined in either run is left out of its test)</caption><thead><tr>"
         f'<th scope="col">Metric</th><th scope="col" class="num">{esc(a)}</th>'
         f'<th scope="col" class="num">{esc(b)}</th>'
         f'<th scope="col" class="num">Δ ({esc(b)} − {esc(a)})</th>'
-        f'<th scope="col" class="num">p</th></tr></thead><tbody>{overall}</tbody></table>'
+        '<th scope="col" class="num">p</th><th scope="col" class="num">cases tested</th>'
+        f"</tr></thead><tbody>{overall}</tbody></table>"
         "<h3>Per-organ deltas of the ranking</h3>"
         '<table><thead><tr><th scope="col">Organ</th><th scope="col" class="num">n</th>'
         f'<th scope="col" class="num">{esc(a)}</th><th scope="col" class="num">{esc(b)}</th>'
@@ -299,13 +315,14 @@ def build_report(
     *,
     references: Mapping[str, str] | None,
     against: ReportRun | None = None,
-    n_trials: int = 10_000,
-    seed: int = 12345,
+    test: str = DEFAULT_TEST,
+    n_trials: int = DEFAULT_TRIALS,
+    seed: int = DEFAULT_SEED,
 ) -> str:
     """The whole page as a string; the same inputs always give the same bytes."""
     numeric = numeric_columns(run.cases)
     facts = fact_columns(run.cases)
-    h2h = head_to_head(run, against, n_trials=n_trials, seed=seed) if against else None
+    h2h = head_to_head(run, against, test=test, n_trials=n_trials, seed=seed) if against else None
     payload = {
         "columns": numeric,
         "against": against is not None,

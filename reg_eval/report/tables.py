@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import math
 
 from reg_eval.leaderboard import Leaderboard, LocalEntry, OfficialRow
 from reg_eval.report.static import with_content_security_policy
@@ -68,13 +69,38 @@ def table_rows(board: Leaderboard) -> list[dict[str, str]]:
             "ci_low": _f(lo),
             "ci_high": _f(hi),
             **{c: _f(result.components[c]) for c in _COMPONENT_ORDER},
-            "delta_vs_baseline": f"{item.paired.delta:+.4f}" if item.paired else "",
-            "p_value": _f(item.paired.p_value) if item.paired else "",
+            "delta_vs_baseline": _delta(item, "ranking"),
+            "p_value": _p(item, "ranking"),
             "comparable": "yes" if result.comparable else "no",
             "note": item.note,
             "signature": result.signature_text,
         })
     return rows
+
+
+def _delta(item: LocalEntry, metric: str) -> str:
+    tested = item.paired.metrics.get(metric) if item.paired else None
+    return "" if tested is None or math.isnan(tested.delta) else f"{tested.delta:+.4f}"
+
+
+def _p(item: LocalEntry, metric: str) -> str:
+    """The Holm-adjusted p (the raw p when one run is tested), as `compare` shows it."""
+    tested = item.paired.metrics.get(metric) if item.paired else None
+    return "" if tested is None or math.isnan(tested.p_holm) else _f(tested.p_holm)
+
+
+def paired_rows(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
+    """Every tested metric of every run against the baseline: header, then one row per run,
+    each cell "Δ (p)" with the p of the table above."""
+    if board.tests is None:
+        return [], []
+    metrics = list(board.tests.baseline_means)
+    rows = [
+        [e.result.name, *(f"{_delta(e, m)} (p={_p(e, m)})" if _p(e, m) else "" for m in metrics)]
+        for e in board.entries
+        if e.paired is not None
+    ]
+    return ["run", *(LABELS.get(m, m) for m in metrics)], rows
 
 
 def _footer_lines(board: Leaderboard) -> list[str]:
@@ -88,13 +114,13 @@ def _footer_lines(board: Leaderboard) -> list[str]:
         )
         if board.official_name == "reg2025-final":
             lines.append(FINAL_NOTE)
-    tested = [e for e in board.entries if e.paired]
-    if tested:
-        first = tested[0].paired
-        assert first is not None
+    tests = board.tests
+    if tests is not None:
+        holm = " Holm-adjusted across the runs;" if tests.correction == "holm" else ""
         lines.append(
-            f"Δ and p: {first.test} test of the per-case ranking against {board.baseline} "
-            f"({first.n_trials} trials, seed {first.seed}, cases matched by id)."
+            f"Δ and p: {tests.test_name} test of each metric's per-case values against "
+            f"{board.baseline} ({tests.n} trials, seed {tests.seed}, cases matched by id;"
+            f"{holm} a case where a metric is undefined in either run is left out of its test)."
         )
     return lines
 
@@ -117,6 +143,12 @@ def to_markdown(board: Leaderboard) -> str:
         cells.append(row["note"])
         out.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
     out.append("")
+    header, rows = paired_rows(board)
+    if rows:
+        out += [f"## Paired tests against {board.baseline}", ""]
+        out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+        out.append("")
     out.extend(_footer_lines(board))
     out += ["", "Signatures:"]
     out += [f"- {e.result.name}: `{e.result.signature_text}`" for e in board.entries]
@@ -175,6 +207,17 @@ def to_html(board: Leaderboard) -> str:
             + f'<td class="note">{esc(row["note"])}</td></tr>'
         )
     parts.append("</tbody></table>")
+    header, rows = paired_rows(board)
+    if rows:
+        parts.append(f"<h2>Paired tests against {esc(board.baseline or '')}</h2><table><thead><tr>")
+        parts.append("".join(f'<th scope="col">{esc(h)}</th>' for h in header))
+        parts.append("</tr></thead><tbody>")
+        parts += [
+            f'<tr><th scope="row">{esc(row[0])}</th>'
+            + "".join(f"<td>{esc(c)}</td>" for c in row[1:]) + "</tr>"
+            for row in rows
+        ]
+        parts.append("</tbody></table>")
     parts += [f"<p>{esc(line)}</p>" for line in _footer_lines(board)]
     parts.append("<h2>Signatures</h2><ul>")
     parts += [

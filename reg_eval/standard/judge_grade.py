@@ -15,10 +15,12 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from reg_eval.columns import ColumnLayout
 from reg_eval.errors import UsageError
 from reg_eval.groups import GroupResult, ScoringContext
 from reg_eval.judge import GenerationSettings, load_judge
 from reg_eval.judge.local import DEFAULT_BATCH_SIZE
+from reg_eval.signature import SignedModel
 from reg_eval.standard.judge_rubric import (
     CATEGORIES,
     RUBRIC_VERSION,
@@ -32,12 +34,21 @@ if TYPE_CHECKING:
 
 GRADE_COLUMN = "judge_grade"
 SCORE_COLUMN = "judge_score"
+UNPARSEABLE = "judge_unparseable"
+DETAILS = ("category", "answer")
+"""Per-case details; rows name them judge_category and judge_answer."""
+LAYOUT = ColumnLayout(
+    numeric=(GRADE_COLUMN, SCORE_COLUMN),
+    detail=tuple(f"judge_{key}" for key in DETAILS),
+    corpus=(UNPARSEABLE,),
+)
 
 
 class JudgeGroup:
     """Severity grades from a judge, one prompt per distinct pair."""
 
     name = "judge"
+    layout = LAYOUT
 
     def __init__(
         self,
@@ -108,11 +119,7 @@ class JudgeGroup:
                 grades[index] = parsed.grade
                 categories[parsed.category] += 1
             details.append(
-                {  # per-case rows prefix these with the group name: judge_category, ...
-                    "category": parsed.category if parsed else None,
-                    "parsed": parsed is not None,
-                    "answer": reply.content,
-                }
+                {"category": parsed.category if parsed else None, "answer": reply.content}
             )
         unparseable = int(np.count_nonzero(np.isnan(grades)))
         settings = ",".join(f"{k}={v}" for k, v in self.settings.fields().items())
@@ -120,15 +127,16 @@ class JudgeGroup:
             name=self.name,
             per_case={GRADE_COLUMN: grades, SCORE_COLUMN: 1.0 - grades / 4.0},
             signature={
-                "judge": judge.identity.describe(),
+                "judge": SignedModel(judge.identity.model_identity()),
                 "prompt": f"severity-rubric-v{RUBRIC_VERSION}|sha256:{prompt_sha256()[:16]}",
                 "settings": settings,
                 "samples": "1",
                 "parse": "last-json{grade,category};unreadable=missing",
             },
-            corpus={"judge_unparseable": float(unparseable)},
+            corpus={UNPARSEABLE: float(unparseable)},
             details=details,
             # How many verdicts came from the cache stays on `self.judge`: the output of a
             # rerun must be byte for byte the output of the first run.
             breakdowns={"judge_categories": {name: categories[name] for name in CATEGORIES}},
+            layout=self.layout,
         )

@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.io.feature_h5 import read_h5_metadata, write_feature_file
 from reg_eval_baselines.features import (
     mean_pool_file,
     pool_slides,
-    read_h5_metadata,
     read_manifest,
     resolve_feature_paths,
     slide_stem,
@@ -80,6 +80,27 @@ def test_trident_patch_and_metadata(tmp_path: Path, trident_h5, rng) -> None:
     assert meta["file"]["encoder"] == "conch_v15"
     assert meta["coords"]["patch_size"] == 512
     assert meta["features"]["name"] == "PIT_01_00002_01"
+
+
+def test_reads_what_extraction_writes(tmp_path: Path) -> None:
+    features = np.array([[1.0, 2.0], [3.0, -4.0], [0.5, 0.0]], dtype=np.float32)
+    coords = np.array([[0, 0], [256, 0], [0, 256]])
+    write_feature_file(tmp_path / "PIT_01_00002_01.h5", features, coords,
+                       name="PIT_01_00002_01", coords_attrs={"patch_size": 256},
+                       file_attrs={"encoder": "tiny"})
+    pooled = pool_slides([SLIDE], features_dir=tmp_path)
+    assert pooled.ids == [SLIDE] and pooled.n_patches == [3]
+    assert pooled.matrix.tolist() == [[1.5, -2.0 / 3.0]]
+
+
+def test_coords_rows_must_match(tmp_path: Path) -> None:
+    path = tmp_path / "a.h5"
+    with h5py.File(path, "w") as handle:
+        handle.create_dataset("features", data=np.ones((3, 2), dtype=np.float32))
+        handle.create_dataset("coords", data=np.zeros((2, 2), dtype=np.int64))
+    expected = r"slide a\.tiff \(.*a\.h5\): 'coords' has 2 rows but 'features' has 3"
+    with pytest.raises(InvalidInputError, match=expected):
+        mean_pool_file("a.tiff", path)
 
 
 def test_trident_slide_vector(tmp_path: Path, trident_h5) -> None:

@@ -96,7 +96,8 @@ def test_missing_ground_truth_is_a_usage_error_with_the_message_last(
 
 def test_profile_comes_from_the_environment_when_not_given() -> None:
     result = CliRunner().invoke(
-        build_app(), ["gc-evaluate", "--help"], env={"REG_EVAL_GC_PROFILE": "offline"}
+        build_app(), ["gc-evaluate", "--help"],
+        env={"REG_EVAL_GC_PROFILE": "offline", "COLUMNS": "250"},
     )
     assert result.exit_code == 0
     assert "REG_EVAL_GC_PROFILE" in result.stdout

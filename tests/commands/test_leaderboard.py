@@ -51,6 +51,12 @@ def test_markdown_csv_and_html(cli, tmp_path: Path) -> None:  # type: ignore[no-
     assert NOT_COMPARABLE in done.stdout
     assert done.stdout.count("reg-eval:0.1.0|") == 2
     assert "+0.0400" in done.stdout  # b against the baseline a
+    assert "paired approximate randomization test of each metric" in done.stdout
+    done = cli("leaderboard", a, b, "--per-case", a_cases, "--per-case", b_cases, "--n", "100",
+               "--test", "bs")
+    assert done.exit_code == 0 and "paired bootstrap test of each metric" in done.stdout
+    done = cli("leaderboard", a, b, "--per-case", a_cases, "--per-case", b_cases, "--test", "t")
+    assert done.exit_code == 2 and "unknown test 't'" in done.stderr
     done = cli("leaderboard", a, b, "--official", "reg2025-final", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     assert len(rows) == 28 and {r["kind"] for r in rows} == {"local", "official"}

@@ -29,8 +29,10 @@ SUBMISSION = EXAMPLES / "submission-a.json"
 
 DECLARED = {
     # every reader of each command honours the file size, the nesting and the case count;
-    # `report` also reads submission texts (--max-report-chars); none reads a zip upload.
-    "report": (report_command, {"max_upload_mb", "max_depth", "max_report_chars", "max_cases"}),
+    # `report` also reads submission texts (--max-report-chars) and, as a scoring command,
+    # takes the whole shared set of limits (tests/commands/test_scoring_options.py).
+    "report": (report_command, {"max_upload_mb", "max_decompressed_mb", "max_depth",
+                                "max_report_chars", "max_cases"}),
     "leaderboard": (leaderboard_command, {"max_upload_mb", "max_depth", "max_cases"}),
     "final": (final_command, {"max_upload_mb", "max_depth", "max_cases"}),
     "plot": (plot_command, {"max_upload_mb", "max_depth", "max_cases"}),
@@ -58,10 +60,10 @@ def test_each_command_declares_the_limits_its_readers_honour(command: str) -> No
     fn, expected = DECLARED[command]
     declared = {name for name in inspect.signature(fn).parameters if name.startswith("max_")}
     assert declared == expected
-    help_text = _cli(command, "--help").stdout
+    help_text = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "250"}).stdout
     for name in expected:
         assert "--" + name.replace("_", "-") in help_text
-    assert "--max-decompressed-mb" not in help_text
+    assert ("--max-decompressed-mb" in help_text) == ("max_decompressed_mb" in expected)
 
 
 def test_the_defaults_accept_the_demo_run(demo_run: tuple[Path, Path], tmp_path: Path) -> None:

@@ -49,3 +49,20 @@ def test_identity_describes_itself_on_one_line() -> None:
     served = JudgeIdentity("openai", "qwen3-8b", None, None, "served", "http://h:8000/v1")
     assert served.describe() == "openai:qwen3-8b|served|http://h:8000/v1"
     assert served.fields()["base_url"] == "http://h:8000/v1"
+
+
+def test_identity_as_a_signed_model() -> None:
+    served = JudgeIdentity("openai", "qwen3-8b", None, None, "served", "http://h:8000/v1")
+    model = served.model_identity()
+    assert model.to_dict() == {
+        "role": "judge", "name": "qwen3-8b", "revision": None, "sha256": None,
+        "precision": "served", "device_type": None, "libraries": {},
+        "options": {"backend": "openai", "base_url": "http://h:8000/v1"},
+    }
+    local = JudgeIdentity("transformers", "/m", "ab" * 32, "c0ffee", "bfloat16", None,
+                          device_type="cuda", libraries=(("torch", "2.13.0"),))
+    assert local.model_identity().to_dict() == {
+        "role": "judge", "name": "/m", "revision": "c0ffee", "sha256": "ab" * 32,
+        "precision": "bfloat16", "device_type": "cuda", "libraries": {"torch": "2.13.0"},
+        "options": {"backend": "transformers"},
+    }

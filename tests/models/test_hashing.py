@@ -104,3 +104,26 @@ def test_file_that_changes_while_hashed_is_not_remembered(
     memo = HashMemo(tmp_path / "cache")
     memo.sha256(file)
     assert memo.cached(file) is None
+
+
+def test_memoised_sha256_reads_a_file_once_per_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the slide encoders call for their weights: the default cache root's memo."""
+    read: list[Path] = []
+    real = hashing.sha256_file
+    monkeypatch.setattr(hashing, "sha256_file", lambda p: read.append(p) or real(p))
+    monkeypatch.setenv("REG_EVAL_CACHE_DIR", str(tmp_path / "cache"))
+    weights = tmp_path / "pytorch_model.bin"
+    weights.write_bytes(b"encoder weights")
+    expected = sha256_bytes(b"encoder weights")
+    assert hashing.memoised_sha256(weights) == expected
+    assert hashing.memoised_sha256(weights) == expected
+    assert len(read) == 1
+    assert (tmp_path / "cache" / "models" / "file-hashes.json").is_file()
+    weights.write_bytes(b"other weights!!")
+    assert hashing.memoised_sha256(weights) == sha256_bytes(b"other weights!!")
+    assert len(read) == 2
+    other_root = tmp_path / "elsewhere"
+    assert hashing.memoised_sha256(weights, other_root) == sha256_bytes(b"other weights!!")
+    assert len(read) == 3 and (other_root / "models" / "file-hashes.json").is_file()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -104,6 +105,28 @@ def test_json_syntax_and_bom(tmp_path: Path) -> None:
     bom = tmp_path / "bom.json"
     bom.write_bytes(b"\xef\xbb\xbf[]")
     assert codes(load_predictions(bom).errors) == ["E002"]
+
+
+def test_a_step_text_is_checked_as_every_report_text(tmp_path: Path) -> None:
+    """A lone surrogate or a runaway field refuses the case, in the words of every reader."""
+    from reg_eval.io.limits import Limits, limits_applied
+
+    steps = [{"question": "What is the final pathology report?", "answer": "Lung \ud800",
+              "next_question": ""}]
+    path = tmp_path / "cases.json"
+    path.write_text(json.dumps([{"id": "A", "chain-of-thought": steps}]), encoding="ascii")
+    load = load_predictions(path)
+    assert [(f.code, f.message, f.id) for f in load.errors] == [(
+        "E011", "step 0: `answer` holds an unpaired surrogate (U+D800 at character 5), which "
+        "is not text and cannot be written as UTF-8", "A")]
+    assert load.cases == []
+    steps[0]["answer"] = "x" * 41
+    path.write_text(json.dumps([{"id": "A", "chain-of-thought": steps}]), encoding="ascii")
+    with limits_applied(Limits(max_report_chars=40)):
+        load = load_predictions(path)
+    assert [(f.code, f.message) for f in load.errors] == [(
+        "E015", "step 0: `answer` has 41 characters, over the limit of 40 (--max-report-chars)")]
+    assert "--max-report-chars 41" in (load.errors[0].hint or "")
 
 
 def test_unreadable_paths_are_usage_errors(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from cot_fixtures import (
 from cot_literal import case_literal, final_report_literal
 
 from literal_reference import bleu4_literal, rouge_literal
-from reg_eval.reg2026.chain import Step, load_ground_truth, load_predictions
+from reg_eval.reg2026.chain import load_ground_truth, load_predictions
 from reg_eval.reg2026.metric_a import (
     A_WEIGHTS,
     CasePlan,
@@ -30,6 +30,7 @@ from reg_eval.reg2026.metric_a import (
     plan_case,
     rouge_2026,
 )
+from reg_eval.reg2026.steps import Step
 
 
 def similarity(a: str, b: str) -> float:

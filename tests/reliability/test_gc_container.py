@@ -118,7 +118,7 @@ def test_an_internal_error_still_ends_with_one_line_for_the_participant(
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("boom\nsecond line")
 
-    monkeypatch.setattr("reg_eval.gc.check_submission", broken)
+    monkeypatch.setattr("reg_eval.grand_challenge.evaluation.check_submission", broken)
     result = cli(*gc_args(platform))
     assert result.exit_code == 3
     last = [line for line in result.stderr.splitlines() if line.strip()][-1]

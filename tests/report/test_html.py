@@ -104,6 +104,25 @@ def test_head_to_head_counts_wins_and_organ_deltas_by_hand() -> None:
     assert h2h.p_values["key"] == 1.0
 
 
+def test_head_to_head_tests_every_metric_and_counts_undefined_cases() -> None:
+    ids = ["c0", "c1", "c2", "c3"]
+    a = make_result(ids, bleu=[0.2, 0.4, 0.6, 0.8], clinical=True)
+    b = make_result(ids, bleu=[0.3, 0.5, 0.7, 0.9], clinical=True)
+    b.groups["clinical"].per_case["clinical_f1"] = np.array([0.5, np.nan, 0.5, 0.5])
+    run_a, run_b = _run("a", a), _run("b", b)
+    h2h = head_to_head(run_a, run_b, n_trials=200, seed=1)
+    assert list(h2h.p_values) == ["ranking", "bleu", "rouge", "key", "emb", "clinical_f1"]
+    assert h2h.n_paired == {"ranking": 4, "bleu": 4, "rouge": 4, "key": 4, "emb": 4,
+                            "clinical_f1": 3}
+    # clinical_f1 of a: linspace(0.2, 0.8, 4) = 0.2, 0.4, 0.6, 0.8; b: 0.5 where defined
+    assert h2h.deltas["clinical_f1"] == pytest.approx(((0.5 - 0.2) + (0.5 - 0.6) + (0.5 - 0.8)) / 3)
+    assert h2h.deltas["bleu"] == pytest.approx(0.1)
+    page = build_report(run_a, references=None, against=run_b, n_trials=200, seed=1)
+    section = page[page.index('id="head-to-head"'):page.index('id="cases"')]
+    assert "paired approximate randomization test (200 trials, seed 1" in section
+    assert "cases tested" in section and section.count("<tr><th scope=\"row\">") >= 6
+
+
 def test_head_to_head_refuses_runs_on_other_cases() -> None:
     a = make_result(["c0", "c1"], bleu=[0.1, 0.2])
     b = make_result(["c0", "c9"], bleu=[0.1, 0.2])

@@ -16,6 +16,7 @@ from reg_eval.cache import FeatureCache
 from reg_eval.errors import UsageError
 from reg_eval.groups import ScoringContext, load_group, parse_metric_groups
 from reg_eval.judge import GenerationSettings
+from reg_eval.signature import SignedModel
 from reg_eval.standard.judge_grade import JudgeGroup
 
 REFS = [
@@ -82,14 +83,17 @@ def test_grades_from_a_served_judge(tmp_path: Path) -> None:
     assert [d["category"] for d in result.details or []] == [
         "malignancy", "grade", "none", None
     ]
-    assert (result.details or [])[3] == {
-        "category": None, "parsed": False, "answer": "I cannot decide."
-    }
+    assert (result.details or [])[3] == {"category": None, "answer": "I cannot decide."}
     assert result.breakdowns["judge_categories"] == {
         "none": 1, "malignancy": 1, "diagnosis": 0, "grade": 1, "value": 0, "finding": 0,
         "specimen": 0,
     }
-    assert result.signature["judge"] == f"openai:qwen3-8b|served|{server.base_url}"
+    signed = result.signature["judge"]
+    assert isinstance(signed, SignedModel)
+    assert (signed.identity.role, signed.identity.name, signed.identity.precision) == (
+        "judge", "qwen3-8b", "served"
+    )
+    assert signed.identity.options == (("backend", "openai"), ("base_url", server.base_url))
     assert result.signature["prompt"].startswith("severity-rubric-v1|sha256:")
     assert result.signature["settings"] == (
         "max_new_tokens=32768,enable_thinking=True,temperature=model-default,"
@@ -131,9 +135,8 @@ def test_scorer_runs_the_judge_group_end_to_end(
         ])
     assert done.exit_code == 0, done.output
     rows = [json.loads(line) for line in cases.read_text(encoding="utf-8").splitlines()]
-    assert [(r["judge_grade"], r["judge_category"], r["judge_parsed"]) for r in rows] == [
-        (4.0, "malignancy", True), (2.0, "grade", True), (0.0, "none", True),
-        (None, None, False),
+    assert [(r["judge_grade"], r["judge_category"]) for r in rows] == [
+        (4.0, "malignancy"), (2.0, "grade"), (0.0, "none"), (None, None),
     ]
     assert rows[3]["judge_answer"] == "I cannot decide."
     judged = json.loads(out.read_text(encoding="utf-8"))["metrics"]["judge"]
@@ -141,7 +144,10 @@ def test_scorer_runs_the_judge_group_end_to_end(
     assert judged["means"]["judge_score"] == pytest.approx(0.5)  # (0 + 0.5 + 1) / 3
     assert judged["defined"] == {"judge_grade": 3, "judge_score": 3}
     assert judged["corpus"] == {"judge_unparseable": 1}
-    assert judged["signature"]["judge"] == f"openai:qwen3-8b|served|{server.base_url}"
+    assert judged["signature"]["judge"]["name"] == "qwen3-8b"
+    assert judged["signature"]["judge"]["options"] == {
+        "backend": "openai", "base_url": server.base_url
+    }
     first = out.read_bytes()
     # The server is gone: a rerun succeeds only because every verdict is cached.
     again = CliRunner().invoke(app, [
@@ -164,8 +170,14 @@ def test_grades_from_a_tiny_local_model(tmp_path: Path) -> None:
     # A random-weight model writes no valid grade: every case is missing, and counted.
     assert np.isnan(result.per_case["judge_grade"]).all()
     assert result.corpus == {"judge_unparseable": 4.0}
-    assert result.signature["judge"].startswith(f"transformers:{folder}|sha256:")
-    assert "|float32|cpu|torch=" in result.signature["judge"]
+    signed = result.signature["judge"]
+    assert isinstance(signed, SignedModel)
+    identity = signed.identity
+    assert (identity.name, identity.precision, identity.device_type) == (
+        str(folder), "float32", "cpu"
+    )
+    assert identity.sha256 is not None and len(identity.sha256) == 64
+    assert dict(identity.libraries)["transformers"]
     assert all(isinstance(d["answer"], str) for d in result.details or [])
     rerun = JudgeGroup(f"transformers:{folder}", settings=GenerationSettings(max_new_tokens=8))
     rerun.compute(REFS, HYPS, context(tmp_path / "cache"))

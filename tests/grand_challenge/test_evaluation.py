@@ -11,12 +11,8 @@ from typing import Any
 import pytest
 
 from reg_eval.errors import UsageError
-from reg_eval.gc import (
-    SubmissionRejected,
-    find_ground_truth,
-    is_job_list,
-    run_gc_evaluation,
-)
+from reg_eval.grand_challenge import SubmissionRejected, run_gc_evaluation
+from reg_eval.io.jobs import is_job_list
 
 GROUND_TRUTH = [
     {"id": "PIT_01_00001_01.tiff", "report": "Prostate, biopsy;\n  Adenocarcinoma, grade ii"},
@@ -291,22 +287,6 @@ def test_zip_with_two_json_files_is_refused(
                           output=tmp_path / "m.json", **options)
 
 
-def test_ground_truth_folder_rules(tmp_path: Path) -> None:
-    folder = tmp_path / "gt"
-    folder.mkdir()
-    with pytest.raises(UsageError, match="no JSON file"):
-        find_ground_truth(folder)
-    (folder / "a.json").write_text("[]")
-    assert find_ground_truth(folder) == folder / "a.json"
-    (folder / "b.json").write_text("[]")
-    with pytest.raises(UsageError, match="2 JSON files"):
-        find_ground_truth(folder)
-    (folder / "ground_truth.json").write_text("[]")
-    assert find_ground_truth(folder) == folder / "ground_truth.json"
-    with pytest.raises(UsageError, match="not found"):
-        find_ground_truth(tmp_path / "nowhere")
-
-
 def test_existing_metrics_file_is_kept_without_force(
     tmp_path: Path, ground_truth_dir: Path, options: dict[str, Any]
 ) -> None:
@@ -428,7 +408,7 @@ def test_100000_nested_brackets_end_with_a_clear_reason(
             (input_dir / f"job-{n}" / "output" / "pathology-report.json").write_text(
                 deep_json(100_000))
         with pytest.raises(LimitExceeded, match=r"job job-0, output pathology-report\.json: "
-                           "lists and objects nested"):
+                           "lists and objects are nested"):
             run_gc_evaluation(input_dir=input_dir, ground_truth=ground_truth_dir,
                               output=tmp_path / "m.json", **options)
 
