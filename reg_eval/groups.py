@@ -106,6 +106,7 @@ GROUPS: dict[str, str] = {
     "semantic": "reg_eval.standard.semantic:SemanticGroup",
     "lexical": "reg_eval.standard.lexical:LexicalGroup",
     "bertscore": "reg_eval.standard.bertscore:BertScoreGroup",
+    "judge": "reg_eval.standard.judge_grade:JudgeGroup",
 }
 OFFICIAL = "official"
 

@@ -18,8 +18,6 @@ from reg_eval.commands.guard import INTERNAL_ERROR_EXIT, guarded
 from reg_eval.commands.judging import (
     DEFAULT_JUDGE_SEED,
     JudgeCacheDirOption,
-    JudgeModelOption,
-    JudgeOption,
     JudgeSeedOption,
     VotingOption,
 )
@@ -140,12 +138,10 @@ def gc_evaluate_command(
         typer.Option(
             "--challenge", envvar=CHALLENGE_ENV,
             help="reg2025 (reports) or reg2026: Metric A from the whole-slide jobs, Metric B "
-            "from the region-of-interest jobs (needs --judge), and the overall score; the "
+            "from the region-of-interest jobs (judged by --judge), and the overall score; the "
             "ground truth is then the organisers' folder (metric_A/, metric_B/, manifest.json).",
         ),
     ] = "reg2025",
-    judge: JudgeOption = None,
-    judge_model: JudgeModelOption = None,
     judge_seed: JudgeSeedOption = DEFAULT_JUDGE_SEED,
     voting: VotingOption = 1,
     judge_cache_dir: JudgeCacheDirOption = None,
@@ -170,9 +166,8 @@ def gc_evaluate_command(
 
             gc_evaluate_reg2026(
                 input_dir=input_dir, ground_truth=ground_truth, output=output,
-                options=options, missing=missing, judge=judge, judge_model=judge_model,
-                judge_seed=judge_seed, voting=voting, judge_cache_dir=judge_cache_dir,
-                force=force,
+                options=options, missing=missing, judge_seed=judge_seed, voting=voting,
+                judge_cache_dir=judge_cache_dir, force=force,
             )
             return
         outcome = run_gc_evaluation(

@@ -23,8 +23,6 @@ def gc_evaluate_reg2026(
     output: Path,
     options: ScoringOptions,
     missing: str,
-    judge: str | None,
-    judge_model: str | None,
     judge_seed: int,
     voting: int,
     judge_cache_dir: Path | None,
@@ -33,8 +31,9 @@ def gc_evaluate_reg2026(
     """Score, write metrics.json and signature.txt, print the summary.
 
     `options` are gc-evaluate's: their run fields (models, device, resampling, cache) score
-    Metric A, its REG 2025 profile becomes REG 2026's, and it has no metric groups. The input
-    limits are those the command applies while this runs."""
+    Metric A, its REG 2025 profile becomes REG 2026's, and it has no metric groups; the judge
+    group's `--judge` and `--judge-model` name Metric B's judge. The input limits are those
+    the command applies while this runs."""
     from reg_eval.commands.score_grounding import run_grounding
     from reg_eval.grand_challenge.evaluation import SIGNATURE_FILE
     from reg_eval.io.writers import atomic_write_text, refuse_existing, write_json
@@ -44,6 +43,8 @@ def gc_evaluate_reg2026(
     if options.metrics != "official":
         raise UsageError("--metrics names REG 2025 metric groups; REG 2026 has none",
                          hint="leave --metrics out with --challenge reg2026")
+    judge = options.group_options.get("judge", {}).get("judge")
+    judge_model = options.group_options.get("judge", {}).get("judge_model")
     if judge is None:
         raise UsageError("REG 2026 scores Metric B with an LLM judge: pass --judge",
                          hint="e.g. --judge transformers:/opt/ml/model/Qwen3-8B")

@@ -1,4 +1,6 @@
-"""The judge options shared by `score-grounding` and `score-cot`, and building the judge.
+"""The options of REG 2026 Metric B's judge that `score-grounding`, `score-cot` and
+`gc-evaluate` share beside `--judge` and `--judge-model` (declared once in `options.py`, where
+the judge metric group takes them too), and building the judge.
 
 The judge layer (`reg_eval.judge`) is imported only when a judge is asked for, so commands
 that never judge do not load it.
@@ -11,18 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from reg_eval.errors import UsageError
+from reg_eval.stats import DEFAULT_SEED
 
-JUDGE_HELP = (
-    "The LLM judge: transformers:NAME_OR_FOLDER (a local model, e.g. "
-    "transformers:Qwen/Qwen3-8B) or openai:BASE_URL (an OpenAI-compatible server such as "
-    "vLLM; name the model with --judge-model)."
-)
-JudgeOption = Annotated[str | None, typer.Option("--judge", help=JUDGE_HELP)]
-JudgeModelOption = Annotated[
-    str | None,
-    typer.Option("--judge-model", help="The served model's name, for an openai: judge."),
-]
 JudgeSeedOption = Annotated[
     int,
     typer.Option("--judge-seed", help="Sampling seed of the judge (vote i uses seed + i)."),
@@ -38,7 +30,9 @@ JudgeCacheDirOption = Annotated[
     typer.Option("--judge-cache-dir", help="Where verdicts are cached (default: the reg-eval "
                  "cache folder)."),
 ]
-DEFAULT_JUDGE_SEED = 12345
+DEFAULT_JUDGE_SEED = DEFAULT_SEED
+"""The judge layer's default sampling seed (`GenerationSettings.seed`): vote i is drawn with
+seed + i."""
 
 
 def make_judge(
@@ -49,13 +43,7 @@ def make_judge(
     cache_dir: Path | None = None,
 ) -> Any:
     """The judge `spec` names; its verdicts are cached on disk by the judge layer."""
-    try:
-        from reg_eval.judge import load_judge
-        from reg_eval.judge.types import GenerationSettings
-    except ImportError as exc:  # pragma: no cover - only in a build without the judge layer
-        raise UsageError(
-            f"the LLM judge layer is not available ({exc})",
-            hint="install reg-eval with its judge layer (reg_eval.judge)",
-        ) from None
+    from reg_eval.judge import GenerationSettings, load_judge
+
     return load_judge(spec, model=model, settings=GenerationSettings(seed=seed),
                       cache_root=cache_dir)

@@ -97,7 +97,7 @@ MetricsOption = Annotated[
     typer.Option(
         "--metrics",
         help="Comma-separated metric groups: official (always), clinical, semantic, lexical, "
-        "bertscore.",
+        "bertscore, judge (needs --judge).",
     ),
 ]
 SemanticModelOption = Annotated[
@@ -130,6 +130,17 @@ ClinicalSoftOption = Annotated[
         "default: it needs the all-MiniLM-L6-v2 wheel.",
     ),
 ]
+JUDGE_HELP = (
+    "The LLM judge, of the judge group (--metrics judge) and of REG 2026 Metric B: "
+    "transformers:NAME_OR_PATH (a local model, best on a GPU) or openai:BASE_URL (an "
+    "OpenAI-compatible server such as vLLM, with --judge-model; API key from "
+    "$REG_EVAL_JUDGE_API_KEY)."
+)
+JudgeOption = Annotated[str | None, typer.Option("--judge", help=JUDGE_HELP)]
+JudgeModelOption = Annotated[
+    str | None,
+    typer.Option("--judge-model", help="Model name on the judge server (openai: judges)."),
+]
 RougeStemmerOption = Annotated[
     bool, typer.Option("--rouge-stemmer", help="Porter stemmer in the lexical group's ROUGE.")
 ]
@@ -143,6 +154,8 @@ def group_options(
     bertscore_rescale: bool,
     rouge_stemmer: bool,
     clinical_soft: bool = False,
+    judge: str | None = None,
+    judge_model: str | None = None,
 ) -> dict[str, dict[str, object]]:
     """The metric-group options of the command line, keyed by group name."""
     return {
@@ -154,6 +167,7 @@ def group_options(
         },
         "lexical": {"rouge_stemmer": rouge_stemmer},
         "clinical": {"soft": clinical_soft},
+        "judge": {"judge": judge, "judge_model": judge_model},
     }
 
 
@@ -249,6 +263,8 @@ GROUP_OPTIONS = (
     SharedOption("bertscore_rescale", BertScoreRescaleOption, False),
     SharedOption("rouge_stemmer", RougeStemmerOption, False),
     SharedOption("clinical_soft", ClinicalSoftOption, False),
+    SharedOption("judge", JudgeOption, None),
+    SharedOption("judge_model", JudgeModelOption, None),
 )
 """The metric groups and their options (REG 2025 scoring: `score`, `compare`, `report`,
 `gc-evaluate`); `group_options` turns the per-group ones into `ScoringOptions.group_options`."""
@@ -299,16 +315,19 @@ def build_options(options_type: type[RunOptions], values: Mapping[str, Any]) -> 
     field no option names keeps the type's default.
     """
     fields = {item.name for item in dataclasses.fields(options_type)}
-    unknown = set(values) - fields - set(_FLAGS) - set(_GROUP_PARAMETERS) - set(LIMIT_PARAMETERS)
+    # Group options exist only where there are groups: elsewhere (score-cot) a name such as
+    # `judge` may be an option of the command's own, filling its field of that name.
+    group_parameters = _GROUP_PARAMETERS if "group_options" in fields else ()
+    unknown = set(values) - fields - set(_FLAGS) - set(group_parameters) - set(LIMIT_PARAMETERS)
     if unknown:
         raise TypeError(
             f"{options_type.__name__} has no field for option(s) {', '.join(sorted(unknown))}"
         )
     chosen = {name: value for name, value in values.items() if name in fields}
     chosen.update({_FLAGS[name]: not value for name, value in values.items() if name in _FLAGS})
-    if any(name in values for name in _GROUP_PARAMETERS):
+    if any(name in values for name in group_parameters):
         chosen["group_options"] = group_options(
-            **{name: values.get(name, SHARED[name].default) for name in _GROUP_PARAMETERS}
+            **{name: values.get(name, SHARED[name].default) for name in group_parameters}
         )
     return options_type(**chosen)
 

@@ -13,8 +13,6 @@ from reg_eval.commands.guard import guarded
 from reg_eval.commands.judging import (
     DEFAULT_JUDGE_SEED,
     JudgeCacheDirOption,
-    JudgeModelOption,
-    JudgeOption,
     JudgeSeedOption,
     VotingOption,
 )
@@ -22,6 +20,8 @@ from reg_eval.commands.options import (
     PROFILE,
     SHARED,
     ForceOption,
+    JudgeModelOption,
+    JudgeOption,
     SharedOption,
     scoring_command,
 )

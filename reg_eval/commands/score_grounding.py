@@ -14,13 +14,14 @@ from reg_eval.commands.guard import guarded
 from reg_eval.commands.judging import (
     DEFAULT_JUDGE_SEED,
     JudgeCacheDirOption,
-    JudgeModelOption,
     JudgeSeedOption,
     VotingOption,
 )
 from reg_eval.commands.options import (
+    JUDGE_HELP,
     BootstrapOption,
     ForceOption,
+    JudgeModelOption,
     MaxCasesOption,
     MaxDepthOption,
     MaxReportCharsOption,
@@ -87,7 +88,7 @@ def run_grounding(
 def score_grounding_command(
     mapping: MappingOption,
     answers: AnswersOption,
-    judge: Annotated[str, typer.Option("--judge", help=judging.JUDGE_HELP)],
+    judge: Annotated[str, typer.Option("--judge", help=JUDGE_HELP)],
     judge_model: JudgeModelOption = None,
     judge_seed: JudgeSeedOption = DEFAULT_JUDGE_SEED,
     voting: VotingOption = 1,

@@ -68,6 +68,8 @@ FLAGS = {
     "bertscore_rescale": ["--bertscore-rescale"],
     "rouge_stemmer": ["--rouge-stemmer"],
     "clinical_soft": ["--clinical-soft"],
+    "judge": ["--judge", "openai:http://127.0.0.1:8000/v1"],
+    "judge_model": ["--judge-model", "qwen3-8b"],
     "emb_model": ["--emb-model", "emb-override"],
     "key_model": ["--key-model", "key-override"],
     "device": ["--device", "cpu"],
@@ -86,6 +88,7 @@ FIELDS = {
         "bertscore": {"model_type": "bert-model", "num_layers": 3, "rescale_with_baseline": True},
         "lexical": {"rouge_stemmer": True},
         "clinical": {"soft": True},
+        "judge": {"judge": "openai:http://127.0.0.1:8000/v1", "judge_model": "qwen3-8b"},
     },
     "emb_model": "emb-override",
     "key_model": "key-override",
@@ -103,6 +106,7 @@ GROUP_DEFAULTS = {
     "bertscore": {"model_type": None, "num_layers": None, "rescale_with_baseline": False},
     "lexical": {"rouge_stemmer": False},
     "clinical": {"soft": False},
+    "judge": {"judge": None, "judge_model": None},
 }
 
 
@@ -194,7 +198,9 @@ def test_a_command_can_add_options_of_its_own_that_fill_its_options_type() -> No
 
 
 def _flags(command: str) -> dict[str, list[str]]:
-    declared = set(_declared(command))
+    # The shared options the command declares (score-cot's own --judge is Metric B's judge).
+    shared = {item.name for item in shared_options(COMMANDS[command][1])}
+    declared = set(_declared(command)) & shared
     other_profile = {"gc-evaluate": "offline", "score-cot": "offline"}.get(command, "reg2025")
     return {"profile": ["--profile", other_profile],
             **{name: flags for name, flags in FLAGS.items() if name in declared}}
@@ -277,20 +283,24 @@ def test_a_limit_given_to_a_scoring_command_applies_to_its_readers(
     assert "--max-cases" in done.stderr
 
 
-JUDGE_DECLARATIONS = {
-    "judge_model": judging.JudgeModelOption,
+METRIC_B_JUDGE = {
     "judge_seed": judging.JudgeSeedOption,
     "voting": judging.VotingOption,
     "judge_cache_dir": judging.JudgeCacheDirOption,
 }
+"""How REG 2026 Metric B judges: options of the commands that score it, not scoring options."""
 
 
 @pytest.mark.parametrize("command", ["score-cot", "gc-evaluate", "score-grounding"])
-def test_the_judge_options_are_declared_once_and_are_no_scoring_options(command: str) -> None:
+def test_the_judge_options_are_declared_once(command: str) -> None:
     function = {"score-grounding": score_grounding.score_grounding_command}.get(command)
     declared = inspect.signature(function or COMMANDS[command][0], eval_str=True).parameters
-    for name, declaration in JUDGE_DECLARATIONS.items():
+    for name, declaration in METRIC_B_JUDGE.items():
         assert declared[name].annotation is declaration, name
         assert name not in SHARED
     assert declared["judge_seed"].default == judging.DEFAULT_JUDGE_SEED == 12345
     assert declared["voting"].default == 1
+    # --judge and --judge-model: the judge group's declaration, whichever command names it.
+    assert declared["judge_model"].annotation is SHARED["judge_model"].declaration
+    if command != "score-grounding":  # there --judge is required
+        assert declared["judge"].annotation is SHARED["judge"].declaration
