@@ -9,18 +9,12 @@ from typing import Annotated
 import typer
 
 from reg_eval.commands.guard import guarded
-from reg_eval.commands.options import (
-    MaxCasesOption,
-    MaxDepthOption,
-    MaxUploadMbOption,
-    applies_input_limits,
-)
+from reg_eval.commands.options import SAVED_RESULT_LIMITS, input_limits
 from reg_eval.errors import UsageError
-from reg_eval.io.limits import DEFAULT_MAX_CASES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_UPLOAD_MB
 
 
 @guarded
-@applies_input_limits
+@input_limits(*SAVED_RESULT_LIMITS)
 def final_command(
     phase1: Annotated[
         Path | None, typer.Option("--phase1", help="Result JSON of the test phase 1 run.")
@@ -29,9 +23,6 @@ def final_command(
         Path | None, typer.Option("--phase2", help="Result JSON of the test phase 2 run.")
     ] = None,
     output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
-    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
-    max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
-    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
 ) -> None:
     """Final score as the organisers ranked teams: 0.2·phase 1 + 0.8·phase 2.
 

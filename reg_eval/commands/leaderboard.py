@@ -10,17 +10,14 @@ import typer
 
 from reg_eval.commands.guard import guarded
 from reg_eval.commands.options import (
+    SAVED_RESULT_LIMITS,
     ForceOption,
-    MaxCasesOption,
-    MaxDepthOption,
-    MaxUploadMbOption,
     SeedOption,
     TestOption,
     TrialsOption,
-    applies_input_limits,
+    input_limits,
 )
 from reg_eval.errors import UsageError
-from reg_eval.io.limits import DEFAULT_MAX_CASES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_UPLOAD_MB
 from reg_eval.io.writers import refuse_existing
 from reg_eval.paired import DEFAULT_TEST, DEFAULT_TRIALS, check_test
 from reg_eval.stats import DEFAULT_SEED
@@ -29,7 +26,7 @@ FORMATS = ("md", "csv", "html")
 
 
 @guarded
-@applies_input_limits
+@input_limits(*SAVED_RESULT_LIMITS)
 def leaderboard_command(
     results: Annotated[
         list[Path],
@@ -63,9 +60,6 @@ def leaderboard_command(
     n: TrialsOption = DEFAULT_TRIALS,
     seed: SeedOption = DEFAULT_SEED,
     force: ForceOption = False,
-    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
-    max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
-    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
 ) -> None:
     """Rank local score runs, with CIs, paired tests and the official rows.
 
