@@ -9,7 +9,13 @@ from typing import Annotated
 import typer
 
 from reg_eval.commands.guard import guarded
-from reg_eval.commands.options import SAVED_RESULT_LIMITS, input_limits
+from reg_eval.commands.options import (
+    SAVED_RESULT_LIMITS,
+    TEXT_OR_JSON,
+    TextOrJsonOption,
+    check_choice,
+    input_limits,
+)
 from reg_eval.errors import UsageError
 
 
@@ -22,7 +28,7 @@ def final_command(
     phase2: Annotated[
         Path | None, typer.Option("--phase2", help="Result JSON of the test phase 2 run.")
     ] = None,
-    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    output_format: TextOrJsonOption = "text",
 ) -> None:
     """Final score as the organisers ranked teams: 0.2·phase 1 + 0.8·phase 2.
 
@@ -33,8 +39,7 @@ def final_command(
     from reg_eval.io.results import load_result
     from reg_eval.leaderboard import final_from_results, load_official, official_place
 
-    if output_format not in ("text", "json"):
-        raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
+    check_choice("--format", output_format, TEXT_OR_JSON)
     first = load_result(phase1) if phase1 is not None else None
     second = load_result(phase2) if phase2 is not None else None
     final = final_from_results(first, second)

@@ -15,6 +15,7 @@ from reg_eval.commands.options import (
     SeedOption,
     TestOption,
     TrialsOption,
+    check_choice,
     input_limits,
 )
 from reg_eval.errors import UsageError
@@ -75,8 +76,7 @@ def leaderboard_command(
     from reg_eval.leaderboard import build_leaderboard, official_choices
     from reg_eval.report.tables import RENDERERS
 
-    if output_format not in FORMATS:
-        raise UsageError(f"unknown --format {output_format!r}", hint="use md, csv or html")
+    check_choice("--format", output_format, FORMATS)
     if official not in official_choices():
         raise UsageError(
             f"unknown --official {official!r}", hint=f"use {', '.join(official_choices())}"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from reg_eval.commands.guard import guarded
-from reg_eval.commands.options import CacheDirOption
+from reg_eval.commands.options import TEXT_OR_JSON, CacheDirOption, TextOrJsonOption, check_choice
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.profiles import PROFILES, Profile, get_profile
 
@@ -27,7 +27,6 @@ ProfileFilterOption = Annotated[
     str | None,
     typer.Option("--profile", help=f"Only this profile ({', '.join(PROFILES)}); default: all."),
 ]
-FormatOption = Annotated[str, typer.Option("--format", help="text or json.")]
 
 
 def _cache_root(cache_dir: Path | None) -> Path:
@@ -130,7 +129,7 @@ def fetch_command(
 def list_command(
     cache_dir: CacheDirOption = None,
     profile: ProfileFilterOption = None,
-    output_format: FormatOption = "text",
+    output_format: TextOrJsonOption = "text",
 ) -> None:
     """Each profile's models: where they come from, whether they are here and verified, size.
 
@@ -139,8 +138,7 @@ def list_command(
     """
     from reg_eval.models.inventory import profile_inventory
 
-    if output_format not in ("text", "json"):
-        raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
+    check_choice("--format", output_format, TEXT_OR_JSON)
     root = _cache_root(cache_dir)
     chosen = _profiles(profile)
     inventories = [(p, profile_inventory(p, root)) for p in chosen]
@@ -161,7 +159,7 @@ def list_command(
 def verify_command(
     cache_dir: CacheDirOption = None,
     profile: ProfileFilterOption = None,
-    output_format: FormatOption = "text",
+    output_format: TextOrJsonOption = "text",
 ) -> None:
     """Read every model file again and compare it with its pinned hash.
 
@@ -171,8 +169,7 @@ def verify_command(
     """
     from reg_eval.models.inventory import profile_inventory
 
-    if output_format not in ("text", "json"):
-        raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
+    check_choice("--format", output_format, TEXT_OR_JSON)
     root = _cache_root(cache_dir)
     inventories = [(p, profile_inventory(p, root, rehash=True)) for p in _profiles(profile)]
     if output_format == "json":

@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
+from reg_eval.errors import UsageError
 from reg_eval.io.limits import DEFAULT_LIMITS, Limits, limits_applied
 from reg_eval.profiles import PROFILES
 from reg_eval.scoring_options import RunOptions, ScoringOptions
@@ -91,6 +92,25 @@ BootstrapOption = Annotated[
     int, typer.Option("--bootstrap", help="Bootstrap resamples for the 95% CIs.")
 ]
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace existing output files.")]
+TEXT_OR_JSON = ("text", "json")
+TextOrJsonOption = Annotated[str, typer.Option("--format", help="text or json.")]
+ResultOutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the result as JSON.")
+]
+PerCaseOutputOption = Annotated[
+    Path | None, typer.Option("--per-case", help="Write one row per case (.jsonl or .csv).")
+]
+ResultFormatOption = Annotated[
+    str, typer.Option("--format", help="text (tables) or json (the --output object).")
+]
+
+
+def check_choice(option: str, value: str, choices: Sequence[str]) -> None:
+    """A value outside an option's choices is a usage error that names them."""
+    if value not in choices:
+        listed = " or ".join([", ".join(choices[:-1]), choices[-1]] if len(choices) > 1
+                             else choices)
+        raise UsageError(f"unknown {option} {value!r}", hint=f"use {listed}")
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 MetricsOption = Annotated[
     str,
@@ -330,6 +350,16 @@ SHARED = {item.name: item for item in (PROFILE, *GROUP_OPTIONS, *RUN_OPTIONS, *L
 _GROUP_PARAMETERS = tuple(item.name for item in GROUP_OPTIONS[1:])
 _FLAGS = {"no_cache": "cache", "quiet": "progress"}
 """Options whose field is their negation."""
+
+
+def profile_option(help: str, default: str, *, envvar: str | None = None) -> SharedOption:
+    """`--profile` for a command with setups or a default of its own (REG 2026, the
+    container), to give `scoring_command(replace=...)`."""
+    return SharedOption(
+        PROFILE.name,
+        Annotated[str, typer.Option("--profile", envvar=envvar, help=help)],
+        default,
+    )
 
 
 def shared_options(options_type: type[RunOptions]) -> tuple[SharedOption, ...]:

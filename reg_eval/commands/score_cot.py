@@ -11,10 +11,13 @@ from rich.table import Table
 
 from reg_eval.commands.guard import guarded
 from reg_eval.commands.options import (
-    PROFILE,
     SHARED,
     ForceOption,
+    PerCaseOutputOption,
+    ResultFormatOption,
+    ResultOutputOption,
     SharedOption,
+    profile_option,
     scoring_command,
 )
 from reg_eval.commands.results import check_result_outputs, deliver_result
@@ -28,16 +31,9 @@ from reg_eval.reg2026.scoring import (
 from reg_eval.reg2026.settings import SETTINGS
 
 COT_OPTIONS = (
-    SharedOption(
-        PROFILE.name,
-        Annotated[
-            str,
-            typer.Option(
-                "--profile",
-                help=f"Scoring setup: {', '.join(SETTINGS)}. 'offline' needs no hub access but "
-                "is not comparable with REG 2026.",
-            ),
-        ],
+    profile_option(
+        f"Scoring setup: {', '.join(SETTINGS)}. 'offline' needs no hub access but is not "
+        "comparable with REG 2026.",
         CotScoringOptions().profile,
     ),
     SharedOption(
@@ -92,13 +88,8 @@ def score_cot_command(
             "file listing cases with ids.",
         ),
     ],
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the result as JSON.")
-    ] = None,
-    per_case: Annotated[
-        Path | None,
-        typer.Option("--per-case", help="Write one row per case (.jsonl or .csv)."),
-    ] = None,
+    output: ResultOutputOption = None,
+    per_case: PerCaseOutputOption = None,
     missing: Annotated[
         str,
         typer.Option(
@@ -107,9 +98,7 @@ def score_cot_command(
             "as the organisers do), 'error' (refuse), 'skip' (leave out of the mean).",
         ),
     ] = "empty",
-    output_format: Annotated[
-        str, typer.Option("--format", help="text (tables) or json (the --output object).")
-    ] = "text",
+    output_format: ResultFormatOption = "text",
     force: ForceOption = False,
     *,
     options: CotScoringOptions,

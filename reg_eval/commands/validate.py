@@ -10,11 +10,10 @@ from typing import Annotated
 import typer
 
 from reg_eval.commands.guard import guarded
-from reg_eval.commands.options import input_limits
+from reg_eval.commands.options import TEXT_OR_JSON, check_choice, input_limits
 from reg_eval.errors import UsageError
 from reg_eval.io.validate import ValidationReport, summary_lines, validate_submission
 
-OUTPUT_FORMATS = ("text", "json")
 _STYLES = {
     "valid": "bold green",
     "invalid": "bold red",
@@ -94,8 +93,7 @@ def validate_command(
     ] = "report",
 ) -> None:
     """Check a submission file: JSON, keys, ids, reports. Exit 0 valid, 1 not, 2 usage."""
-    if output_format not in OUTPUT_FORMATS:
-        raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
+    check_choice("--format", output_format, TEXT_OR_JSON)
     if max_findings < 0:
         raise UsageError("--max-findings must be 0 or more", hint="0 shows all findings")
     if kind == "cot":
