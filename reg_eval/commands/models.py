@@ -124,6 +124,23 @@ def fetch_command(
         typer.echo(f"  {line}")
 
 
+def _show(
+    root: Path, inventories: list[tuple[Profile, list[ModelEntry]]], output_format: str, *,
+    banner: bool,
+) -> None:
+    """The inventories as one JSON object, or as text under the cache folder (and, for
+    `list`, the offline banner)."""
+    if output_format == "json":
+        rows = [_entry_dict(p, e) for p, entries in inventories for e in entries]
+        typer.echo(json.dumps({"cache": str(root), "models": rows}, indent=2))
+        return
+    typer.echo(f"model cache: {root}")
+    if banner and (text := _offline_banner()):
+        typer.echo(text)
+    for chosen_profile, entries in inventories:
+        _print_entries(chosen_profile, entries)
+
+
 @models_app.command("list")
 @guarded
 def list_command(
@@ -140,18 +157,8 @@ def list_command(
 
     check_choice("--format", output_format, TEXT_OR_JSON)
     root = _cache_root(cache_dir)
-    chosen = _profiles(profile)
-    inventories = [(p, profile_inventory(p, root)) for p in chosen]
-    if output_format == "json":
-        rows = [_entry_dict(p, e) for p, entries in inventories for e in entries]
-        typer.echo(json.dumps({"cache": str(root), "models": rows}, indent=2))
-        return
-    typer.echo(f"model cache: {root}")
-    banner = _offline_banner()
-    if banner:
-        typer.echo(banner)
-    for chosen_profile, entries in inventories:
-        _print_entries(chosen_profile, entries)
+    inventories = [(p, profile_inventory(p, root)) for p in _profiles(profile)]
+    _show(root, inventories, output_format, banner=True)
 
 
 @models_app.command("verify")
@@ -172,13 +179,7 @@ def verify_command(
     check_choice("--format", output_format, TEXT_OR_JSON)
     root = _cache_root(cache_dir)
     inventories = [(p, profile_inventory(p, root, rehash=True)) for p in _profiles(profile)]
-    if output_format == "json":
-        rows = [_entry_dict(p, e) for p, entries in inventories for e in entries]
-        typer.echo(json.dumps({"cache": str(root), "models": rows}, indent=2))
-    else:
-        typer.echo(f"model cache: {root}")
-        for chosen_profile, entries in inventories:
-            _print_entries(chosen_profile, entries)
+    _show(root, inventories, output_format, banner=False)
     failed = [
         f"{p.name} {e.role.upper()} {e.name}: {e.detail}"
         for p, entries in inventories
