@@ -109,10 +109,10 @@ def literal_scores(refs: list[str], hyps: list[str]) -> tuple[list[dict[str, flo
     from transformers import AutoModel, AutoTokenizer
 
     from literal_reference import case_literal
+    from reg_eval.cache import default_cache_root
     from reg_eval.clinical.group import ClinicalGroup
     from reg_eval.models.resolve import resolve_emb, resolve_key
     from reg_eval.profiles import get_profile
-    from reg_eval.scoring import default_cache_root
 
     profile = get_profile("offline")
     start = time.perf_counter()
@@ -201,10 +201,10 @@ def main() -> None:
     parser.add_argument("--literal-cases", type=int, default=None)
     args = parser.parse_args()
 
+    from reg_eval.cache import default_cache_root
     from reg_eval.clinical.group import COLUMNS
     from reg_eval.models.inventory import fetch_profile_models
     from reg_eval.profiles import get_profile
-    from reg_eval.scoring import default_cache_root
 
     fetch_profile_models(get_profile("offline"), default_cache_root())
     refs, hyps = workload(args.n, args.distinct)

@@ -9,6 +9,12 @@ import typer
 
 from reg_eval.commands.guard import guarded
 from reg_eval.commands.options import DeviceOption, QuietOption
+from reg_eval.slides.bounds import (
+    DEFAULT_MAX_DECODED_MB,
+    DEFAULT_MAX_PIXELS_PER_BYTE,
+    decoded_mb_help,
+    pixels_per_byte_help,
+)
 
 features_app = typer.Typer(
     help="Patch features from whole-slide images (tissue detection, tiling, an encoder), "
@@ -60,17 +66,26 @@ def extract_command(
         str | None, typer.Option("--shard", help="I/N: only every N-th slide from the I-th "
                                  "(0-based), for job arrays.")
     ] = None,
+    max_decoded_mb: Annotated[
+        int, typer.Option("--max-decoded-mb", help=decoded_mb_help(), min=1)
+    ] = DEFAULT_MAX_DECODED_MB,
+    max_pixels_per_byte: Annotated[
+        int, typer.Option("--max-pixels-per-byte", help=pixels_per_byte_help(), min=1)
+    ] = DEFAULT_MAX_PIXELS_PER_BYTE,
     quiet: QuietOption = False,
 ) -> None:
     """Tissue detection on a low-resolution level, a grid of patches at --mpp, the encoder,
     and one `<slide id>.h5` per slide (`features` (N, D), `coords` (N, 2) in level-0 pixels).
 
     Slides already done with the same settings are skipped, so an interrupted run resumes.
-    Under `accelerate launch` every process takes its share of the slides. Exit 0 when
-    every slide is done (a slide without tissue gets a warning and an empty file), 1 when
-    a slide could not be used, 2 for usage errors.
+    Under `accelerate launch` every process takes its share of the slides. Each slide is
+    isolated: one that cannot be read (a corrupt tile, a limit, a broken file) is named with
+    its reason in the manifest and the others go on. Exit 0 when every slide is done (a
+    slide without tissue gets a warning and an empty file), 1 when a slide could not be
+    used, 2 for usage errors.
     """
     from reg_eval.errors import UsageError
+    from reg_eval.slides.bounds import SlideLimits
     from reg_eval.slides.extract import ExtractOptions, extract_features, parse_shard
 
     if reader not in ("auto", "openslide", "tifffile"):
@@ -81,6 +96,8 @@ def extract_command(
         encoder=encoder, patch_size=patch_size, mpp=mpp, batch_size=batch_size,
         num_workers=workers, device=device, dtype=dtype, min_tissue=min_tissue,
         slide_mpp=slide_mpp, backend=reader, shard_index=shard_index, n_shards=n_shards,
+        limits=SlideLimits(max_decoded_mb=max_decoded_mb,
+                           max_pixels_per_byte=max_pixels_per_byte),
     )
 
     def report(outcome: object) -> None:
@@ -88,10 +105,12 @@ def extract_command(
         ident = getattr(outcome, "id", "")
         if status == "failed":
             typer.echo(f"error: slide {ident}: {getattr(outcome, 'message', '')}", err=True)
-        elif status == "empty":
+        elif getattr(outcome, "message", ""):
             typer.echo(f"warning: slide {ident}: {getattr(outcome, 'message', '')}", err=True)
 
     result = extract_features(slides, out, options, progress=not quiet, on_outcome=report)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     where = (f" (process {result.process_index + 1} of {result.n_processes})"
              if result.n_processes > 1 else "")
     shard_text = f", shard {shard_index}/{n_shards}" if n_shards > 1 else ""

@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 
 from reg_eval.commands.guard import guarded
+from reg_eval.commands.options import MaxCasesOption, MaxUploadMbOption, applies_input_limits
 from reg_eval.errors import RegEvalError, UsageError
+from reg_eval.io.limits import DEFAULT_MAX_CASES, DEFAULT_MAX_UPLOAD_MB
+from reg_eval.slides.bounds import (
+    DEFAULT_MAX_DECODED_MB,
+    DEFAULT_MAX_PIXELS_PER_BYTE,
+    SlideLimits,
+    decoded_mb_help,
+    pixels_per_byte_help,
+    slide_limits_applied,
+)
 
 slides_app = typer.Typer(
     help="Whole-slide image hygiene: find unreadable slides and wrong colour tags, and fix "
@@ -30,6 +40,14 @@ def _existing(paths: list[Path]) -> list[Path]:
         raise UsageError(f"no slides found in {', '.join(map(str, paths))}",
                          hint="folders are searched for .tif, .tiff, .svs and .btf files")
     return slides
+
+
+MaxDecodedMbOption = Annotated[
+    int, typer.Option("--max-decoded-mb", help=decoded_mb_help(), min=1)
+]
+MaxPixelsPerByteOption = Annotated[
+    int, typer.Option("--max-pixels-per-byte", help=pixels_per_byte_help(), min=1)
+]
 
 
 def _text_row(result: object) -> str:
@@ -55,6 +73,7 @@ def _text_row(result: object) -> str:
 
 @slides_app.command("check")
 @guarded
+@applies_input_limits
 def check_command(
     paths: Annotated[list[Path], typer.Argument(help="Slide files or folders (walked).")],
     exclude: Annotated[
@@ -71,11 +90,23 @@ def check_command(
     strict: Annotated[
         bool, typer.Option("--strict", help="Warnings count as problems (exit 1).")
     ] = False,
+    sample_tiles: Annotated[
+        int, typer.Option("--sample-tiles", help="Tiles or strips decoded per pyramid level, "
+                          "evenly spaced (a larger number finds more corrupt tiles, slower).",
+                          min=1)
+    ] = 16,
+    max_decoded_mb: MaxDecodedMbOption = DEFAULT_MAX_DECODED_MB,
+    max_pixels_per_byte: MaxPixelsPerByteOption = DEFAULT_MAX_PIXELS_PER_BYTE,
+    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
+    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
 ) -> None:
     """One row per slide: readable or not and why, levels, resolution, compression, tag 262
     against the JPEG data, and membership of the organisers' lists.
 
-    Exit 0 when no slide has a problem, 1 when one has, 2 for usage or I/O errors.
+    Up to --sample-tiles tiles or strips of each level are decoded (evenly spaced, first and
+    last included), to find corrupt tiles without reading the whole slide. The
+    lists are read within --max-upload-mb and --max-cases. Exit 0 when no slide has a
+    problem, 1 when one has, 2 for usage or I/O errors.
     """
     from reg_eval._version import __version__
     from reg_eval.slides.check import check_slides, summary
@@ -85,7 +116,9 @@ def check_command(
         raise UsageError(f"--format {output_format!r} is not known", hint="use text or json")
     exclude_list = read_slide_list(exclude) if exclude else None
     revised_list = read_slide_list(revised) if revised else None
-    results = check_slides(_existing(paths), exclude=exclude_list, revised=revised_list)
+    with slide_limits_applied(SlideLimits(max_decoded_mb, max_pixels_per_byte)):
+        results = check_slides(_existing(paths), exclude=exclude_list, revised=revised_list,
+                               sample=sample_tiles)
     totals = summary(results)
     if output_format == "json":
         typer.echo(json.dumps({
@@ -129,36 +162,77 @@ def fix_command(
     force: Annotated[
         bool, typer.Option("--force", help="Replace existing files in --out.")
     ] = False,
+    break_hard_links: Annotated[
+        bool, typer.Option("--break-hard-links", help="With --in-place, fix a slide that has "
+                           "other hard links too (they keep the old content).")
+    ] = False,
+    max_decoded_mb: MaxDecodedMbOption = DEFAULT_MAX_DECODED_MB,
+    max_pixels_per_byte: MaxPixelsPerByteOption = DEFAULT_MAX_PIXELS_PER_BYTE,
 ) -> None:
     """Set tag 262 (PhotometricInterpretation) to what the JPEG tiles really are.
 
     The copy has the same bytes as the source except the tag value; it is verified by
     re-reading before it is moved into place. Slides that need no fix are not copied.
+    With --in-place a symbolic link is followed (the slide it points to is fixed, the link
+    stays) and a slide with other hard links is refused unless --break-hard-links. Two
+    sources with one name are refused before anything is written. SIGINT or SIGTERM
+    removes the temporary copy; one left by a killed fix is removed by the next.
     Exit 0 when every slide is fixed or needs nothing, 1 when one cannot be fixed.
     """
-    from reg_eval.slides.fix import fix_slide
+    from reg_eval.slides.fix import terminate_as_interrupt
 
     if (out is None) == (not in_place):
         raise UsageError("give either --out DIR or --in-place",
                          hint="--out writes fixed copies and leaves the sources as they are")
     failures = 0
-    for source in _existing(sources):
-        try:
-            result = fix_slide(source, out_dir=out, in_place=in_place, force=force)
-        except RegEvalError as exc:
-            if exc.exit_code == 2:
-                raise
-            failures += 1
-            typer.echo(f"error: {exc}", err=True)
-            continue
-        if result.status == "nothing-to-fix":
-            typer.echo(f"ok      {source.name}: tag 262 already matches the tiles; not copied")
-        else:
-            typer.echo(f"fixed   {source.name}: tag 262 {result.old_value} -> {result.new_value}"
-                       f" on page(s) {', '.join(map(str, result.pages))}; wrote {result.target}"
-                       f" ({len(result.changed_offsets)} bytes changed, verified)")
+    limits = SlideLimits(max_decoded_mb, max_pixels_per_byte)
+    with terminate_as_interrupt(), slide_limits_applied(limits):
+        for source in _distinct_targets(_existing(sources), in_place=in_place):
+            failures += _fix_one(source, out, in_place, force, break_hard_links)
     if failures:
         raise typer.Exit(1)
+
+
+def _distinct_targets(sources: list[Path], *, in_place: bool) -> list[Path]:
+    """One entry per file fixed; two different sources that would write one output name
+    are refused before anything is written (with or without --force)."""
+    seen: dict[str, Path] = {}
+    distinct: list[Path] = []
+    for source in sources:
+        real = source.resolve()
+        key = str(real) if in_place else source.name
+        earlier = seen.get(key)
+        if earlier is None:
+            seen[key] = source
+            distinct.append(source)
+        elif earlier.resolve() != real:
+            raise UsageError(
+                f"{earlier} and {source} would both be written as {source.name} in --out; "
+                "nothing was written",
+                hint="fix them into different --out folders")
+    return distinct
+
+
+def _fix_one(source: Path, out: Path | None, in_place: bool, force: bool,
+             break_hard_links: bool) -> int:
+    """Fix one slide and print the outcome; 1 when it could not be fixed."""
+    from reg_eval.slides.fix import fix_slide
+
+    try:
+        result = fix_slide(source, out_dir=out, in_place=in_place, force=force,
+                           break_hard_links=break_hard_links)
+    except RegEvalError as exc:
+        if exc.exit_code == 2:
+            raise
+        typer.echo(f"error: {exc}", err=True)
+        return 1
+    if result.status == "nothing-to-fix":
+        typer.echo(f"ok      {source.name}: tag 262 already matches the tiles; not copied")
+    else:
+        typer.echo(f"fixed   {source.name}: tag 262 {result.old_value} -> {result.new_value}"
+                   f" on page(s) {', '.join(map(str, result.pages))}; wrote {result.target}"
+                   f" ({len(result.changed_offsets)} bytes changed, verified)")
+    return 0
 
 
 @slides_app.command("synth")

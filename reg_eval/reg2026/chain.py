@@ -351,17 +351,26 @@ def reference_findings(
     return found
 
 
+def _checked_load(
+    path: str | Path, ground_truth: str | Path | None, role: str
+) -> tuple[ChainLoad, list[ChainCase] | None]:
+    """The load of `path` with the ground-truth findings added, and the ground truth's cases
+    (None when none was given or the load already has errors)."""
+    load = load_ground_truth(path) if role == "ground truth" else load_predictions(path)
+    if ground_truth is None or not load.ok:
+        return load, None
+    reference = require_valid(load_ground_truth(ground_truth), role="ground truth")
+    load.findings.extend(reference_findings(load, reference))
+    return load, reference
+
+
 def validate_cot(
     path: str | Path, *, ground_truth: str | Path | None = None, role: str = "submission"
 ) -> list[Finding]:
     """Every finding for a chain-of-thought submission (or ground truth, `role="ground
     truth"`), checked against a ground truth when one is given."""
-    load = load_ground_truth(path) if role == "ground truth" else load_predictions(path)
-    findings = list(load.findings)
-    if ground_truth is not None and load.ok:
-        reference = require_valid(load_ground_truth(ground_truth), role="ground truth")
-        findings.extend(reference_findings(load, reference))
-    return findings
+    load, _ = _checked_load(path, ground_truth, role)
+    return list(load.findings)
 
 
 def validate_cot_report(
@@ -370,12 +379,7 @@ def validate_cot_report(
     """`validate_cot` as the report `reg-eval validate` prints for every kind of file."""
     from reg_eval.io.validate import ValidationReport
 
-    load = load_predictions(path)
-    reference_ids = None
-    if ground_truth is not None and load.ok:
-        reference = require_valid(load_ground_truth(ground_truth), role="ground truth")
-        reference_ids = [case.id for case in reference]
-        load.findings.extend(reference_findings(load, reference))
+    load, reference = _checked_load(path, ground_truth, "submission")
     return ValidationReport(
         path=Path(path),
         valid=load.ok,
@@ -383,7 +387,7 @@ def validate_cot_report(
         errors=load.errors,
         warnings=load.warnings,
         cases=[],
-        reference_ids=reference_ids,
+        reference_ids=None if reference is None else [case.id for case in reference],
     )
 
 

@@ -3,13 +3,17 @@
 Work is split the way clusters already split it: `--shard I/N` takes every N-th slide (in
 sorted id order) for a job array, and under `accelerate launch` each process of a node
 takes every P-th slide of its shard. Each slide's file is written atomically and is the
-unit of resume: a slide whose file exists with the same settings is skipped. Every run
-writes its own part manifest; the main process merges all parts into `manifest.json`.
+unit of resume: a slide whose file exists with the same settings, from the same source file
+and complete (`reg_eval.slides.resume`) is skipped. Every run writes its own part manifest;
+the main process merges all parts into `manifest.json`.
+
+Each slide is isolated: whatever stops one (a tile that does not decode, a limit of
+`reg_eval.slides.bounds`, an unreadable file, a MemoryError) is recorded for that slide in
+the manifest with its reason and the others go on.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -25,11 +29,11 @@ from reg_eval.errors import InvalidInputError, RegEvalError, UsageError
 from reg_eval.io.feature_h5 import EXTRACTION_ATTR, read_extraction_key, write_feature_file
 from reg_eval.io.writers import write_json
 from reg_eval.signature import Signature
-from reg_eval.slides import tiff
+from reg_eval.slides import bounds, resume, tiff
+from reg_eval.slides.bounds import SlideLimits
 from reg_eval.slides.encoders import Encoder
+from reg_eval.slides.manifest import MANIFEST, PARTS_DIR, merge_manifests
 
-MANIFEST = "manifest.json"
-PARTS_DIR = "manifests"
 DTYPES = ("float32", "bfloat16", "float16")
 
 
@@ -47,6 +51,7 @@ class ExtractOptions:
     backend: str = "auto"
     shard_index: int = 0
     n_shards: int = 1
+    limits: SlideLimits = bounds.DEFAULT_SLIDE_LIMITS
 
     def check(self) -> None:
         if self.patch_size < 16:
@@ -110,6 +115,7 @@ class ExtractResult:
     outcomes: list[SlideOutcome] = field(default_factory=list)
     signature: Signature | None = None
     manifest: Path | None = None
+    warnings: list[str] = field(default_factory=list)
     process_index: int = 0
     n_processes: int = 1
 
@@ -141,13 +147,18 @@ def check_out_dir(out_dir: Path) -> None:
 
 # --- per-slide pipeline ------------------------------------------------------------------
 
+class PatchReadError(OSError):
+    """A patch of a slide could not be read (the message names the patch and why)."""
+
+
 class PatchDataset:
     """Patches of one slide as uint8 (3, S, S) tensors; each worker opens its own reader."""
 
     def __init__(self, path: Path, backend: str, coords: np.ndarray, level: int,
-                 read_size: int, out_size: int) -> None:
+                 read_size: int, out_size: int, limits: SlideLimits | None = None) -> None:
         self.path, self.backend, self.coords = path, backend, coords
         self.level, self.read_size, self.out_size = level, read_size, out_size
+        self.limits = limits or bounds.current_slide_limits()
         self._reader: Any = None
 
     def __len__(self) -> int:
@@ -165,14 +176,17 @@ class PatchDataset:
         from reg_eval.slides.reader import open_slide
 
         if self._reader is None:
-            self._reader = open_slide(self.path, backend=self.backend)
+            self._reader = open_slide(self.path, backend=self.backend, limits=self.limits)
         x, y = (int(v) for v in self.coords[index])
         try:
             region = self._reader.read_region(self.level, x, y, self.read_size,
                                               self.read_size)
         except Exception as exc:  # OpenSlideError, codec errors: name the patch
-            raise OSError(f"cannot read the patch at x={x}, y={y} (level {self.level}): "
-                          f"{type(exc).__name__}: {exc}") from None
+            reason = exc.message if isinstance(exc, RegEvalError) else (
+                f"{type(exc).__name__}: {exc}")
+            reason = reason.removeprefix(f"{self.path}: ")
+            raise PatchReadError(f"cannot read the patch at x={x}, y={y} (level "
+                                 f"{self.level}): {reason}") from None
         if self.read_size != self.out_size:
             region = np.asarray(Image.fromarray(region).resize(
                 (self.out_size, self.out_size), Image.Resampling.BILINEAR, reducing_gap=None))
@@ -235,7 +249,8 @@ def _magnification(mpp: float) -> float:
 
 def extract_slide(path: Path, out_path: Path, *, options: ExtractOptions, encoder: Any,
                   batch_encoder: BatchEncoder, key: dict[str, Any],
-                  progress: bool = False) -> SlideOutcome:
+                  progress: bool = False,
+                  identity: dict[str, Any] | None = None) -> SlideOutcome:
     """Extract one slide into `out_path`; raises RegEvalError for a slide it cannot use."""
     from reg_eval.slides.reader import open_slide
     from reg_eval.slides.tiling import choose_geometry, tile_coords
@@ -244,10 +259,13 @@ def extract_slide(path: Path, out_path: Path, *, options: ExtractOptions, encode
     start = time.perf_counter()
     stem = tiff.slide_stem(path.name)
     info = None
+    bounds.require_regular_file(path)
     try:
-        info = tiff.read_tiff_info(path)
+        info = tiff.read_tiff_info(path, limits=options.limits)
     except tiff.NotATiffError:
         info = None  # another format: OpenSlide may still read it
+    except RegEvalError:
+        raise
     except Exception as exc:  # a broken TIFF: tifffile raises many kinds
         raise InvalidInputError(f"{path}: cannot read the TIFF structure ({exc})",
                                 hint="run `reg-eval slides check` on it") from None
@@ -267,7 +285,8 @@ def extract_slide(path: Path, out_path: Path, *, options: ExtractOptions, encode
             raise InvalidInputError(f"{path}: page {broken[0].index}: the JPEG data cannot "
                                     f"be read ({broken[0].jpeg_error})",
                                     hint="run `reg-eval slides check` on it")
-    with open_slide(path, backend=options.backend) as reader:
+    identity = identity or resume.source_identity(path)
+    with open_slide(path, backend=options.backend, limits=options.limits) as reader:
         slide_mpp = reader.mpp or options.slide_mpp
         if slide_mpp is None:
             raise InvalidInputError(f"{path}: the slide does not say its microns per pixel",
@@ -304,6 +323,7 @@ def extract_slide(path: Path, out_path: Path, *, options: ExtractOptions, encode
         "reader": backend,
         "tissue_threshold": tissue.threshold,
         EXTRACTION_ATTR: key,
+        resume.SOURCE_ATTR: resume.source_attr(identity, len(coords)),
     }
     write_feature_file(out_path, features, coords, name=stem, coords_attrs=coords_attrs,
                        file_attrs=file_attrs)
@@ -321,7 +341,7 @@ def _encode(path: Path, backend: str, coords: np.ndarray, geometry: Any,
     from torch.utils.data import DataLoader
 
     dataset = PatchDataset(path, backend, coords, geometry.level, geometry.read_size,
-                           options.patch_size)
+                           options.patch_size, options.limits)
     loader = DataLoader(dataset, batch_size=options.batch_size, shuffle=False,
                         num_workers=options.num_workers,
                         pin_memory=torch.device(batch_encoder.device).type == "cuda",
@@ -371,38 +391,6 @@ def build_signature(options: ExtractOptions, encoder: Any) -> Signature:
     }, comparable_with_leaderboard=False)
 
 
-def merge_manifests(out_dir: Path) -> Path:
-    """Union of every part manifest in the folder (a later part wins per slide)."""
-    parts_dir = out_dir / PARTS_DIR
-    slides: dict[str, dict[str, Any]] = {}
-    parts: list[str] = []
-    signatures: set[str] = set()
-    settings: dict[str, Any] | None = None
-    for part in sorted(parts_dir.glob("*.json")) if parts_dir.is_dir() else []:
-        try:
-            data = json.loads(part.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        parts.append(part.name)
-        signatures.add(data["signature"]["text"])
-        settings = data.get("settings", settings)
-        for row in data.get("slides", []):
-            previous = slides.get(row["id"])
-            if previous is None or row["status"] != "existing" or previous["status"] == "failed":
-                slides[row["id"]] = row
-    counts: dict[str, int] = {}
-    for row in slides.values():
-        counts[row["status"]] = counts.get(row["status"], 0) + 1
-    manifest = {
-        "signatures": sorted(signatures),
-        "settings": settings,
-        "counts": dict(sorted(counts.items())),
-        "slides": [slides[k] for k in sorted(slides)],
-        "parts": parts,
-    }
-    return write_json(out_dir / MANIFEST, manifest, force=True)
-
-
 def extract_features(slides: Sequence[Path], out_dir: Path, options: ExtractOptions, *,
                      progress: bool = False,
                      on_outcome: Callable[[SlideOutcome], None] | None = None,
@@ -411,8 +399,8 @@ def extract_features(slides: Sequence[Path], out_dir: Path, options: ExtractOpti
     options.check()
     out_dir = Path(out_dir)
     check_out_dir(out_dir)
-    paths = tiff.find_slides(list(slides))
-    missing = [p for p in paths if not p.exists()]
+    missing = [Path(p) for p in slides if not Path(p).exists()]
+    paths = tiff.find_slides([Path(p) for p in slides])
     if missing:
         raise UsageError(f"{missing[0]} does not exist", hint="pass slide files or folders")
     if not paths:
@@ -447,22 +435,8 @@ def extract_features(slides: Sequence[Path], out_dir: Path, options: ExtractOpti
         order = tqdm(mine, unit="slide", desc="slides", dynamic_ncols=True, file=sys.stderr)
     for stem in order:
         path = by_stem[stem]
-        target = out_dir / f"{stem}.h5"
-        if target.exists():
-            existing = read_extraction_key(target)
-            if existing == key:
-                outcome = SlideOutcome(stem, str(path), "existing")
-            elif existing is None:
-                outcome = _run_one(path, target, options, encoder, batch_encoder, key,
-                                   progress)  # an unreadable leftover is redone
-            else:
-                raise UsageError(
-                    f"{target} was extracted with other settings "
-                    f"({_difference(existing, key)})",
-                    hint="use another --out for other settings, or delete the old files",
-                )
-        else:
-            outcome = _run_one(path, target, options, encoder, batch_encoder, key, progress)
+        outcome = _resume_or_run(path, out_dir / f"{stem}.h5", options, encoder,
+                                 batch_encoder, key, progress)
         result.outcomes.append(outcome)
         if on_outcome is not None:
             on_outcome(outcome)
@@ -478,8 +452,50 @@ def extract_features(slides: Sequence[Path], out_dir: Path, options: ExtractOpti
     if state is not None:
         state.wait_for_everyone()
     if state is None or state.is_main_process:
-        result.manifest = merge_manifests(out_dir)
+        result.manifest = merge_manifests(out_dir, result.warnings)
     return result
+
+
+def _resume_or_run(path: Path, target: Path, options: ExtractOptions, encoder: Any,
+                   batch_encoder: BatchEncoder, key: dict[str, Any],
+                   progress: bool) -> SlideOutcome:
+    """Skip a slide whose feature file is complete and from the same source; else extract
+    it (again), saying why an existing file was not kept."""
+    stem = tiff.slide_stem(path.name)
+    if not target.exists():
+        return _run_one(path, target, options, encoder, batch_encoder, key, progress)
+    existing = read_extraction_key(target)
+    if existing is not None and existing != key:
+        raise UsageError(
+            f"{target} was extracted with other settings ({_difference(existing, key)})",
+            hint="use another --out for other settings, or delete the old files",
+        )
+    identity = _identity(path)
+    if isinstance(identity, SlideOutcome):
+        return identity
+    why = "it cannot be read" if existing is None else resume.feature_file_state(
+        target, identity, encoder.dim)
+    if why is None:
+        return SlideOutcome(stem, str(path), "existing")
+    outcome = _run_one(path, target, options, encoder, batch_encoder, key, progress,
+                       identity)
+    if outcome.status != "failed":
+        redone = f"{target.name} was extracted again: {why}"
+        outcome.message = f"{redone}; {outcome.message}" if outcome.message else redone
+    return outcome
+
+
+def _identity(path: Path) -> dict[str, Any] | SlideOutcome:
+    """The source's identity, or the failed outcome of a slide that cannot be read."""
+    stem = tiff.slide_stem(path.name)
+    try:
+        bounds.require_regular_file(path)
+        return resume.source_identity(path)
+    except RegEvalError as exc:
+        return SlideOutcome(stem, str(path), "failed", message=str(exc))
+    except OSError as exc:
+        return SlideOutcome(stem, str(path), "failed",
+                            message=f"{path}: cannot be read ({exc.strerror or exc})")
 
 
 def _difference(old: dict[str, Any], new: dict[str, Any]) -> str:
@@ -488,19 +504,33 @@ def _difference(old: dict[str, Any], new: dict[str, Any]) -> str:
 
 
 def _run_one(path: Path, target: Path, options: ExtractOptions, encoder: Any,
-             batch_encoder: BatchEncoder, key: dict[str, Any], progress: bool) -> SlideOutcome:
+             batch_encoder: BatchEncoder, key: dict[str, Any], progress: bool,
+             identity: dict[str, Any] | None = None) -> SlideOutcome:
+    """Extract one slide; whatever stops it is that slide's failure, with the reason.
+
+    Only a usage error about the run itself (the output folder cannot be written) stops the
+    run; a broken tile, a limit, an unreadable file, a MemoryError fail this slide alone.
+    """
     stem = tiff.slide_stem(path.name)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=UserWarning)
             return extract_slide(path, target, options=options, encoder=encoder,
-                                 batch_encoder=batch_encoder, key=key, progress=progress)
+                                 batch_encoder=batch_encoder, key=key, progress=progress,
+                                 identity=identity)
     except RegEvalError as exc:
         if exc.exit_code == 2 and not isinstance(exc, InvalidInputError):
             raise
         return SlideOutcome(stem, str(path), "failed", message=str(exc))
-    except (OSError, ValueError, RuntimeError) as exc:
-        # a tile that does not decode half-way through a slide: that slide fails, the run
-        # goes on (codecs raise these kinds; torch raises RuntimeError from loader workers)
+    except MemoryError:
+        return SlideOutcome(stem, str(path), "failed",
+                            message=f"{path}: ran out of memory while reading this slide "
+                            "(lower --batch-size or --max-decoded-mb)")
+    except PatchReadError as exc:
+        # from a loader worker the message carries the worker's traceback: keep its last line
+        text = [line for line in str(exc).splitlines() if line.strip()][-1]
+        text = text.split("PatchReadError: ", 1)[-1]
+        return SlideOutcome(stem, str(path), "failed", message=f"{path}: {text}")
+    except Exception as exc:  # codecs, OpenSlide, torch's loader workers raise many kinds
         return SlideOutcome(stem, str(path), "failed",
                             message=f"{path}: {type(exc).__name__}: {exc}")

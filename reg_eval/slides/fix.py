@@ -6,23 +6,38 @@ is written over in the copy (two bytes in each affected IFD entry), the fsynced 
 re-read and compared byte for byte with the source, and only then moved into place.
 `in_place` renames the fixed copy over the source, so an interruption leaves either the old
 file or the new one, never half of one.
+
+In place, a symbolic link is followed: the slide it points to is fixed and the link stays.
+A file with several hard links is refused unless `break_hard_links` (the other names would
+keep the old content). The temporary copy is locked while it is written and verified; an
+interrupted fix (SIGINT, SIGTERM) removes it, and one killed outright leaves it to the next
+fix of that slide, which removes temporary copies whose writer is gone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import re
 import shutil
+import signal
 import struct
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.writers import atomic_file
-from reg_eval.slides import tiff
+from reg_eval.slides import bounds, tiff
 from reg_eval.slides.check import check_slide
 
 CHUNK = 8 * 1024 * 1024
 _FORMATS = {3: "H", 4: "I"}  # SHORT, LONG
+STALE_SECONDS = 60
+"""A temporary copy untouched this long and not locked by a running fix is left over."""
 
 
 @dataclass
@@ -81,15 +96,102 @@ def _differing_offsets(a: Path, b: Path) -> list[int]:
             position += len(chunk_a)
 
 
+def _temp_pattern(name: str) -> re.Pattern[str]:
+    """Names of the temporary copies the atomic writer makes for `name` (mkstemp's)."""
+    return re.compile(rf"\.{re.escape(name)}\.[A-Za-z0-9_]{{8}}\.tmp")
+
+
+def _try_lock(handle: IO[bytes]) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks here: never take another writer's file
+        return False
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def clean_stale_temps(target: Path, *, stale_seconds: float = STALE_SECONDS) -> list[Path]:
+    """Remove temporary copies of `target` left by a fix that was killed: only files named
+    as the writer names them, untouched for `stale_seconds`, and not locked by a running fix."""
+    target = Path(target)
+    pattern = _temp_pattern(target.name)
+    removed: list[Path] = []
+    folder = target.parent
+    if not folder.is_dir():
+        return removed
+    now = time.time()
+    for entry in folder.iterdir():
+        if not pattern.fullmatch(entry.name):
+            continue
+        try:
+            info = entry.lstat()
+            if not entry.is_file() or entry.is_symlink() or now - info.st_mtime < stale_seconds:
+                continue
+            with entry.open("rb") as handle:
+                if _try_lock(handle):
+                    entry.unlink()
+                    removed.append(entry)
+        except OSError:
+            continue
+    return removed
+
+
+def _hold_lock(out: IO[bytes], target: Path, stack: contextlib.ExitStack) -> None:
+    """Lock the temporary copy behind `out` until the fix ends, so no cleaner takes it."""
+    inode = os.fstat(out.fileno()).st_ino
+    pattern = _temp_pattern(target.name)
+    for entry in target.parent.iterdir():
+        if pattern.fullmatch(entry.name):
+            with contextlib.suppress(OSError):
+                if entry.lstat().st_ino == inode:
+                    handle = stack.enter_context(entry.open("rb"))
+                    _try_lock(handle)
+                    return
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt inside the block (as SIGINT does), so the atomic
+    writer removes its temporary copy instead of the process dying with it on disk."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: signals cannot be handled here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def fix_slide(source: Path, *, out_dir: Path | None = None, in_place: bool = False,
-              force: bool = False) -> FixResult:
+              force: bool = False, break_hard_links: bool = False) -> FixResult:
     """Write the fixed copy (or replace the source under `in_place`) and verify it."""
     source = Path(source)
     if (out_dir is None) == (not in_place):
         raise UsageError("give either --out DIR or --in-place",
                          hint="--out writes fixed copies and leaves the sources as they are")
-    if not source.is_file():
-        raise UsageError(f"{source} does not exist or is not a file")
+    kind = bounds.file_kind(source)
+    if kind is not None:
+        raise UsageError(f"{source}: the slide is {kind}, not a regular file",
+                         hint="pass slide files or folders that hold them")
+    if in_place and source.is_symlink():
+        source = source.resolve()  # fix the slide the link points to; the link stays
+    if in_place:
+        links = os.stat(source).st_nlink
+        if links > 1 and not break_hard_links:
+            raise UsageError(
+                f"{source} has {links} hard links: replacing it in place would leave the "
+                "other names with the old tag 262",
+                hint="fix a copy with --out DIR, or pass --break-hard-links to fix this name "
+                "only")
     verdict = check_slide(source, decode=False)
     if not verdict.readable:
         reasons = "; ".join(f"{f.code}: {f.message}" for f in verdict.problems)
@@ -139,9 +241,12 @@ def fix_slide(source: Path, *, out_dir: Path | None = None, in_place: bool = Fal
         changed_offsets[:] = changed
         copy_sha[:] = [_sha256(copy)]
 
+    clean_stale_temps(target)
     # in place, the source is the target: its permission bits carry over to the copy
-    with atomic_file(target, force=force or in_place, verify=verify) as out, \
+    with contextlib.ExitStack() as locks, \
+            atomic_file(target, force=force or in_place, verify=verify) as out, \
             source.open("rb") as src:
+        _hold_lock(out, target, locks)
         shutil.copyfileobj(src, out, CHUNK)
         for offset, fmt in fields:
             out.seek(offset)

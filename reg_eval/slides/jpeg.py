@@ -43,6 +43,8 @@ class JpegHeader:
     component_ids: tuple[int, ...] = ()
     sampling: tuple[tuple[int, int], ...] = ()
     sof_marker: int | None = None
+    width: int = 0  # of the frame, as the start-of-frame segment declares it
+    height: int = 0
     segments: list[int] = field(default_factory=list)
 
     @property
@@ -101,6 +103,8 @@ def _walk(data: bytes, header: JpegHeader) -> None:
             if len(body) < 6 + 3 * n:
                 raise JpegStreamError("start-of-frame segment is cut short")
             header.sof_marker = marker
+            header.height = int.from_bytes(body[1:3], "big")
+            header.width = int.from_bytes(body[3:5], "big")
             header.component_ids = tuple(body[6 + 3 * i] for i in range(n))
             header.sampling = tuple(
                 (body[7 + 3 * i] >> 4, body[7 + 3 * i] & 0x0F) for i in range(n)

@@ -3,19 +3,31 @@
 Everything here reads the IFDs and at most one tile per level, so a folder of thousands of
 slides is inspected in seconds. tifffile parses the headers; the JPEG markers of a tile
 are read by `reg_eval.slides.jpeg`.
+
+tifffile follows the chain of directories (IFDs) without remembering where it has been, so
+a next-IFD offset pointing back makes it loop for ever. `walk_ifds` follows the chain first,
+with a set of visited offsets and at most `bounds.MAX_IFDS` directories, and every reader
+(tifffile's and OpenSlide's) is only given a file whose chain ends; the declared sizes are
+checked against `reg_eval.slides.bounds` before anything is decoded.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import os
 import re
+import struct
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from reg_eval.slides import jpeg
+from reg_eval.errors import InvalidInputError
+from reg_eval.slides import bounds, jpeg
+from reg_eval.slides.bounds import SlideLimits, SlideStructureError
 
 TAG_PHOTOMETRIC = 262
 TAG_JPEGTABLES = 347
@@ -23,6 +35,7 @@ PHOTOMETRIC_RGB = 2
 PHOTOMETRIC_YCBCR = 6
 COMPRESSION_JPEG = 7
 COMPRESSION_OLD_JPEG = 6
+COMPRESSION_DEFLATE = (8, 32946)
 PHOTOMETRIC_NAMES = {0: "MINISWHITE", 1: "MINISBLACK", 2: "RGB", 3: "PALETTE", 5: "SEPARATED",
                      6: "YCBCR", 8: "CIELAB"}
 RIGHT_TAG = {jpeg.RGB: PHOTOMETRIC_RGB, jpeg.YCBCR: PHOTOMETRIC_YCBCR}
@@ -56,6 +69,9 @@ class PageInfo:
     jpeg_space: str | None = None  # colour space of the JPEG stream (jpeg.RGB / YCBCR)
     jpeg_evidence: str = ""
     jpeg_error: str | None = None  # the first tile is not a JPEG stream that can be read
+    segment_width: int = 0  # pixels of one tile, or of one strip
+    segment_height: int = 0
+    bits: int = 8  # per sample
 
     @property
     def photometric_name(self) -> str:
@@ -70,6 +86,15 @@ class PageInfo:
     def photometric_wrong(self) -> bool:
         right = self.right_photometric
         return right is not None and right != self.photometric
+
+    @property
+    def segment_bytes(self) -> int:
+        """Decoded bytes of one tile or strip."""
+        return self.segment_width * self.segment_height * self.samples * -(-self.bits // 8)
+
+    @property
+    def kind(self) -> str:
+        return "tile" if self.tiled else "strip"
 
 
 @dataclass
@@ -118,9 +143,34 @@ def _description(page: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def _page_info(index: int, page: Any) -> PageInfo:
+def _page_info(index: int, page: Any, where: Path) -> PageInfo:
+    width, height = int(page.imagewidth), int(page.imagelength)
+    if width < 1 or height < 1:
+        raise SlideStructureError(
+            f"{where}: page {index} declares an image of {width} x {height} pixels "
+            "(ImageWidth and ImageLength must be at least 1)",
+            hint="the file's headers are broken; download the slide again")
     offsets = tuple(page.dataoffsets)
     counts = tuple(page.databytecounts)
+    tiled = bool(page.is_tiled)
+    samples = int(page.samplesperpixel)
+    planes = samples if int(page.planarconfig) == 2 else 1
+    if tiled:
+        seg_w, seg_h = int(page.tilewidth or 0), int(page.tilelength or 0)
+        if seg_w < 1 or seg_h < 1:
+            raise SlideStructureError(f"{where}: page {index} is tiled with tiles of "
+                                      f"{seg_w} x {seg_h} pixels",
+                                      hint="the file's headers are broken")
+        needed = math.ceil(width / seg_w) * math.ceil(height / seg_h) * planes
+    else:
+        seg_w, seg_h = width, min(int(page.rowsperstrip or height), height)
+        needed = math.ceil(height / max(seg_h, 1)) * planes
+    kind = "tile" if tiled else "strip"
+    if len(offsets) < needed or len(counts) < needed:
+        raise SlideStructureError(
+            f"{where}: page {index} ({width} x {height}) needs {needed} {kind}s but its "
+            f"directory holds {len(offsets)} {kind} offsets and {len(counts)} byte counts",
+            hint="the file's headers are broken or cut; download the slide again")
     ends = [o + c for o, c in zip(offsets, counts, strict=False) if c]
     photometric_tag = page.tags.get(TAG_PHOTOMETRIC)
     tag_offset = None
@@ -133,16 +183,30 @@ def _page_info(index: int, page: Any) -> PageInfo:
         compression_name = tifffile.COMPRESSION(compression).name
     except ValueError:
         compression_name = str(compression)
+    bits = page.bitspersample
     return PageInfo(
-        index=index, width=int(page.imagewidth), height=int(page.imagelength),
-        tiled=bool(page.is_tiled), tile_width=int(page.tilewidth or 0),
-        tile_height=int(page.tilelength or 0), compression=compression,
+        index=index, width=width, height=height,
+        tiled=tiled, tile_width=seg_w if tiled else 0,
+        tile_height=seg_h if tiled else 0, compression=compression,
         compression_name=compression_name,
         photometric=int(photometric_tag.value) if photometric_tag is not None else -1,
-        samples=int(page.samplesperpixel), n_segments=len(offsets),
+        samples=samples, n_segments=len(offsets),
         empty_segments=sum(1 for c in counts if not c), data_end=max(ends, default=0),
-        tag_offset=tag_offset,
+        tag_offset=tag_offset, segment_width=seg_w, segment_height=seg_h,
+        bits=int(max(bits) if isinstance(bits, tuple) else bits or 8),
     )
+
+
+def _check_bounds(page: PageInfo, file_size: int, where: Path, limits: SlideLimits) -> None:
+    """A page whose declared size its file cannot hold, or whose one tile or strip alone
+    decodes past `--max-decoded-mb`, is refused before anything is decoded."""
+    bounds.check_declared_pixels(page.width * page.height, file_size,
+                                 f"page {page.index} ({page.width} x {page.height})", where,
+                                 limits)
+    bounds.check_decoded(page.segment_bytes,
+                         f"one {page.kind} of page {page.index} ({page.segment_width} x "
+                         f"{page.segment_height} pixels, {page.samples} samples)", where,
+                         limits)
 
 
 def _pyramid(pages: list[PageInfo]) -> list[PageInfo]:
@@ -185,6 +249,59 @@ def first_segment_index(handle: Any, page: PageInfo) -> int | None:
     return None
 
 
+def _jpeg_frame_error(page: PageInfo, header: jpeg.JpegHeader) -> str | None:
+    """A JPEG frame larger than the tile it is stored in would decode past the tile."""
+    if header.width > page.segment_width or header.height > page.segment_height:
+        return (f"its JPEG frame declares {header.width} x {header.height} pixels, more "
+                f"than the page's {page.segment_width} x {page.segment_height} {page.kind}s")
+    return None
+
+
+def decode_segment(handle: Any, page: PageInfo, index: int, where: Path,
+                   limits: SlideLimits | None = None) -> np.ndarray | None:
+    """Decode one stored tile or strip within the limits; None for an empty one.
+
+    Whatever stops it (a frame larger than the tile, Deflate data that unpacks to more than
+    the strip, a codec error) is an `InvalidInputError` naming the slide, page and tile.
+    """
+    tiff_page = handle.pages[page.index]
+    if not int(tiff_page.databytecounts[index]):
+        return None
+    what = f"page {page.index}, {page.kind} {index}"
+    bounds.check_decoded(page.segment_bytes, f"{what} ({page.segment_width} x "
+                         f"{page.segment_height} pixels)", where, limits)
+    data = read_segment(handle, page, index)
+    tables = tiff_page.jpegtables
+    if page.compression == COMPRESSION_JPEG:
+        try:
+            header = jpeg.parse_header(bytes(tables) if tables else None, data)
+        except jpeg.JpegStreamError as exc:
+            raise InvalidInputError(f"{where}: {what} is not JPEG data that can be read "
+                                    f"({exc})", hint="download the slide again") from None
+        problem = _jpeg_frame_error(page, header)
+        if problem:
+            raise InvalidInputError(f"{where}: {what}: {problem}",
+                                    hint="download the slide again")
+    elif page.compression in COMPRESSION_DEFLATE:
+        try:
+            unpacked = zlib.decompressobj().decompress(data, page.segment_bytes + 1)
+        except zlib.error:
+            unpacked = b""  # not a zlib stream this check reads: the codec below says why
+        if len(unpacked) > page.segment_bytes:
+            raise InvalidInputError(f"{where}: {what}: its Deflate data unpacks to more than "
+                                    f"the {page.segment_bytes:,} bytes the {page.kind} holds",
+                                    hint="download the slide again")
+    try:
+        decoded, _, _ = tiff_page.decode(data, index, jpegtables=tables)
+    except Exception as exc:  # codecs raise many kinds (and MemoryError) on broken data
+        raise InvalidInputError(f"{where}: {what} does not decode ({type(exc).__name__}: "
+                                f"{exc})", hint="download the slide again") from None
+    if decoded is None:
+        raise InvalidInputError(f"{where}: {what} does not decode",
+                                hint="download the slide again")
+    return np.asarray(decoded)
+
+
 def inspect_jpeg_page(handle: Any, page: PageInfo) -> None:
     """Fill `jpeg_space` from the markers of the first tile (decoding it if needed)."""
     if page.compression != COMPRESSION_JPEG or page.samples < 3:
@@ -199,6 +316,10 @@ def inspect_jpeg_page(handle: Any, page: PageInfo) -> None:
         header = jpeg.parse_header(bytes(tables) if tables else None, data)
     except jpeg.JpegStreamError as exc:
         page.jpeg_error = f"tile {index}: {exc}"
+        return
+    frame_error = _jpeg_frame_error(page, header)
+    if frame_error:
+        page.jpeg_error = f"tile {index}: {frame_error}"
         return
     verdict = jpeg.colour_space(header)
     if verdict.space is None and header.n_components == 3:
@@ -220,24 +341,96 @@ def quiet_tifffile() -> None:
     logging.getLogger("tifffile").setLevel(logging.CRITICAL)
 
 
-def read_tiff_info(path: Path, *, inspect_jpeg: bool = True) -> TiffInfo:
-    """Headers of every page; raises NotATiffError, or tifffile's errors for broken IFDs."""
+def _header(raw: Any, path: Path) -> tuple[str, bool, int]:
+    """(struct byte order, bigtiff, first IFD offset); NotATiffError when it is no TIFF."""
+    head = raw.read(16)
+    if head[:2] not in (b"II", b"MM"):
+        raise NotATiffError(f"{path} does not start with a TIFF header (II*/MM*)")
+    order = "<" if head[:2] == b"II" else ">"
+    version = struct.unpack(order + "H", head[2:4])[0] if len(head) >= 4 else 0
+    if version == 42 and len(head) >= 8:
+        return order, False, struct.unpack(order + "I", head[4:8])[0]
+    if version == 43 and len(head) >= 16:
+        return order, True, struct.unpack(order + "Q", head[8:16])[0]
+    raise NotATiffError(f"{path} does not start with a TIFF header (II*/MM*)")
+
+
+def walk_ifds(path: Path) -> list[int]:
+    """File offsets of the directories in chain order: followed with a set of visited
+    offsets, at most `bounds.MAX_IFDS` of them, each inside the file.
+
+    Raises NotATiffError, or SlideStructureError for a loop, too many directories, or a
+    first directory past the end of the file (a later one ends the chain there, as in a
+    truncated file, whose tiles `slides check` then finds missing).
+    """
+    path = Path(path)
+    with path.open("rb") as raw:
+        size = os.fstat(raw.fileno()).st_size
+        order, bigtiff, offset = _header(raw, path)
+        count_format, entry_size, next_format = ("Q", 20, "Q") if bigtiff else ("H", 12, "I")
+        count_size, next_size = struct.calcsize(count_format), struct.calcsize(next_format)
+        visited: dict[int, int] = {}
+        while offset:
+            index = len(visited)
+            if offset in visited:
+                raise SlideStructureError(
+                    f"{path}: the chain of image directories loops: directory {index - 1} "
+                    f"points back to directory {visited[offset]} (byte {offset}), so a "
+                    "reader would never reach the end",
+                    hint="the file is broken; download the slide again")
+            if index >= bounds.MAX_IFDS:
+                raise SlideStructureError(
+                    f"{path}: more than {bounds.MAX_IFDS} image directories (a slide has a "
+                    "few: its levels, a label and a macro image)",
+                    hint="the file is broken or is not a slide")
+            where = f"{path}: image directory {index} at byte {offset}"
+            inside = offset >= 8 and offset + count_size <= size
+            if not inside and index:
+                break  # a truncated file: tifffile also stops here; check says "truncated"
+            if not inside:
+                raise SlideStructureError(f"{where} lies outside the file ({size} bytes); "
+                                          "the file may be truncated",
+                                          hint="download the slide again")
+            raw.seek(offset)
+            count = struct.unpack(order + count_format, raw.read(count_size))[0]
+            end = offset + count_size + count * entry_size + next_size
+            if end > size and index:
+                break
+            if end > size:
+                raise SlideStructureError(f"{where} has {count} entries and would end at "
+                                          f"byte {end}, past the end of the file ({size} "
+                                          "bytes); the file may be truncated",
+                                          hint="download the slide again")
+            visited[offset] = index
+            raw.seek(end - next_size)
+            offset = struct.unpack(order + next_format, raw.read(next_size))[0]
+    return list(visited)
+
+
+def read_tiff_info(path: Path, *, inspect_jpeg: bool = True,
+                   limits: SlideLimits | None = None) -> TiffInfo:
+    """Headers of every page, within the slide limits.
+
+    Raises NotATiffError; SlideStructureError for a directory loop, a page of zero size or
+    missing tile offsets; LimitExceeded for a page over `--max-decoded-mb` or
+    `--max-pixels-per-byte`; InvalidInputError for anything but a regular file; tifffile's
+    errors for other broken IFDs.
+    """
     import tifffile
 
     quiet_tifffile()
-
+    limits = limits or bounds.current_slide_limits()
     path = Path(path)
-    with path.open("rb") as raw:
-        magic = raw.read(4)
-    if magic[:2] not in (b"II", b"MM") or int.from_bytes(
-        magic[2:4], "little" if magic[:2] == b"II" else "big"
-    ) not in (42, 43):
-        raise NotATiffError(f"{path} does not start with a TIFF header (II*/MM*)")
+    bounds.require_regular_file(path)
+    walk_ifds(path)
     with tifffile.TiffFile(path) as handle:
-        pages = [_page_info(i, p) for i, p in enumerate(handle.pages)
+        file_size = path.stat().st_size
+        pages = [_page_info(i, p, path) for i, p in enumerate(handle.pages)
                  if getattr(p, "shape", None)]
+        for page in pages:
+            _check_bounds(page, file_size, path, limits)
         info = TiffInfo(
-            path=path, file_size=path.stat().st_size, byteorder=handle.byteorder,
+            path=path, file_size=file_size, byteorder=handle.byteorder,
             bigtiff=bool(handle.is_bigtiff), pages=pages, levels=_pyramid(pages),
             mpp=None, mpp_source=None, magnification=None,
         )
@@ -246,17 +439,34 @@ def read_tiff_info(path: Path, *, inspect_jpeg: bool = True) -> TiffInfo:
         base_page = handle.pages[info.levels[0].index]
         info.description = _description(base_page)
         mpp_match = _APERIO_MPP.search(info.description)
-        if mpp_match:
-            info.mpp, info.mpp_source = float(mpp_match.group(1)), "ImageDescription MPP"
+        mpp = _mpp_value(mpp_match.group(1), info.notes) if mpp_match else None
+        if mpp is not None:
+            info.mpp, info.mpp_source = mpp, "ImageDescription MPP"
         else:
             info.mpp, info.mpp_source = _mpp_from_tags(base_page)
         mag_match = _APERIO_MAG.search(info.description)
         if mag_match:
-            info.magnification = float(mag_match.group(1))
+            try:
+                info.magnification = float(mag_match.group(1))
+            except ValueError:
+                info.notes.append(f"AppMag = {mag_match.group(1)} is not a number")
         if inspect_jpeg:
             for page in pages:
                 inspect_jpeg_page(handle, page)
     return info
+
+
+def _mpp_value(text: str, notes: list[str]) -> float | None:
+    """The number after `MPP =`; one that is not a positive number is noted and unused."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value) or value <= 0:
+        notes.append(f"the ImageDescription says MPP = {text}, which is not a positive number "
+                     "of microns per pixel")
+        return None
+    return value
 
 
 def slide_id(path: Path) -> str:
@@ -275,12 +485,16 @@ def slide_stem(name: str) -> str:
 
 
 def find_slides(paths: list[Path]) -> list[Path]:
-    """Files as given; folders walked for TIFF-like files; sorted, without duplicates."""
+    """Files as given; folders walked for TIFF-like names; sorted, without duplicates.
+
+    A FIFO, device or socket with a slide's name is listed too (never opened), so the
+    commands name it and refuse it instead of passing over it in silence.
+    """
     found: dict[Path, None] = {}
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and child.suffix.lower() in SLIDE_SUFFIXES:
+                if not child.is_dir() and child.suffix.lower() in SLIDE_SUFFIXES:
                     found.setdefault(child, None)
         else:
             found.setdefault(path, None)

@@ -17,6 +17,7 @@ import pytest
 from reg_eval.errors import UsageError
 from reg_eval.slides.encoders import ENTRIES, Preprocess, find_entry, load_encoder
 from reg_eval.slides.extract import BatchEncoder
+from slide_files import SlideSet
 
 IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 HOPTIMUS = ((0.707223, 0.578729, 0.703617), (0.211883, 0.230117, 0.177517))
@@ -136,6 +137,8 @@ def test_local_transformers_folder(vit_folder: Path, tmp_path: Path) -> None:
     assert encoder.preprocess == Preprocess(32, 32, "bilinear", (0.5,) * 3, (0.25,) * 3)
     weights = (vit_folder / "model.safetensors").read_bytes()
     assert encoder.identity == {"sha256": hashlib.sha256(weights).hexdigest()}
+    assert encoder.describe()["transform"] == (
+        "resize 32 bilinear, crop 32, mean 0.5, 0.5, 0.5, std 0.25, 0.25, 0.25")
     memo = json.loads((tmp_path / "models" / "file-hashes.json").read_text())
     assert [entry["sha256"] for entry in memo.values()] == [encoder.identity["sha256"]]
     patches = torch.randint(0, 256, (3, 3, 64, 64), dtype=torch.uint8,
@@ -186,6 +189,8 @@ def test_phikon_v2_from_a_folder(phikon_v2_folder: Path, tmp_path: Path) -> None
 
     encoder = load_encoder(f"phikon-v2={phikon_v2_folder}", cache_root=tmp_path)
     assert (encoder.name, encoder.source, encoder.dim) == ("phikon-v2", "folder", 1024)
+    assert encoder.describe()["transform"] == (
+        "resize 224 bilinear, crop 224, mean 0.485, 0.456, 0.406, std 0.229, 0.224, 0.225")
     weights = (phikon_v2_folder / "model.safetensors").read_bytes()
     assert encoder.identity == {"entry": "phikon-v2", "hub_repo": "owkin/phikon-v2",
                                 "sha256": hashlib.sha256(weights).hexdigest()}
@@ -287,3 +292,30 @@ def test_help_and_docs_list_every_entry() -> None:
         row = [cell.strip() for cell in rows[spec.name].split("|")]
         assert row[6] == str(spec.dim) and row[7] == spec.precision, spec.name
         assert f"`{spec.hub_repo}`" in row[8], spec.name
+
+
+def test_extraction_records_the_named_encoder(phikon_v2_folder: Path, slide_set: SlideSet,
+                                              tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import h5py
+
+    from reg_eval.slides.extract import ExtractOptions, extract_features
+
+    monkeypatch.setenv("REG_EVAL_CACHE_DIR", str(tmp_path / "cache"))
+    options = ExtractOptions(encoder=f"phikon-v2={phikon_v2_folder}", patch_size=224,
+                             batch_size=8, num_workers=0, device="cpu")
+    result = extract_features([slide_set.good], tmp_path / "out", options)
+    assert [o.status for o in result.outcomes] == ["done"]
+    digest = hashlib.sha256((phikon_v2_folder / "model.safetensors").read_bytes()).hexdigest()
+    assert result.signature is not None
+    line = result.signature.format()
+    assert "encoder:phikon-v2|" in line and f"encoder_sha256:{digest}" in line
+    assert "dim:1024" in line
+    with h5py.File(tmp_path / "out" / f"{slide_set.good.stem}.h5", "r") as handle:
+        identity = json.loads(handle.attrs["encoder_identity"])
+        assert handle["features"].shape[1] == 1024
+    assert identity["entry"] == "phikon-v2" and identity["sha256"] == digest
+    assert identity["hub_repo"] == "owkin/phikon-v2" and identity["source"] == "folder"
+    # the weights are hashed once: the memo holds the file, a rerun only stats it
+    memo = json.loads((tmp_path / "cache" / "models" / "file-hashes.json").read_text())
+    assert [entry["sha256"] for entry in memo.values()] == [digest]

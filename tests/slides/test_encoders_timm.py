@@ -33,10 +33,11 @@ TOKENS = {
     "h-optimus-0": (1 + 4 + 16 * 16, 224),
     "h-optimus-1": (1 + 4 + 16 * 16, 224),
     "prov-gigapath": (1 + 14 * 14, 224),
+    "conch": (1 + 28 * 28, 448),
     "conch-v1.5": (1 + 28 * 28, 448),
 }
 DIMS = {"uni": 1024, "uni2-h": 1536, "virchow2": 2560, "h-optimus-0": 1536,
-        "h-optimus-1": 1536, "prov-gigapath": 1536, "conch-v1.5": 768}
+        "h-optimus-1": 1536, "prov-gigapath": 1536, "conch": 512, "conch-v1.5": 768}
 
 
 def one_block(name: str) -> EncoderSpec:
@@ -67,7 +68,7 @@ def _pixels(side: int, seed: int = 5) -> torch.Tensor:
 def test_architecture_tokens_and_dimension(name: str) -> None:
     spec = one_block(name)
     module = random_module(name)
-    trunk = module.trunk if name == "conch-v1.5" else module.backbone
+    trunk = module.trunk if name.startswith("conch") else module.backbone
     tokens, side = TOKENS[name]
     x = _pixels(side)
     with torch.no_grad():
@@ -117,6 +118,49 @@ def test_conch_v15_attentional_pooling() -> None:
         expected = torch.nn.functional.layer_norm(pooled, (768,), module.ln_contrast.weight,
                                                   module.ln_contrast.bias)
         np.testing.assert_allclose(module(x).numpy(), expected.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_conch_multi_head_pooling() -> None:
+    """CONCH v1: query 512 wide, keys and values projected from the 768-wide tokens,
+    8 heads of 64, output projection, layer norm; written out with plain matrices."""
+    module = random_module("conch")
+    pool = module.attn_pool_contrast
+    attn = pool.attn
+    x = _pixels(448)
+    with torch.no_grad():
+        tokens = pool.ln_k(module.trunk.forward_features(x))  # (2, 785, 768)
+        bias_q, bias_k, bias_v = attn.in_proj_bias.split(512)
+        q = pool.ln_q(pool.query) @ attn.q_proj_weight.T + bias_q  # (1, 512)
+        k = tokens @ attn.k_proj_weight.T + bias_k  # (2, 785, 512)
+        v = tokens @ attn.v_proj_weight.T + bias_v
+        heads = []
+        for h in range(8):
+            part = slice(64 * h, 64 * (h + 1))
+            weights = torch.softmax((k[..., part] @ q[0, part]) / 8.0, dim=-1)  # sqrt(64)
+            heads.append((weights[..., None] * v[..., part]).sum(dim=1))
+        pooled = attn.out_proj(torch.cat(heads, dim=-1))
+        expected = torch.nn.functional.layer_norm(pooled, (512,), module.ln_contrast.weight,
+                                                  module.ln_contrast.bias)
+        np.testing.assert_allclose(module(x).numpy(), expected.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_conch_takes_the_image_tower_of_the_whole_checkpoint(tmp_path: Path) -> None:
+    """CONCH's file holds the whole vision-language model under `visual.`, `text.`, ...;
+    the image path's parameters are taken, the rest is not part of the encoder."""
+    source = random_module("conch")
+    state = {f"visual.{k}": v for k, v in source.state_dict().items()}
+    state["visual.proj_contrast"] = torch.zeros(512, 512)
+    state["visual.attn_pool_caption.query"] = torch.zeros(256, 768)
+    state["text.token_embedding.weight"] = torch.zeros(10, 768)
+    torch.save(state, tmp_path / "pytorch_model.bin")
+    encoder = load_named(one_block("conch"), folder=tmp_path, cache_root=tmp_path)
+    x = _pixels(448)
+    with torch.no_grad():
+        assert torch.equal(encoder.module(x), source(x))
+    del state["visual.ln_contrast.weight"]
+    torch.save(state, tmp_path / "pytorch_model.bin")
+    with pytest.raises(UsageError, match=r"missing ln_contrast\.weight"):
+        load_named(one_block("conch"), folder=tmp_path, cache_root=tmp_path)
 
 
 def test_named_entry_loads_its_weights_file(tmp_path: Path) -> None:

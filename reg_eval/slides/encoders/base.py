@@ -58,9 +58,12 @@ class Preprocess:
         std = x.new_tensor(self.std).view(1, 3, 1, 1)
         return (x - mean) / std
 
-    def describe(self) -> dict[str, Any]:
-        return {"size": self.size, "crop": self.crop, "interpolation": self.interpolation,
-                "mean": list(self.mean), "std": list(self.std)}
+    def describe(self) -> str:
+        """One line for feature-file identities: a changed transform is another extraction."""
+        resize = "none" if self.size is None else f"{self.size} {self.interpolation}"
+        crop = "none" if self.crop is None else str(self.crop)
+        return (f"resize {resize}, crop {crop}, mean {', '.join(map(str, self.mean))}, "
+                f"std {', '.join(map(str, self.std))}")
 
 
 @dataclass
@@ -82,4 +85,9 @@ class Encoder:
         return self.preprocess.apply(x)
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "source": self.source, "dim": self.dim, **self.identity}
+        """What feature files record; `tiny`'s transform is part of its built-in definition."""
+        described: dict[str, Any] = {"name": self.name, "source": self.source, "dim": self.dim,
+                                     **self.identity}
+        if self.source != "builtin":
+            described["transform"] = self.preprocess.describe()
+        return described

@@ -24,12 +24,13 @@ from reg_eval.slides.encoders.base import (
     Preprocess,
 )
 
-Library = Literal["timm", "transformers", "conch"]
-Pooling = Literal["cls", "cls+mean", "attentional"]
+Library = Literal["timm", "transformers"]
+Pooling = Literal["cls", "cls+mean", "attentional", "attentional-mha"]
 """cls: the class token of the normed last layer. cls+mean: the class token concatenated
-with the mean of the patch tokens (register tokens excluded). attentional: CONCH's
-attention pooler over all tokens, then its layer norm (CONCH v1.5); for CONCH v1 the
-package's `encode_image` without the contrastive projection."""
+with the mean of the patch tokens (register tokens excluded). attentional: one learned
+query attends over all tokens, then a layer norm (CONCH v1.5's pooler). attentional-mha:
+the same with torch's multi-head attention from the token width (CONCH v1's contrastive
+pooler, before its projection)."""
 
 SWIGLU = "swiglu_packed"
 SILU = "silu"
@@ -59,15 +60,19 @@ class EncoderSpec:
     preprocess: Preprocess
     precision: Precision
     card: str
-    notes: str = ""
     head: dict[str, int] = field(default_factory=dict)
     """Sizes of the pooling head (attentional pooling)."""
+    state_prefix: str = ""
+    """Prefix of the encoder's parameters in a checkpoint that holds more (CONCH's holds
+    the whole vision-language model: only the image tower is used)."""
+    state_keep: tuple[str, ...] = ()
+    """With `state_prefix`: the parameter groups of the image path that are loaded."""
 
     def expected_dim(self) -> int:
         """The dimension the pooling gives for this width: what `dim` must equal."""
         if self.pooling == "cls+mean":
             return 2 * self.width
-        if self.pooling == "attentional":
+        if self.pooling in ("attentional", "attentional-mha"):
             return int(self.head["out_dim"])
         return self.width
 
@@ -101,12 +106,14 @@ ENTRIES: tuple[EncoderSpec, ...] = (
     ),
     EncoderSpec(
         name="conch", aliases=("conch-v1", "conch_v1"), hub_repo="MahmoodLab/CONCH",
-        weight_files=("pytorch_model.bin",), library="conch", architecture="conch_ViT-B-16",
-        arch={}, pooling="attentional", prefix_tokens=1, width=768, dim=512,
+        weight_files=("pytorch_model.bin",), library="timm",
+        architecture="vit_base_patch16_224",
+        arch={"img_size": 448, "patch_size": 16, "num_classes": 0, "dynamic_img_size": True},
+        pooling="attentional-mha", prefix_tokens=1, width=768, dim=512,
         preprocess=Preprocess(448, 448, "bicubic", OPENAI_CLIP_MEAN, OPENAI_CLIP_STD),
         precision="float32", card="https://huggingface.co/MahmoodLab/CONCH",
-        notes="needs the CONCH package (pip install git+https://github.com/Mahmoodlab/CONCH)",
-        head={"out_dim": 512},
+        head={"out_dim": 512, "heads": 8}, state_prefix="visual.",
+        state_keep=("trunk.", "attn_pool_contrast.", "ln_contrast."),
     ),
     EncoderSpec(
         name="conch-v1.5", aliases=("conch_v15", "conchv1_5", "conch-v15"),

@@ -27,7 +27,7 @@ from reg_eval.slides.encoders.modules import (
     TINY_DIM,
     TINY_SEED,
     attentional_encoder,
-    conch_image_encoder,
+    mha_pooled_encoder,
     tiny_module,
     token_encoder,
     transformers_cls,
@@ -160,10 +160,15 @@ def build_module(spec: EncoderSpec, *, weights: Path | None = None) -> Any:
     """The entry's architecture and pooling; random weights unless `weights` is given."""
     if spec.library == "transformers":
         return _build_transformers(spec, weights)
-    if spec.library == "conch":
-        return _build_conch(spec, weights)
     timm = _import_timm(spec.name)
-    backbone = timm.create_model(spec.architecture, pretrained=False, **timm_kwargs(spec))
+    try:
+        backbone = timm.create_model(spec.architecture, pretrained=False, **timm_kwargs(spec))
+    except Exception as exc:  # unknown architecture or arguments in another timm version
+        raise UsageError(
+            f"encoder {spec.name}: timm {timm.__version__} cannot build {spec.architecture}: "
+            f"{type(exc).__name__}: {_first_line(exc)}",
+            hint="install a timm version that builds the model the card describes",
+        ) from None
     found = (int(backbone.embed_dim), int(backbone.num_prefix_tokens))
     if found != (spec.width, spec.prefix_tokens):
         raise UsageError(
@@ -172,15 +177,17 @@ def build_module(spec: EncoderSpec, *, weights: Path | None = None) -> Any:
             f"{spec.prefix_tokens}",
             hint="install a timm version that builds the model the card describes",
         )
-    if spec.pooling == "attentional":
-        module = attentional_encoder(backbone, width=spec.width, out_dim=spec.head["out_dim"],
-                                     heads=spec.head["heads"])
+    pooled = spec.pooling in ("attentional", "attentional-mha")
+    if pooled:
+        head = attentional_encoder if spec.pooling == "attentional" else mha_pooled_encoder
+        module = head(backbone, width=spec.width, out_dim=spec.head["out_dim"],
+                      heads=spec.head["heads"])
     else:
         module = token_encoder(backbone, spec.pooling, spec.prefix_tokens)
     if weights is not None:
-        state = read_state(weights, spec.name)
+        state = _image_tower(read_state(weights, spec.name), spec)
         strip = ""
-        if spec.pooling == "attentional":
+        if pooled:
             _fit_pos_embed(state, module.trunk, "trunk.")
         else:
             strip = "backbone."
@@ -211,18 +218,6 @@ def _build_transformers(spec: EncoderSpec, weights: Path | None) -> Any:
     return transformers_cls(model)
 
 
-def _build_conch(spec: EncoderSpec, weights: Path | None) -> Any:
-    try:
-        from conch.open_clip_custom import create_model_from_pretrained
-    except ImportError:
-        raise UsageError(f"encoder {spec.name} needs the CONCH package, which is not "
-                         "installed here", hint=spec.notes) from None
-    loaded = create_model_from_pretrained(
-        spec.architecture, checkpoint_path=None if weights is None else str(weights))
-    model = loaded[0] if isinstance(loaded, tuple) else loaded
-    return conch_image_encoder(model)
-
-
 def read_state(weights: Path, what: str) -> dict[str, Any]:
     """A state dict from .safetensors or a torch file (tensors only, no pickled code)."""
     try:
@@ -242,6 +237,15 @@ def read_state(weights: Path, what: str) -> dict[str, Any]:
     if not isinstance(state, dict):
         raise UsageError(f"encoder {what}: {weights} holds no state dict")
     return state
+
+
+def _image_tower(state: dict[str, Any], spec: EncoderSpec) -> dict[str, Any]:
+    """The encoder's parameters out of a checkpoint that may hold a whole model."""
+    if not spec.state_prefix:
+        return state
+    prefix = spec.state_prefix
+    return {k.removeprefix(prefix): v for k, v in state.items()
+            if k.startswith(prefix) and k.removeprefix(prefix).startswith(spec.state_keep)}
 
 
 def _fit_pos_embed(state: dict[str, Any], trunk: Any, prefix: str) -> None:

@@ -1,4 +1,4 @@
-"""The torch modules behind encoders: token pooling, CONCH v1.5's pooler, `tiny`.
+"""The torch modules behind encoders: token pooling, CONCH's poolers, `tiny`.
 
 torch is imported when a module is built, not when this file is imported, so that option
 parsing and `--help` stay cheap.
@@ -87,6 +87,44 @@ def attentional_encoder(trunk: Any, *, width: int, out_dim: int, heads: int) -> 
     return AttentionalEncoder()
 
 
+def mha_pooled_encoder(trunk: Any, *, width: int, out_dim: int, heads: int) -> Any:
+    """CONCH v1's image path before its contrastive projection: ViT-B tokens -> one
+    layer-normed learned query attends over the layer-normed tokens through torch's
+    multi-head attention (keys and values of the token width) -> output layer norm.
+
+    Parameter names follow the released checkpoint's image tower (`trunk.`,
+    `attn_pool_contrast.`, `ln_contrast.`).
+    """
+    import torch
+    from torch import nn
+
+    class MultiHeadPooler(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.query = nn.Parameter(torch.randn(1, out_dim))
+            self.attn = nn.MultiheadAttention(out_dim, heads, kdim=width, vdim=width,
+                                              batch_first=True)
+            self.ln_q = nn.LayerNorm(out_dim)
+            self.ln_k = nn.LayerNorm(width)
+
+        def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+            keys = self.ln_k(tokens)
+            query = self.ln_q(self.query).expand(tokens.shape[0], -1, -1)
+            return self.attn(query, keys, keys, need_weights=False)[0][:, 0]
+
+    class MhaPooledEncoder(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.trunk = trunk
+            self.attn_pool_contrast = MultiHeadPooler()
+            self.ln_contrast = nn.LayerNorm(out_dim)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.ln_contrast(self.attn_pool_contrast(self.trunk.forward_features(x)))
+
+    return MhaPooledEncoder()
+
+
 def transformers_cls(model: Any) -> Any:
     """A transformers vision model: the class token of the last hidden state, or the
     pooled output of a CNN (which has no tokens)."""
@@ -105,22 +143,6 @@ def transformers_cls(model: Any) -> Any:
             return out.pooler_output.flatten(1)
 
     return TransformersFeatures()
-
-
-def conch_image_encoder(model: Any) -> Any:
-    """The CONCH package's CoCa model: its image embedding before the contrastive
-    projection and without normalisation, as the card extracts patch features."""
-    from torch import nn
-
-    class ConchImage(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, x: Any) -> Any:
-            return self.model.encode_image(x, proj_contrast=False, normalize=False)
-
-    return ConchImage()
 
 
 def tiny_module() -> Any:
