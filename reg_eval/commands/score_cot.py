@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from reg_eval.commands.guard import guarded
 from reg_eval.commands.options import (
@@ -20,6 +19,7 @@ from reg_eval.commands.options import (
     profile_option,
     scoring_command,
 )
+from reg_eval.commands.render import means_table
 from reg_eval.commands.results import check_result_outputs, deliver_result
 from reg_eval.reg2026.scoring import (
     DETAIL_COLUMNS,
@@ -126,18 +126,9 @@ def print_cot_score(console: Console, result: CotResult, *, label: str = "") -> 
             f"[bold yellow]Profile {sig.get('profile')}: NOT comparable with REG 2026 "
             "(other models than the organisers').[/]"
         )
-    pct = round(result.confidence * 100)
-    table = Table(
-        title=f"REG 2026 Metric A{(' — ' + label) if label else ''}", title_justify="left"
-    )
-    table.add_column("metric")
-    table.add_column("mean", justify="right")
-    table.add_column(f"{pct}% CI", justify="right")
-    means = result.means
-    for name in (*SUMMARY_COLUMNS, *DETAIL_COLUMNS):
-        lo, hi = result.ci[name]
-        table.add_row(_LABELS[name], f"{means[name]:.4f}", f"[{lo:.4f}, {hi:.4f}]")
-    console.print(table)
+    console.print(means_table(
+        "REG 2026 Metric A", result, (*SUMMARY_COLUMNS, *DETAIL_COLUMNS), _LABELS, label=label
+    ))
     treated = {"empty": "scored as empty chains", "skip": "left out", "error": "refused"}
     console.print(
         f"n cases: {result.n_cases}   missing ({treated[result.missing_policy]}): "
