@@ -22,10 +22,10 @@ from reg_eval.commands.judging import (
     VotingOption,
 )
 from reg_eval.commands.options import (
-    PROFILE,
     SHARED,
     MissingOption,
     SharedOption,
+    profile_option,
     scoring_command,
 )
 from reg_eval.errors import RegEvalError, UsageError
@@ -46,18 +46,9 @@ PROFILE_ENV = "REG_EVAL_GC_PROFILE"
 PHASE_ENV = "REG_EVAL_GC_PHASE"
 CHALLENGE_ENV = "REG_EVAL_GC_CHALLENGE"
 GC_OPTIONS = (
-    SharedOption(
-        PROFILE.name,
-        Annotated[
-            str,
-            typer.Option(
-                "--profile",
-                envvar=PROFILE_ENV,
-                help="Scoring profile; the container sets it to the profile whose models it "
-                "holds.",
-            ),
-        ],
-        GC_PROFILE,
+    profile_option(
+        "Scoring profile; the container sets it to the profile whose models it holds.",
+        GC_PROFILE, envvar=PROFILE_ENV,
     ),
     SharedOption(SHARED["metrics"].name, SHARED["metrics"].declaration, "official"),
 )

@@ -1,7 +1,7 @@
 """Typer option declarations shared by the commands, and the spelling of group options.
 
-Every command that reads input files declares the input limits (`--max-*`) its readers honour
-and is wrapped in `applies_input_limits`.
+Every command that reads input files takes the input limits (`--max-*`) its readers honour
+through `input_limits`, which declares them and applies them while the command runs.
 
 A scoring command (`score`, `compare`, `report`, `gc-evaluate`, `score-cot`) declares none of
 the scoring options itself: `scoring_command` gives it the one shared set below (profile,
@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
+from reg_eval.errors import UsageError
 from reg_eval.io.limits import DEFAULT_LIMITS, Limits, limits_applied
 from reg_eval.profiles import PROFILES
 from reg_eval.scoring_options import RunOptions, ScoringOptions
@@ -91,6 +92,25 @@ BootstrapOption = Annotated[
     int, typer.Option("--bootstrap", help="Bootstrap resamples for the 95% CIs.")
 ]
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace existing output files.")]
+TEXT_OR_JSON = ("text", "json")
+TextOrJsonOption = Annotated[str, typer.Option("--format", help="text or json.")]
+ResultOutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the result as JSON.")
+]
+PerCaseOutputOption = Annotated[
+    Path | None, typer.Option("--per-case", help="Write one row per case (.jsonl or .csv).")
+]
+ResultFormatOption = Annotated[
+    str, typer.Option("--format", help="text (tables) or json (the --output object).")
+]
+
+
+def check_choice(option: str, value: str, choices: Sequence[str]) -> None:
+    """A value outside an option's choices is a usage error that names them."""
+    if value not in choices:
+        listed = " or ".join([", ".join(choices[:-1]), choices[-1]] if len(choices) > 1
+                             else choices)
+        raise UsageError(f"unknown {option} {value!r}", hint=f"use {listed}")
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 MetricsOption = Annotated[
     str,
@@ -221,20 +241,70 @@ LIMIT_PARAMETERS = ("max_upload_mb", "max_decompressed_mb", "max_depth", "max_re
                     "max_cases")
 
 
+def _limits_taken(values: dict[str, Any]) -> Limits:
+    """The `Limits` of the `--max-*` values in `values` (taken out of it); a limit the command
+    does not declare keeps its default."""
+    return limits_from_options(
+        **{name: values.pop(name, getattr(DEFAULT_LIMITS, name)) for name in LIMIT_PARAMETERS}
+    )
+
+
 def applies_input_limits(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a command with the limits its `--max-*` options ask for (the command declares them
-    with the options above; every reader it calls then stops at them). A command declares only
-    the limits its readers honour (`final` reads no zip upload, so has no
-    `--max-decompressed-mb`); the others keep their defaults."""
+    """Run a command with the limits its `--max-*` options ask for, where the command declares
+    them itself with the options above (`input_limits` declares them for it)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        limits = limits_from_options(
-            **{name: kwargs.get(name, getattr(DEFAULT_LIMITS, name)) for name in LIMIT_PARAMETERS}
-        )
-        with limits_applied(limits):
+        with limits_applied(_limits_taken(dict(kwargs))):
             return fn(*args, **kwargs)
 
+    return wrapper
+
+
+SAVED_RESULT_LIMITS = ("max_upload_mb", "max_depth", "max_cases")
+"""The limits a reader of saved result files honours (it reads no zip and no report text)."""
+
+
+def input_limits(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a command the `--max-*` options `names` (all five when none is named) and run it
+    with the limits they ask for; every reader it calls then stops at them. A command takes
+    only the limits its readers honour (`final` reads no zip upload, so has no
+    `--max-decompressed-mb`); the others keep their defaults."""
+    unknown = set(names) - set(LIMIT_PARAMETERS)
+    if unknown:
+        raise TypeError(f"no input limit named {', '.join(sorted(unknown))}")
+    added = [item for item in LIMIT_OPTIONS if not names or item.name in names]
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        own = inspect.signature(fn, eval_str=True).parameters
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with limits_applied(_limits_taken(kwargs)):
+                return fn(*args, **kwargs)
+
+        return _declared(wrapper, list(own.values()), added)
+
+    return decorate
+
+
+def _declared(
+    wrapper: Callable[..., Any], own: list[inspect.Parameter], added: Sequence[SharedOption]
+) -> Callable[..., Any]:
+    """`wrapper` as Typer must see it: the command's own parameters, then the `added` options
+    (all keyword-only, so that their order does not matter to Python)."""
+    parameters = own + [
+        inspect.Parameter(
+            item.name, inspect.Parameter.KEYWORD_ONLY,
+            default=item.default, annotation=item.declaration,
+        )
+        for item in added
+    ]
+    wrapper.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in parameters],
+        return_annotation=None,
+    )
+    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
     return wrapper
 
 
@@ -296,6 +366,16 @@ SHARED = {item.name: item for item in (PROFILE, *GROUP_OPTIONS, *RUN_OPTIONS, *L
 _GROUP_PARAMETERS = tuple(item.name for item in GROUP_OPTIONS[1:])
 _FLAGS = {"no_cache": "cache", "quiet": "progress"}
 """Options whose field is their negation."""
+
+
+def profile_option(help: str, default: str, *, envvar: str | None = None) -> SharedOption:
+    """`--profile` for a command with setups or a default of its own (REG 2026, the
+    container), to give `scoring_command(replace=...)`."""
+    return SharedOption(
+        PROFILE.name,
+        Annotated[str, typer.Option("--profile", envvar=envvar, help=help)],
+        default,
+    )
 
 
 def shared_options(options_type: type[RunOptions]) -> tuple[SharedOption, ...]:
@@ -370,29 +450,16 @@ def scoring_command(
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             values = {name: kwargs.pop(name) for name in list(kwargs) if name in names}
-            limits = limits_from_options(
-                **{name: values.pop(name, getattr(DEFAULT_LIMITS, name))
-                   for name in LIMIT_PARAMETERS}
-            )
+            limits = _limits_taken(values)
             kwargs["options"] = build_options(options_type, values)
             if wants_limits:
                 kwargs["limits"] = limits
             with limits_applied(limits):
                 return fn(*args, **kwargs)
 
-        parameters = [p for name, p in own.items() if name not in ("options", "limits")]
-        parameters += [
-            inspect.Parameter(
-                item.name, inspect.Parameter.KEYWORD_ONLY,
-                default=item.default, annotation=item.declaration,
-            )
-            for item in shared
-        ]
-        wrapper.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in parameters],
-            return_annotation=None,
+        return _declared(
+            wrapper, [p for name, p in own.items() if name not in ("options", "limits")], shared
         )
-        wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
-        return wrapper
 
     return decorate
+

@@ -22,21 +22,13 @@ from reg_eval.commands.options import (
     BootstrapOption,
     ForceOption,
     JudgeModelOption,
-    MaxCasesOption,
-    MaxDepthOption,
-    MaxReportCharsOption,
-    MaxUploadMbOption,
+    ResultFormatOption,
+    ResultOutputOption,
     SeedOption,
-    applies_input_limits,
+    input_limits,
 )
 from reg_eval.commands.results import check_result_outputs, deliver_result
 from reg_eval.errors import UsageError
-from reg_eval.io.limits import (
-    DEFAULT_MAX_CASES,
-    DEFAULT_MAX_DEPTH,
-    DEFAULT_MAX_REPORT_CHARS,
-    DEFAULT_MAX_UPLOAD_MB,
-)
 from reg_eval.reg2026.grounding import GroundingResult
 from reg_eval.reg2026.overall import OverallResult
 from reg_eval.scoring_options import DEFAULT_BOOTSTRAP, DEFAULT_SEED
@@ -84,7 +76,7 @@ def run_grounding(
 
 
 @guarded
-@applies_input_limits
+@input_limits("max_upload_mb", "max_depth", "max_report_chars", "max_cases")
 def score_grounding_command(
     mapping: MappingOption,
     answers: AnswersOption,
@@ -94,9 +86,7 @@ def score_grounding_command(
     voting: VotingOption = 1,
     judge_cache_dir: JudgeCacheDirOption = None,
     manifest: ManifestOption = None,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the result as JSON.")
-    ] = None,
+    output: ResultOutputOption = None,
     per_case: Annotated[
         Path | None,
         typer.Option("--per-case", help="One row per ROI or pair, with the judge's verdict, "
@@ -104,14 +94,8 @@ def score_grounding_command(
     ] = None,
     bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
     seed: SeedOption = DEFAULT_SEED,
-    output_format: Annotated[
-        str, typer.Option("--format", help="text (tables) or json (the --output object).")
-    ] = "text",
+    output_format: ResultFormatOption = "text",
     force: ForceOption = False,
-    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
-    max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
-    max_report_chars: MaxReportCharsOption = DEFAULT_MAX_REPORT_CHARS,
-    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
 ) -> None:
     """Score ROI answers with REG 2026 Metric B: B = 0.3*B1 + 0.3*B2 + 0.4*B3.
 
