@@ -84,13 +84,9 @@ def extract_command(
     slide without tissue gets a warning and an empty file), 1 when a slide could not be
     used, 2 for usage errors.
     """
-    from reg_eval.errors import UsageError
     from reg_eval.slides.bounds import SlideLimits
     from reg_eval.slides.extract import ExtractOptions, extract_features, parse_shard
 
-    if reader not in ("auto", "openslide", "tifffile"):
-        raise UsageError(f"--reader {reader} is not known", hint="use auto, openslide or "
-                         "tifffile")
     shard_index, n_shards = parse_shard(shard)
     options = ExtractOptions(
         encoder=encoder, patch_size=patch_size, mpp=mpp, batch_size=batch_size,

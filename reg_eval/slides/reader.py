@@ -206,6 +206,10 @@ class TiffReader(SlideReader):
         self._handle.close()
 
 
+READERS = ("auto", "openslide", "tifffile")
+"""The `backend` names `open_slide` takes (`--reader`)."""
+
+
 def open_slide(path: Path, *, backend: str = "auto",
                limits: SlideLimits | None = None) -> SlideReader:
     """OpenSlide first (unless `backend="tifffile"`); tifffile when OpenSlide refuses.
@@ -215,7 +219,7 @@ def open_slide(path: Path, *, backend: str = "auto",
     with its reason, before any reader opens it.
     """
     path = Path(path)
-    if backend not in ("auto", "openslide", "tifffile"):
+    if backend not in READERS:
         raise ValueError(f"unknown backend {backend}")
     limits = limits or bounds.current_slide_limits()
     bounds.require_regular_file(path)
