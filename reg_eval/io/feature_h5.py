@@ -28,6 +28,24 @@ FEATURES = "features"
 COORDS = "coords"
 EXTRACTION_ATTR = "extraction"
 """File attribute: JSON of the settings a resumed `features extract` must match."""
+SOURCE_ATTR = "source"
+"""File attribute: JSON of the slide file the features came from and the patch count."""
+EXTRACTED_COORDS_ATTRS = ("patch_size", "patch_size_level0", "level0_width", "level0_height",
+                          "mpp", "level0_mpp", "patch_level")
+"""`coords` attributes every file `features extract` writes carries."""
+
+
+@dataclass(frozen=True)
+class ExtractedState:
+    """What a feature file `features extract` wrote says about itself.
+
+    `source` is its `source` record (None when absent or unreadable); `problem` says why the
+    file is not a complete extraction (unreadable, no source record, datasets missing,
+    misshapen, never written or disagreeing with the recorded patch count), None when it is.
+    """
+
+    source: dict[str, Any] | None
+    problem: str | None
 
 
 @dataclass(frozen=True)
@@ -124,6 +142,44 @@ def read_extraction_key(path: Path) -> dict[str, Any] | None:
             return value if isinstance(value, dict) else None
     except (OSError, ValueError):
         return None
+
+
+def read_extracted_state(path: Path, dim: int) -> ExtractedState:
+    """The source record of an extracted file and whether its datasets are whole: `features`
+    (N, `dim`), `coords` (N, 2) with the extraction's attributes, N the recorded count."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as handle:
+            raw = handle.attrs.get(SOURCE_ATTR)
+            if raw is None:
+                return ExtractedState(
+                    None, "it does not record which source file it was extracted from")
+            recorded = json.loads(raw.decode() if isinstance(raw, bytes) else str(raw))
+            if not isinstance(recorded, dict):
+                return ExtractedState(None, "its source record is not readable")
+            return ExtractedState(recorded,
+                                  _datasets_problem(handle, recorded.get("patches"), dim))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return ExtractedState(None, f"it cannot be read ({type(exc).__name__}: {exc})")
+
+
+def _datasets_problem(handle: Any, patches: object, dim: int) -> str | None:
+    if FEATURES not in handle or COORDS not in handle:
+        return f"it lacks the {FEATURES} or {COORDS} dataset"
+    features, coords = handle[FEATURES], handle[COORDS]
+    if features.ndim != 2 or features.shape[1] != dim:
+        return f"its features have shape {features.shape}, not (N, {dim})"
+    if coords.ndim != 2 or coords.shape[1] != 2 or coords.shape[0] != features.shape[0]:
+        return f"its coords have shape {coords.shape} for {features.shape[0]} feature rows"
+    if not isinstance(patches, int) or patches != features.shape[0]:
+        return f"it holds {features.shape[0]} patches but recorded {patches}"
+    if patches and (features.id.get_storage_size() == 0 or coords.id.get_storage_size() == 0):
+        return "its datasets were never written"
+    missing = [name for name in EXTRACTED_COORDS_ATTRS if name not in coords.attrs]
+    if missing:
+        return f"its coords lack the attributes {', '.join(missing)}"
+    return None
 
 
 # --- checking ----------------------------------------------------------------------------

@@ -27,7 +27,12 @@ import numpy as np
 
 from reg_eval.backends.devices import check_device_name, check_dtype_name, torch_device, torch_dtype
 from reg_eval.errors import InvalidInputError, RegEvalError, UsageError
-from reg_eval.io.feature_h5 import EXTRACTION_ATTR, read_extraction_key, write_feature_file
+from reg_eval.io.feature_h5 import (
+    EXTRACTION_ATTR,
+    SOURCE_ATTR,
+    read_extraction_key,
+    write_feature_file,
+)
 from reg_eval.io.writers import write_json
 from reg_eval.signature import Signature
 from reg_eval.slides import bounds, resume, tiff
@@ -315,7 +320,7 @@ def extract_slide(path: Path, out_path: Path, *, options: ExtractOptions, encode
         "reader": backend,
         "tissue_threshold": tissue.threshold,
         EXTRACTION_ATTR: key,
-        resume.SOURCE_ATTR: resume.source_attr(identity, len(coords)),
+        SOURCE_ATTR: resume.source_record(identity, len(coords)),
     }
     write_feature_file(out_path, features, coords, name=stem, coords_attrs=coords_attrs,
                        file_attrs=file_attrs)
