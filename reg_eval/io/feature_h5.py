@@ -3,9 +3,10 @@
 One file per slide: a `features` dataset (N, D) of patch features (or (D,) for a slide
 vector, or (1, N, D) with a batch axis, as some tools write), an optional `coords` (N, 2) of
 level-0 pixel positions, and attributes, where dicts and lists are stored as JSON strings.
-`features extract` writes these files and the baselines read them; both go through this
-module so that what one writes the other accepts. Files are built in memory and written
-with the atomic writer, and datasets carry no timestamps: equal features give equal bytes.
+`features extract` and the synthetic benchmark write these files and the baselines read
+them; all go through this module so that what one writes the others accept. Files are built
+in memory and written with the atomic writer, and datasets carry no timestamps: equal
+features give equal bytes.
 """
 
 from __future__ import annotations
@@ -65,8 +66,10 @@ def _attr(value: Any) -> Any:
 
 
 def feature_file_bytes(features: np.ndarray, coords: np.ndarray, *, name: str,
-                       coords_attrs: dict[str, Any], file_attrs: dict[str, Any]) -> bytes:
-    """The file's bytes: float32 `features`, int64 `coords`, both named after the slide."""
+                       coords_attrs: dict[str, Any], file_attrs: dict[str, Any],
+                       features_attrs: dict[str, Any] | None = None) -> bytes:
+    """The file's bytes: float32 `features`, int64 `coords`, both named after the slide
+    (attribute `name`) and carrying `features_attrs` and `coords_attrs`."""
     import h5py
 
     if features.ndim != 2 or coords.shape != (features.shape[0], 2):
@@ -78,7 +81,8 @@ def feature_file_bytes(features: np.ndarray, coords: np.ndarray, *, name: str,
             handle.attrs[key] = _attr(value)
         feats = handle.create_dataset(FEATURES, data=features.astype(np.float32),
                                       track_times=False)
-        feats.attrs["name"] = name
+        for key, value in {"name": name, **(features_attrs or {})}.items():
+            feats.attrs[key] = _attr(value)
         coords_ds = handle.create_dataset(COORDS, data=coords.astype(np.int64),
                                           track_times=False)
         for key, value in {"name": name, **coords_attrs}.items():
@@ -87,10 +91,11 @@ def feature_file_bytes(features: np.ndarray, coords: np.ndarray, *, name: str,
 
 
 def write_feature_file(path: Path, features: np.ndarray, coords: np.ndarray, *, name: str,
-                       coords_attrs: dict[str, Any], file_attrs: dict[str, Any]) -> Path:
+                       coords_attrs: dict[str, Any], file_attrs: dict[str, Any],
+                       features_attrs: dict[str, Any] | None = None) -> Path:
     """Write (or replace) one slide's file atomically: a reader never sees half a file."""
     data = feature_file_bytes(features, coords, name=name, coords_attrs=coords_attrs,
-                              file_attrs=file_attrs)
+                              file_attrs=file_attrs, features_attrs=features_attrs)
     return atomic_write_bytes(path, data, force=True)
 
 

@@ -44,6 +44,15 @@ def test_layout_and_types(tmp_path: Path) -> None:
         assert handle.attrs[EXTRACTION_ATTR] == '{"encoder": {"dim": 3}, "mpp": 0.5}'
 
 
+def test_features_attributes(tmp_path: Path) -> None:
+    path = write_feature_file(tmp_path / "S1.h5", FEATURES, COORDS, name="S1",
+                              coords_attrs={}, file_attrs={},
+                              features_attrs={"encoder": "tiny", "pooling": ["cls", "mean"]})
+    with h5py.File(path, "r") as handle:
+        assert dict(handle["features"].attrs) == {"name": "S1", "encoder": "tiny",
+                                                  "pooling": '["cls", "mean"]'}
+
+
 def test_equal_inputs_equal_bytes() -> None:
     first = feature_file_bytes(FEATURES, COORDS, name="S1", coords_attrs={}, file_attrs={})
     second = feature_file_bytes(FEATURES.copy(), COORDS.copy(), name="S1", coords_attrs={},
