@@ -8,13 +8,13 @@ from typing import Annotated
 import typer
 
 from reg_eval.commands.guard import guarded
-from reg_eval.commands.options import DeviceOption, QuietOption
-from reg_eval.slides.bounds import (
-    DEFAULT_MAX_DECODED_MB,
-    DEFAULT_MAX_PIXELS_PER_BYTE,
-    decoded_mb_help,
-    pixels_per_byte_help,
+from reg_eval.commands.options import (
+    DeviceOption,
+    MaxDecodedMbOption,
+    MaxPixelsPerByteOption,
+    QuietOption,
 )
+from reg_eval.slides.bounds import DEFAULT_MAX_DECODED_MB, DEFAULT_MAX_PIXELS_PER_BYTE
 
 features_app = typer.Typer(
     help="Patch features from whole-slide images (tissue detection, tiling, an encoder), "
@@ -66,12 +66,8 @@ def extract_command(
         str | None, typer.Option("--shard", help="I/N: only every N-th slide from the I-th "
                                  "(0-based), for job arrays.")
     ] = None,
-    max_decoded_mb: Annotated[
-        int, typer.Option("--max-decoded-mb", help=decoded_mb_help(), min=1)
-    ] = DEFAULT_MAX_DECODED_MB,
-    max_pixels_per_byte: Annotated[
-        int, typer.Option("--max-pixels-per-byte", help=pixels_per_byte_help(), min=1)
-    ] = DEFAULT_MAX_PIXELS_PER_BYTE,
+    max_decoded_mb: MaxDecodedMbOption = DEFAULT_MAX_DECODED_MB,
+    max_pixels_per_byte: MaxPixelsPerByteOption = DEFAULT_MAX_PIXELS_PER_BYTE,
     quiet: QuietOption = False,
 ) -> None:
     """Tissue detection on a low-resolution level, a grid of patches at --mpp, the encoder,

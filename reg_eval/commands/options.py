@@ -26,6 +26,7 @@ import typer
 from reg_eval.io.limits import DEFAULT_LIMITS, Limits, limits_applied
 from reg_eval.profiles import PROFILES
 from reg_eval.scoring_options import RunOptions, ScoringOptions
+from reg_eval.slides.bounds import decoded_mb_help, pixels_per_byte_help
 
 ProfileOption = Annotated[
     str,
@@ -182,6 +183,15 @@ MaxReportCharsOption = Annotated[
 ]
 MaxCasesOption = Annotated[
     int, typer.Option("--max-cases", help="Most cases (items) in one input file.", min=1)
+]
+
+# -- slide limits (reg_eval.slides.bounds): every command that opens whole-slide images --------
+
+MaxDecodedMbOption = Annotated[
+    int, typer.Option("--max-decoded-mb", help=decoded_mb_help(), min=1)
+]
+MaxPixelsPerByteOption = Annotated[
+    int, typer.Option("--max-pixels-per-byte", help=pixels_per_byte_help(), min=1)
 ]
 
 

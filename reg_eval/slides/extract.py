@@ -255,17 +255,8 @@ def extract_slide(path: Path, out_path: Path, *, options: ExtractOptions, encode
 
     start = time.perf_counter()
     stem = tiff.slide_stem(path.name)
-    info = None
     bounds.require_regular_file(path)
-    try:
-        info = tiff.read_tiff_info(path, limits=options.limits)
-    except tiff.NotATiffError:
-        info = None  # another format: OpenSlide may still read it
-    except RegEvalError:
-        raise
-    except Exception as exc:  # a broken TIFF: tifffile raises many kinds
-        raise InvalidInputError(f"{path}: cannot read the TIFF structure ({exc})",
-                                hint="run `reg-eval slides check` on it") from None
+    info = tiff.read_slide_info(path, limits=options.limits)
     if info is not None:
         wrong = [p.index for p in info.pages if p.photometric_wrong]
         if wrong:
@@ -396,12 +387,7 @@ def extract_features(slides: Sequence[Path], out_dir: Path, options: ExtractOpti
     options = options.check()
     out_dir = Path(out_dir)
     check_out_dir(out_dir)
-    missing = [Path(p) for p in slides if not Path(p).exists()]
-    paths = tiff.find_slides([Path(p) for p in slides])
-    if missing:
-        raise UsageError(f"{missing[0]} does not exist", hint="pass slide files or folders")
-    if not paths:
-        raise UsageError("no slides to extract", hint="pass slide files or folders")
+    paths = tiff.existing_slides(slides)
     by_stem: dict[str, Path] = {}
     for path in paths:
         stem = tiff.slide_stem(path.name)

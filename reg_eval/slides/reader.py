@@ -223,17 +223,7 @@ def open_slide(path: Path, *, backend: str = "auto",
         raise ValueError(f"unknown backend {backend}")
     limits = limits or bounds.current_slide_limits()
     bounds.require_regular_file(path)
-    info: tiff.TiffInfo | None = None
-    try:
-        info = tiff.read_tiff_info(path, inspect_jpeg=False, limits=limits)
-    except tiff.NotATiffError:
-        info = None  # another format: OpenSlide may still read it
-    except RegEvalError:
-        raise
-    except Exception as exc:  # tifffile raises many kinds for broken headers
-        raise InvalidInputError(f"{path}: the TIFF structure cannot be read "
-                                f"({type(exc).__name__}: {exc})",
-                                hint="run `reg-eval slides check` on it") from None
+    info = tiff.read_slide_info(path, inspect_jpeg=False, limits=limits)
     errors: list[str] = []
     if backend in ("auto", "openslide"):
         try:
