@@ -81,7 +81,12 @@ def extract_command(
     used, 2 for usage errors.
     """
     from reg_eval.slides.bounds import SlideLimits
-    from reg_eval.slides.extract import ExtractOptions, extract_features, parse_shard
+    from reg_eval.slides.extract import (
+        ExtractOptions,
+        SlideOutcome,
+        extract_features,
+        parse_shard,
+    )
 
     shard_index, n_shards = parse_shard(shard)
     options = ExtractOptions(
@@ -92,13 +97,11 @@ def extract_command(
                            max_pixels_per_byte=max_pixels_per_byte),
     )
 
-    def report(outcome: object) -> None:
-        status = getattr(outcome, "status", "")
-        ident = getattr(outcome, "id", "")
-        if status == "failed":
-            typer.echo(f"error: slide {ident}: {getattr(outcome, 'message', '')}", err=True)
-        elif getattr(outcome, "message", ""):
-            typer.echo(f"warning: slide {ident}: {getattr(outcome, 'message', '')}", err=True)
+    def report(outcome: SlideOutcome) -> None:
+        if outcome.status == "failed":
+            typer.echo(f"error: slide {outcome.id}: {outcome.message}", err=True)
+        elif outcome.message:
+            typer.echo(f"warning: slide {outcome.id}: {outcome.message}", err=True)
 
     result = extract_features(slides, out, options, progress=not quiet, on_outcome=report)
     for warning in result.warnings:
