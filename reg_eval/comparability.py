@@ -11,15 +11,16 @@ only; it is part of the cache key and the signature instead.
 The same rule judges a run being scored (`run_differences`) and a saved result read back by
 `leaderboard`, `final` and `report` (`saved_differences`), so an older or edited result file
 that claims comparability without showing the leaderboard's setup is not believed. This
-module is data and plain functions with no reg-eval imports, so every layer may use it; the
-`reg2025` profile takes its models from here.
+module is data and plain functions over signatures, so every layer above the signature may
+use it; the `reg2025` profile takes its models from here. It reads fields, never the text.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
+
+from reg_eval.signature import Signature, SignedModel
 
 LEADERBOARD_PROFILE = "reg2025"
 LEADERBOARD_EMB = "aaditya/Llama3-OpenBioLLM-8B"
@@ -28,7 +29,6 @@ LEADERBOARD_KEY_VERSION = "0.5.4"
 LEADERBOARD_PRECISION = "float32"
 LEADERBOARD_EMB_MAX_LENGTH = 512
 LEADERBOARD_KEY_MIN_CHARS = 3
-_PRECISION = re.compile(r"b?float\d+")
 
 
 def _not_the_setup(profile: str) -> str:
@@ -74,66 +74,58 @@ def run_differences(
     return reasons
 
 
-def _model_name(described: str) -> tuple[str, str | None]:
-    """(name, revision) from the first field of `ModelIdentity.describe()`."""
-    first = described.split("|", 1)[0]
-    name, sep, revision = first.partition("@")
-    return name, (revision if sep else None)
-
-
-def _option(described: str, name: str, default: int) -> int:
-    """An integer option (`max_length=512`) from a described identity; -1 if unreadable."""
-    values = [part.split("=", 1)[1] for part in described.split("|")[1:]
-              if part.startswith(name + "=")]
-    if not values:
+def _whole_number(model: SignedModel | None, key: str, default: int) -> int:
+    """An integer setting of a model (`max_length`), the default when not recorded, and -1
+    when recorded but not a whole number (so that it never passes as the official value)."""
+    value = model.setting(key) if model is not None else None
+    if value is None:
         return default
-    return int(values[-1]) if values[-1].isdigit() else -1
-
-
-def _saved_precision(signature: Mapping[str, Any], emb: str) -> str:
-    dtype = signature.get("dtype")
-    if isinstance(dtype, str):
-        return dtype
-    for part in emb.split("|")[1:]:  # results written before the signature had `dtype`
-        if _PRECISION.fullmatch(part):
-            return part
-    return "unknown"
+    return int(value) if value.isdigit() else -1
 
 
 def saved_differences(data: Mapping[str, Any]) -> list[str]:
     """Why a saved `reg-eval score` result is not comparable; empty when it is.
 
     A result must both claim comparability and show the leaderboard's setup in its
-    signature; results written before the signature carried `dtype` are judged by the
-    precision inside their `emb` field.
+    signature. The signature's typed fields are read (`Signature.from_dict`, which also
+    reads the model texts of results saved before signatures were typed); results written
+    before the signature carried `dtype` are judged by the precision of their EMB model.
     """
-    signature = data.get("signature")
-    if not isinstance(signature, Mapping):
+    saved = data.get("signature")
+    if not isinstance(saved, Mapping):
         return ["the result has no signature"]
-    profile = str(signature.get("profile", "?"))
-    if signature.get("comparable_with_leaderboard") is not True:
-        recorded = signature.get("not_comparable_because")
-        if isinstance(recorded, Sequence) and not isinstance(recorded, str) and recorded:
-            return [str(reason) for reason in recorded]
-        return [_not_the_setup(profile)]
-    emb = signature.get("emb")
-    key = signature.get("key")
-    if profile == LEADERBOARD_PROFILE and (not isinstance(emb, str) or not isinstance(key, str)):
+    signature = Signature.from_dict(saved)
+    profile = str(signature.get("profile") or "?")
+    if not signature.comparable_with_leaderboard:
+        return list(signature.not_comparable_because) or [_not_the_setup(profile)]
+    emb = signature.model("emb")
+    key = signature.model("key")
+    if profile == LEADERBOARD_PROFILE and (emb is None or key is None):
         return ["the signature does not name the EMB and KEY models"]
-    emb_text = emb if isinstance(emb, str) else ""
-    key_text = key if isinstance(key, str) else ""
-    emb_name, _ = _model_name(emb_text)
-    key_name, key_revision = _model_name(key_text)
     cases = data.get("cases")
     missing = cases.get("missing_ids") if isinstance(cases, Mapping) else None
+    return signature_differences(
+        signature, n_missing=len(missing) if isinstance(missing, list) else 0
+    )
+
+
+def signature_differences(
+    signature: Signature, *, models_overridden: bool = False, n_missing: int = 0
+) -> list[str]:
+    """Why a run with this signature is not comparable, read from its fields: the profile,
+    the EMB and KEY models (name, revision, `max_length`, `min_chars`) and the precision.
+    A signature without `dtype` (older results) is judged by its EMB model's precision."""
+    emb = signature.model("emb")
+    key = signature.model("key")
+    precision = signature.get("dtype") or (emb.identity.precision if emb else None)
     return run_differences(
-        profile=profile,
-        models_overridden=False,
-        precision=_saved_precision(signature, emb_text),
-        emb_name=emb_name,
-        key_name=key_name,
-        key_revision=key_revision,
-        emb_max_length=_option(emb_text, "max_length", LEADERBOARD_EMB_MAX_LENGTH),
-        key_min_chars=_option(key_text, "min_chars", LEADERBOARD_KEY_MIN_CHARS),
-        n_missing=len(missing) if isinstance(missing, list) else 0,
+        profile=str(signature.get("profile") or "?"),
+        models_overridden=models_overridden,
+        precision=precision or "unknown",
+        emb_name=emb.identity.name if emb else "",
+        key_name=key.identity.name if key else "",
+        key_revision=key.identity.revision if key else None,
+        emb_max_length=_whole_number(emb, "max_length", LEADERBOARD_EMB_MAX_LENGTH),
+        key_min_chars=_whole_number(key, "min_chars", LEADERBOARD_KEY_MIN_CHARS),
+        n_missing=n_missing,
     )

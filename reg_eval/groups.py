@@ -4,7 +4,8 @@ The official REG score is always computed. Each extra group (clinical, semantic,
 bertscore) turns the aligned texts into per-case numeric columns, which the scorer
 bootstraps, writes per case and hands to `reg-eval compare`, plus optional corpus-level
 values, per-case details and breakdowns. A group keeps its own signature fields, so library
-signatures (sacreBLEU's, bert-score's) travel with its numbers.
+signatures (sacreBLEU's, bert-score's) travel with its numbers, and declares its columns
+(`layout`: numeric, detail and corpus), which saved results carry.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from reg_eval.columns import ColumnLayout
 from reg_eval.errors import UsageError
+from reg_eval.signature import SignedModel
 
 if TYPE_CHECKING:
     import numpy as np
@@ -42,18 +45,55 @@ class GroupResult:
     name: str
     per_case: dict[str, np.ndarray]
     """Numeric column -> one float64 per case. Means of these get CIs and paired tests."""
-    signature: dict[str, str]
-    """This group's own signature fields (models with revision/hash, tokenisation, options)."""
+    signature: dict[str, str | SignedModel]
+    """This group's own signature fields: settings as text (tokenisation, options, library
+    signatures), models as typed `SignedModel`s."""
     corpus: dict[str, float] = field(default_factory=dict)
     """Corpus-level values that are not means of per-case values (e.g. corpus BLEU)."""
     details: list[dict[str, Any]] | None = None
     """Per-case non-numeric facts, e.g. missed and invented clinical facts."""
     breakdowns: dict[str, Any] = field(default_factory=dict)
     """Further tables, e.g. clinical precision/recall/F1 per category and per organ."""
+    layout: ColumnLayout | None = None
+    """The group's declared columns; every column it wrote must be declared there."""
+
+    def __post_init__(self) -> None:
+        if self.layout is None:
+            return
+        written = {
+            "numeric": set(self.per_case),
+            "detail": {self.detail_column(key) for row in self.details or () for key in row},
+            "corpus": set(self.corpus),
+        }
+        for kind, names in written.items():
+            undeclared = sorted(names - set(getattr(self.layout, kind)))
+            if undeclared:
+                raise ValueError(
+                    f"metric group {self.name!r} wrote {kind} column(s) it does not declare: "
+                    + ", ".join(undeclared)
+                )
+
+    def detail_column(self, key: str) -> str:
+        """The per-case column of a detail (`missed` of `clinical` is `clinical_missed`)."""
+        return f"{self.name}_{key}"
+
+    def columns(self) -> ColumnLayout:
+        """The declared layout; for a result built without one, the columns it holds."""
+        if self.layout is not None:
+            return self.layout
+        details = tuple(dict.fromkeys(
+            self.detail_column(key) for row in self.details or () for key in row
+        ))
+        return ColumnLayout(tuple(self.per_case), details, tuple(self.corpus))
 
 
 class MetricGroup(Protocol):
     name: str
+
+    @property
+    def layout(self) -> ColumnLayout:
+        """Every column the group may write, by kind (see reg_eval.columns)."""
+        ...
 
     def compute(
         self, refs: Sequence[str], hyps: Sequence[str], context: ScoringContext
@@ -66,6 +106,7 @@ GROUPS: dict[str, str] = {
     "semantic": "reg_eval.standard.semantic:SemanticGroup",
     "lexical": "reg_eval.standard.lexical:LexicalGroup",
     "bertscore": "reg_eval.standard.bertscore:BertScoreGroup",
+    "judge": "reg_eval.standard.judge_grade:JudgeGroup",
 }
 OFFICIAL = "official"
 

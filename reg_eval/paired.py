@@ -127,6 +127,8 @@ def json_number(value: float) -> float | None:
 
 @dataclass(frozen=True)
 class RunTests:
+    """One run against the baseline: each metric's test, by metric name."""
+
     name: str
     metrics: dict[str, MetricTest]
 

@@ -59,12 +59,19 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class Profile:
+    """A named scoring setup of either edition: which models, with which official settings.
+
+    REG 2025 profiles are below; REG 2026 Metric A setups (`reg_eval.reg2026.settings`) are
+    profiles too, whose `emb` serves both MESS and the final report's EMB.
+    """
+
     name: str
     description: str
     emb: ModelSpec
     key: ModelSpec
     comparable_with_leaderboard: bool
-    """False when numbers from this profile cannot be set beside the official leaderboard."""
+    """False when numbers from this profile cannot be set beside the official leaderboard
+    of its edition."""
     emb_max_length: int = 512
     key_min_chars: int = 3
 

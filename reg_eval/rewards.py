@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from reg_eval.columns import OFFICIAL
 from reg_eval.errors import UsageError
 from reg_eval.scoring_options import ScoringOptions
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from reg_eval.profiles import Profile
     from reg_eval.scoring import Scorer
 
-OFFICIAL_COMPONENTS = ("ranking", "bleu", "rouge", "key", "emb")
+OFFICIAL_COMPONENTS = OFFICIAL.numeric
 DEFAULT_PROFILE = "offline"
 DEFAULT_REFERENCE_COLUMN = "ground_truth"
 EMPTY_REWARD = 0.0

@@ -1,21 +1,16 @@
 """Fixtures shared by every test folder: tiny local models and a saved entity ruler.
 
-The tests folder goes on sys.path so that `literal_reference` (the per-text computation
-written from the scoring notes) and `tiny_models` (model builders) import from any test.
+`literal_reference` (the per-text computation written from the scoring notes) and
+`tiny_models` (model builders) import by bare name from any test: the tests folder is on
+pytest's `pythonpath` (pyproject.toml).
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-TESTS_DIR = str(Path(__file__).resolve().parent)
-if TESTS_DIR not in sys.path:
-    sys.path.insert(0, TESTS_DIR)
-
-from tiny_models import build_tiny_bert, build_tiny_llama, build_tiny_llama_gguf  # noqa: E402
+from tiny_models import build_tiny_bert, build_tiny_llama, build_tiny_llama_gguf
 
 RULER_PATTERNS = [
     {"label": "ORGAN", "pattern": [{"LOWER": "prostate"}]},

@@ -1,6 +1,6 @@
 """Small slides written with tifffile, one per case the slide tools must tell apart.
 
-Shared by tests/slides and tests/commands (the tests folder is on sys.path)."""
+Shared by tests/slides and tests/commands (the tests folder is on pytest's `pythonpath`)."""
 
 from __future__ import annotations
 

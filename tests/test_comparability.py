@@ -39,8 +39,8 @@ def _scorer(dtype: str, **options: str) -> Scorer:
                         sha256="ab" * 32, precision=dtype, device_type="cpu")
     key = ModelIdentity(role="key", name=scorer.profile.key.name,
                         revision=scorer.profile.key.revision, device_type="cpu")
-    scorer.__dict__["_emb"] = FakeBackend(emb)
-    scorer.__dict__["_key"] = FakeBackend(key)
+    scorer.__dict__["emb_backend"] = FakeBackend(emb)
+    scorer.__dict__["key_backend"] = FakeBackend(key)
     return scorer
 
 

@@ -62,9 +62,9 @@ def test_scorer_keeps_its_models_and_returns_the_documented_result(
 
     scorer = reg_eval.Scorer(profile="offline", **options)
     result = scorer(REFERENCES, PREDICTIONS, ids=IDS)
-    emb_backend = scorer._emb
+    emb_backend = scorer.emb_backend
     second = scorer(REFERENCES[:2], PREDICTIONS[:2])
-    assert scorer._emb is emb_backend  # the same loaded backend serves every call
+    assert scorer.emb_backend is emb_backend  # the same loaded backend serves every call
 
     nlp = spacy.load(tiny_ruler_dir)
     tokenizer = AutoTokenizer.from_pretrained(tiny_bert_dir)
@@ -158,5 +158,5 @@ def test_scorer_ids_must_match_the_texts_and_be_unique(
 def test_scorer_refuses_none_for_a_report() -> None:
     from reg_eval import Scorer
 
-    with pytest.raises(InvalidInputError, match=r"hypotheses\[1\] is None, not a string"):
+    with pytest.raises(InvalidInputError, match=r"hypotheses\[1\] .*is null, not a report string"):
         Scorer("offline", cache=False)(["a", "b"], ["a", None])  # type: ignore[list-item]

@@ -164,7 +164,7 @@ def test_scorer_loads_once_and_each_call_is_one_batch(
     assert len(built) == 1  # same profile and options: one scorer, models loaded once
     assert batches == [3, 2, 3]
     loaded = built[0]
-    assert loaded._emb is loaded._emb  # type: ignore[attr-defined]
+    assert loaded.emb_backend is loaded.emb_backend  # type: ignore[attr-defined]
 
 
 def test_empty_completions_get_the_empty_reward_and_never_nan(

@@ -46,6 +46,37 @@ def test_no_overlap_at_all_is_an_error_and_unknown_policy_a_usage_error() -> Non
         align_cases(GT, GT, "drop")
 
 
+def test_both_editions_share_the_matching_and_show_ids_as_written() -> None:
+    """REG 2026 matches chains by a normalised id but lists ids as the user wrote them."""
+    from dataclasses import dataclass
+
+    from reg_eval.scoring import match_cases
+
+    @dataclass(frozen=True)
+    class Chain:
+        id: str
+        raw_id: str
+
+    gt = [Chain("PIT_01", "PIT_01.svs"), Chain("PIT_02", "PIT_02.tiff"),
+          Chain("PIT_03", "PIT_03.svs")]
+    sub = [Chain("PIT_02", "PIT_02"), Chain("PIT_09", "PIT_09.tiff")]
+    kw = {"id_of": lambda c: c.id, "shown_id": lambda c: c.raw_id, "empty": "empty chains"}
+    with pytest.raises(InvalidInputError) as info:
+        match_cases(gt, sub, "error", **kw)
+    assert info.value.message == (
+        "2 ground-truth case(s) have no prediction: PIT_01.svs, PIT_03.svs"
+    )
+    assert "--missing empty (scored as empty chains)" in (info.value.hint or "")
+    empty = match_cases(gt, sub, "empty", **kw)
+    assert [c.id for c in empty.scored] == ["PIT_01", "PIT_02", "PIT_03"]
+    assert [c.raw_id for c in empty.missing] == ["PIT_01.svs", "PIT_03.svs"]
+    assert [c.raw_id for c in empty.extra] == ["PIT_09.tiff"]
+    assert empty.predicted["PIT_02"].raw_id == "PIT_02"
+    skip = match_cases(gt, sub, "skip", **kw)
+    assert [c.id for c in skip.scored] == ["PIT_02"]
+    assert [c.id for c in skip.missing] == ["PIT_01", "PIT_03"]
+
+
 # --- the whole pipeline against the literal per-text computation -------------------------
 
 PAIRS: list[tuple[str, str]] = [
@@ -143,8 +174,8 @@ def test_the_emb_model_loads_in_the_background_only_when_a_text_is_not_cached(
     tiny_bert_dir: Path, tiny_ruler_dir: Path, tmp_path: Path,
     pipeline_pairs: tuple[list[str], list[str]], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from reg_eval import scoring
     from reg_eval.backends.embeddings import TransformersEmbeddingBackend
+    from reg_eval.scoring import scorer as scoring
 
     monkeypatch.setattr(scoring.os, "cpu_count", lambda: scoring.OVERLAP_MIN_CORES)
     started: list[bool] = []

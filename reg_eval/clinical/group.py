@@ -36,6 +36,7 @@ from reg_eval.clinical.scores import (
 )
 from reg_eval.clinical.severity import SEVERITY_VERSION, behaviour_table
 from reg_eval.clinical.soft import SOFT_CREDIT, SOFT_THRESHOLD, behaviours_compatible, finer_name
+from reg_eval.columns import ColumnLayout
 from reg_eval.errors import InvalidInputError
 from reg_eval.groups import GroupResult, ScoringContext
 from reg_eval.organs import ORGANS, UNKNOWN_ORGAN, organ_of
@@ -63,6 +64,9 @@ def field_columns(categories: Sequence[str] = CATEGORIES) -> tuple[str, ...]:
 
 
 COLUMNS = (*SCORE_COLUMNS, *field_columns())
+DETAILS = ("missed", "invented", "soft")
+"""Per-case fact lists, written as `clinical_missed`, `clinical_invented`, `clinical_soft`."""
+CORPUS_COLUMNS = ("clinical_micro_precision", "clinical_micro_recall", "clinical_micro_f1")
 
 
 class ClinicalGroup:
@@ -108,6 +112,15 @@ class ClinicalGroup:
     @property
     def columns(self) -> tuple[str, ...]:
         return (*SCORE_COLUMNS, *field_columns())
+
+    @property
+    def layout(self) -> ColumnLayout:
+        """Per-case scores and field accuracies, the fact lists, the pooled micro scores."""
+        return ColumnLayout(
+            numeric=self.columns,
+            detail=tuple(f"{self.name}_{key}" for key in DETAILS),
+            corpus=CORPUS_COLUMNS,
+        )
 
     def signature(self) -> dict[str, str]:
         soft = (
@@ -201,6 +214,7 @@ class ClinicalGroup:
             corpus=_corpus(matches),
             details=details,
             breakdowns=breakdowns(matches, organs),
+            layout=self.layout,
         )
 
     def facts_of(

@@ -38,6 +38,29 @@ VoteOption = Annotated[
 StandardiseOption = Annotated[
     bool, typer.Option("--standardise", help="knn: z-score features on training stats.")
 ]
+SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the trained baselines.")]
+# prefix-lm training, the same for `train` and `run`
+LmOption = Annotated[
+    str, typer.Option("--lm", help="prefix-lm: 'offline' (SmolLM2-135M from the offline "
+                      "model cache), a model folder, or a cached hub name.")
+]
+LmLayersOption = Annotated[
+    int | None, typer.Option("--lm-layers", help="prefix-lm: keep the first N decoder "
+                             "blocks (small CPU runs).")
+]
+PrefixTokensOption = Annotated[
+    int, typer.Option("--prefix-tokens", help="prefix-lm: prefix embeddings.")
+]
+EpochsOption = Annotated[int, typer.Option("--epochs", help="prefix-lm: training epochs.")]
+MaxStepsOption = Annotated[
+    int | None, typer.Option("--max-steps", help="prefix-lm: stop after N optimiser steps.")
+]
+TrainBatchSizeOption = Annotated[
+    int, typer.Option("--batch-size", help="prefix-lm: micro-batch size per process.")
+]
+GradAccumOption = Annotated[
+    int, typer.Option("--grad-accum", help="prefix-lm: micro-batches per optimiser step.")
+]
 
 
 def _prefix_lm_options(
@@ -68,34 +91,20 @@ def train_command(
     features: FeaturesOption = None,
     manifest: ManifestOption = None,
     skip_bad: SkipBadOption = False,
-    seed: Annotated[int, typer.Option("--seed", help="Seed (prefix-lm).")] = 0,
+    seed: SeedOption = 0,
     k: KOption = 5,
     vote: VoteOption = False,
     standardise: StandardiseOption = False,
-    lm: Annotated[
-        str, typer.Option("--lm", help="prefix-lm: 'offline' (SmolLM2-135M from the offline "
-                          "model cache), a model folder, or a cached hub name.")
-    ] = "offline",
-    lm_layers: Annotated[
-        int | None, typer.Option("--lm-layers", help="prefix-lm: keep the first N decoder "
-                                 "blocks (small CPU runs).")
-    ] = None,
-    prefix_tokens: Annotated[
-        int, typer.Option("--prefix-tokens", help="prefix-lm: prefix embeddings.")
-    ] = 8,
+    lm: LmOption = "offline",
+    lm_layers: LmLayersOption = None,
+    prefix_tokens: PrefixTokensOption = 8,
     mlp_hidden: Annotated[
         int, typer.Option("--mlp-hidden", help="prefix-lm: hidden width of the MLP.")
     ] = 1024,
-    epochs: Annotated[int, typer.Option("--epochs", help="prefix-lm: training epochs.")] = 1,
-    max_steps: Annotated[
-        int | None, typer.Option("--max-steps", help="prefix-lm: stop after N optimiser steps.")
-    ] = None,
-    batch_size: Annotated[
-        int, typer.Option("--batch-size", help="prefix-lm: micro-batch size per process.")
-    ] = 8,
-    grad_accum: Annotated[
-        int, typer.Option("--grad-accum", help="prefix-lm: micro-batches per optimiser step.")
-    ] = 1,
+    epochs: EpochsOption = 1,
+    max_steps: MaxStepsOption = None,
+    batch_size: TrainBatchSizeOption = 8,
+    grad_accum: GradAccumOption = 1,
     lr: Annotated[float, typer.Option("--lr", help="prefix-lm: learning rate of the MLP.")] = 1e-3,
     lm_lr: Annotated[
         float, typer.Option("--lm-lr", help="prefix-lm: learning rate of the LM; 0 freezes it.")
@@ -208,24 +217,14 @@ def baseline_command(
     vote: VoteOption = False,
     standardise: StandardiseOption = False,
     skip_bad: SkipBadOption = False,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for trained baselines.")] = 0,
-    lm: Annotated[
-        str, typer.Option("--lm", help="prefix-lm: 'offline', a model folder or a hub name.")
-    ] = "offline",
-    lm_layers: Annotated[
-        int | None, typer.Option("--lm-layers", help="prefix-lm: keep the first N blocks.")
-    ] = None,
-    prefix_tokens: Annotated[
-        int, typer.Option("--prefix-tokens", help="prefix-lm: prefix embeddings.")
-    ] = 8,
-    epochs: Annotated[int, typer.Option("--epochs", help="prefix-lm: training epochs.")] = 1,
-    max_steps: Annotated[
-        int | None, typer.Option("--max-steps", help="prefix-lm: stop after N optimiser steps.")
-    ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="prefix-lm: batch size.")] = 8,
-    grad_accum: Annotated[
-        int, typer.Option("--grad-accum", help="prefix-lm: micro-batches per step.")
-    ] = 1,
+    seed: SeedOption = 0,
+    lm: LmOption = "offline",
+    lm_layers: LmLayersOption = None,
+    prefix_tokens: PrefixTokensOption = 8,
+    epochs: EpochsOption = 1,
+    max_steps: MaxStepsOption = None,
+    batch_size: TrainBatchSizeOption = 8,
+    grad_accum: GradAccumOption = 1,
     beams: Annotated[int, typer.Option("--beams", help="prefix-lm: 1 = greedy.")] = 1,
     checkpoint_dir: Annotated[
         Path | None,

@@ -10,10 +10,12 @@ import typer
 
 from reg_eval.commands.guard import guarded
 from reg_eval.commands.options import (
+    TEXT_OR_JSON,
     ForceOption,
     MissingOption,
     TestOption,
     TrialsOption,
+    check_choice,
     scoring_command,
 )
 from reg_eval.errors import UsageError
@@ -52,8 +54,7 @@ def compare_command(
     """
     from reg_eval.comparison import compare_results
 
-    if output_format not in ("text", "json"):
-        raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
+    check_choice("--format", output_format, TEXT_OR_JSON)
     if len(submissions) < 2:
         raise UsageError("compare needs at least two submissions: the baseline first")
     check_test(test, n)

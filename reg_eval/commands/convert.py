@@ -8,28 +8,14 @@ from typing import Annotated
 import typer
 
 from reg_eval.commands.guard import guarded
-from reg_eval.commands.options import (
-    MaxCasesOption,
-    MaxDecompressedMbOption,
-    MaxDepthOption,
-    MaxReportCharsOption,
-    MaxUploadMbOption,
-    applies_input_limits,
-)
+from reg_eval.commands.options import input_limits
 from reg_eval.commands.validate import print_report
 from reg_eval.io.convert import convert_to_submission
-from reg_eval.io.limits import (
-    DEFAULT_MAX_CASES,
-    DEFAULT_MAX_DECOMPRESSED_MB,
-    DEFAULT_MAX_DEPTH,
-    DEFAULT_MAX_REPORT_CHARS,
-    DEFAULT_MAX_UPLOAD_MB,
-)
 from reg_eval.io.validate import validate_submission
 
 
 @guarded
-@applies_input_limits
+@input_limits()
 def convert_command(
     source: Annotated[
         Path, typer.Argument(metavar="INPUT", help="A CSV/TSV file (columns id, report), a "
@@ -44,11 +30,6 @@ def convert_command(
     input_format: Annotated[
         str, typer.Option("--format", help="auto (from the name), csv, tsv, jsonl or dir.")
     ] = "auto",
-    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
-    max_decompressed_mb: MaxDecompressedMbOption = DEFAULT_MAX_DECOMPRESSED_MB,
-    max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
-    max_report_chars: MaxReportCharsOption = DEFAULT_MAX_REPORT_CHARS,
-    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
 ) -> None:
     """Write INPUT as a submission list (atomically), then validate what was written."""
     converted = convert_to_submission(source, out, input_format=input_format, force=force)

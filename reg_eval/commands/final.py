@@ -10,17 +10,17 @@ import typer
 
 from reg_eval.commands.guard import guarded
 from reg_eval.commands.options import (
-    MaxCasesOption,
-    MaxDepthOption,
-    MaxUploadMbOption,
-    applies_input_limits,
+    SAVED_RESULT_LIMITS,
+    TEXT_OR_JSON,
+    TextOrJsonOption,
+    check_choice,
+    input_limits,
 )
 from reg_eval.errors import UsageError
-from reg_eval.io.limits import DEFAULT_MAX_CASES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_UPLOAD_MB
 
 
 @guarded
-@applies_input_limits
+@input_limits(*SAVED_RESULT_LIMITS)
 def final_command(
     phase1: Annotated[
         Path | None, typer.Option("--phase1", help="Result JSON of the test phase 1 run.")
@@ -28,10 +28,7 @@ def final_command(
     phase2: Annotated[
         Path | None, typer.Option("--phase2", help="Result JSON of the test phase 2 run.")
     ] = None,
-    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
-    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
-    max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
-    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
+    output_format: TextOrJsonOption = "text",
 ) -> None:
     """Final score as the organisers ranked teams: 0.2·phase 1 + 0.8·phase 2.
 
@@ -42,8 +39,7 @@ def final_command(
     from reg_eval.io.results import load_result
     from reg_eval.leaderboard import final_from_results, load_official, official_place
 
-    if output_format not in ("text", "json"):
-        raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
+    check_choice("--format", output_format, TEXT_OR_JSON)
     first = load_result(phase1) if phase1 is not None else None
     second = load_result(phase2) if phase2 is not None else None
     final = final_from_results(first, second)

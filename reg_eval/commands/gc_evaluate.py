@@ -16,10 +16,10 @@ import typer
 
 from reg_eval.commands.guard import INTERNAL_ERROR_EXIT, guarded
 from reg_eval.commands.options import (
-    PROFILE,
     SHARED,
     MissingOption,
     SharedOption,
+    profile_option,
     scoring_command,
 )
 from reg_eval.errors import RegEvalError
@@ -39,18 +39,9 @@ from reg_eval.scoring_options import ScoringOptions
 PROFILE_ENV = "REG_EVAL_GC_PROFILE"
 PHASE_ENV = "REG_EVAL_GC_PHASE"
 GC_OPTIONS = (
-    SharedOption(
-        PROFILE.name,
-        Annotated[
-            str,
-            typer.Option(
-                "--profile",
-                envvar=PROFILE_ENV,
-                help="Scoring profile; the container sets it to the profile whose models it "
-                "holds.",
-            ),
-        ],
-        GC_PROFILE,
+    profile_option(
+        "Scoring profile; the container sets it to the profile whose models it holds.",
+        GC_PROFILE, envvar=PROFILE_ENV,
     ),
     SharedOption(SHARED["metrics"].name, SHARED["metrics"].declaration, "official"),
 )

@@ -10,17 +10,15 @@ import typer
 
 from reg_eval.commands.guard import guarded
 from reg_eval.commands.options import (
+    SAVED_RESULT_LIMITS,
     ForceOption,
-    MaxCasesOption,
-    MaxDepthOption,
-    MaxUploadMbOption,
     SeedOption,
     TestOption,
     TrialsOption,
-    applies_input_limits,
+    check_choice,
+    input_limits,
 )
 from reg_eval.errors import UsageError
-from reg_eval.io.limits import DEFAULT_MAX_CASES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_UPLOAD_MB
 from reg_eval.io.writers import refuse_existing
 from reg_eval.paired import DEFAULT_TEST, DEFAULT_TRIALS, check_test
 from reg_eval.stats import DEFAULT_SEED
@@ -29,7 +27,7 @@ FORMATS = ("md", "csv", "html")
 
 
 @guarded
-@applies_input_limits
+@input_limits(*SAVED_RESULT_LIMITS)
 def leaderboard_command(
     results: Annotated[
         list[Path],
@@ -63,9 +61,6 @@ def leaderboard_command(
     n: TrialsOption = DEFAULT_TRIALS,
     seed: SeedOption = DEFAULT_SEED,
     force: ForceOption = False,
-    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
-    max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
-    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
 ) -> None:
     """Rank local score runs, with CIs, paired tests and the official rows.
 
@@ -81,8 +76,7 @@ def leaderboard_command(
     from reg_eval.leaderboard import build_leaderboard, official_choices
     from reg_eval.report.tables import RENDERERS
 
-    if output_format not in FORMATS:
-        raise UsageError(f"unknown --format {output_format!r}", hint="use md, csv or html")
+    check_choice("--format", output_format, FORMATS)
     if official not in official_choices():
         raise UsageError(
             f"unknown --official {official!r}", hint=f"use {', '.join(official_choices())}"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from reg_eval.commands.guard import guarded
-from reg_eval.commands.options import CacheDirOption
+from reg_eval.commands.options import TEXT_OR_JSON, CacheDirOption, TextOrJsonOption, check_choice
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.profiles import PROFILES, Profile, get_profile
 
@@ -27,7 +27,6 @@ ProfileFilterOption = Annotated[
     str | None,
     typer.Option("--profile", help=f"Only this profile ({', '.join(PROFILES)}); default: all."),
 ]
-FormatOption = Annotated[str, typer.Option("--format", help="text or json.")]
 
 
 def _cache_root(cache_dir: Path | None) -> Path:
@@ -125,12 +124,29 @@ def fetch_command(
         typer.echo(f"  {line}")
 
 
+def _show(
+    root: Path, inventories: list[tuple[Profile, list[ModelEntry]]], output_format: str, *,
+    banner: bool,
+) -> None:
+    """The inventories as one JSON object, or as text under the cache folder (and, for
+    `list`, the offline banner)."""
+    if output_format == "json":
+        rows = [_entry_dict(p, e) for p, entries in inventories for e in entries]
+        typer.echo(json.dumps({"cache": str(root), "models": rows}, indent=2))
+        return
+    typer.echo(f"model cache: {root}")
+    if banner and (text := _offline_banner()):
+        typer.echo(text)
+    for chosen_profile, entries in inventories:
+        _print_entries(chosen_profile, entries)
+
+
 @models_app.command("list")
 @guarded
 def list_command(
     cache_dir: CacheDirOption = None,
     profile: ProfileFilterOption = None,
-    output_format: FormatOption = "text",
+    output_format: TextOrJsonOption = "text",
 ) -> None:
     """Each profile's models: where they come from, whether they are here and verified, size.
 
@@ -139,21 +155,10 @@ def list_command(
     """
     from reg_eval.models.inventory import profile_inventory
 
-    if output_format not in ("text", "json"):
-        raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
+    check_choice("--format", output_format, TEXT_OR_JSON)
     root = _cache_root(cache_dir)
-    chosen = _profiles(profile)
-    inventories = [(p, profile_inventory(p, root)) for p in chosen]
-    if output_format == "json":
-        rows = [_entry_dict(p, e) for p, entries in inventories for e in entries]
-        typer.echo(json.dumps({"cache": str(root), "models": rows}, indent=2))
-        return
-    typer.echo(f"model cache: {root}")
-    banner = _offline_banner()
-    if banner:
-        typer.echo(banner)
-    for chosen_profile, entries in inventories:
-        _print_entries(chosen_profile, entries)
+    inventories = [(p, profile_inventory(p, root)) for p in _profiles(profile)]
+    _show(root, inventories, output_format, banner=True)
 
 
 @models_app.command("verify")
@@ -161,7 +166,7 @@ def list_command(
 def verify_command(
     cache_dir: CacheDirOption = None,
     profile: ProfileFilterOption = None,
-    output_format: FormatOption = "text",
+    output_format: TextOrJsonOption = "text",
 ) -> None:
     """Read every model file again and compare it with its pinned hash.
 
@@ -171,17 +176,10 @@ def verify_command(
     """
     from reg_eval.models.inventory import profile_inventory
 
-    if output_format not in ("text", "json"):
-        raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
+    check_choice("--format", output_format, TEXT_OR_JSON)
     root = _cache_root(cache_dir)
     inventories = [(p, profile_inventory(p, root, rehash=True)) for p in _profiles(profile)]
-    if output_format == "json":
-        rows = [_entry_dict(p, e) for p, entries in inventories for e in entries]
-        typer.echo(json.dumps({"cache": str(root), "models": rows}, indent=2))
-    else:
-        typer.echo(f"model cache: {root}")
-        for chosen_profile, entries in inventories:
-            _print_entries(chosen_profile, entries)
+    _show(root, inventories, output_format, banner=False)
     failed = [
         f"{p.name} {e.role.upper()} {e.name}: {e.detail}"
         for p, entries in inventories

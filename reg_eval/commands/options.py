@@ -1,7 +1,7 @@
 """Typer option declarations shared by the commands, and the spelling of group options.
 
-Every command that reads input files declares the input limits (`--max-*`) its readers honour
-and is wrapped in `applies_input_limits`.
+Every command that reads input files takes the input limits (`--max-*`) its readers honour
+through `input_limits`, which declares them and applies them while the command runs.
 
 A scoring command (`score`, `compare`, `report`, `gc-evaluate`, `score-cot`) declares none of
 the scoring options itself: `scoring_command` gives it the one shared set below (profile,
@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
+from reg_eval.errors import UsageError
 from reg_eval.io.limits import DEFAULT_LIMITS, Limits, limits_applied
 from reg_eval.profiles import PROFILES
 from reg_eval.scoring_options import RunOptions, ScoringOptions
@@ -92,13 +93,32 @@ BootstrapOption = Annotated[
     int, typer.Option("--bootstrap", help="Bootstrap resamples for the 95% CIs.")
 ]
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace existing output files.")]
+TEXT_OR_JSON = ("text", "json")
+TextOrJsonOption = Annotated[str, typer.Option("--format", help="text or json.")]
+ResultOutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the result as JSON.")
+]
+PerCaseOutputOption = Annotated[
+    Path | None, typer.Option("--per-case", help="Write one row per case (.jsonl or .csv).")
+]
+ResultFormatOption = Annotated[
+    str, typer.Option("--format", help="text (tables) or json (the --output object).")
+]
+
+
+def check_choice(option: str, value: str, choices: Sequence[str]) -> None:
+    """A value outside an option's choices is a usage error that names them."""
+    if value not in choices:
+        listed = " or ".join([", ".join(choices[:-1]), choices[-1]] if len(choices) > 1
+                             else choices)
+        raise UsageError(f"unknown {option} {value!r}", hint=f"use {listed}")
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 MetricsOption = Annotated[
     str,
     typer.Option(
         "--metrics",
         help="Comma-separated metric groups: official (always), clinical, semantic, lexical, "
-        "bertscore.",
+        "bertscore, judge (needs --judge).",
     ),
 ]
 SemanticModelOption = Annotated[
@@ -131,6 +151,19 @@ ClinicalSoftOption = Annotated[
         "default: it needs the all-MiniLM-L6-v2 wheel.",
     ),
 ]
+JudgeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--judge",
+        help="Judge for the judge group: transformers:NAME_OR_PATH (a local model, best on a "
+        "GPU) or openai:BASE_URL (an OpenAI-compatible server, with --judge-model; API key "
+        "from $REG_EVAL_JUDGE_API_KEY).",
+    ),
+]
+JudgeModelOption = Annotated[
+    str | None,
+    typer.Option("--judge-model", help="Model name on the judge server (openai: judges)."),
+]
 RougeStemmerOption = Annotated[
     bool, typer.Option("--rouge-stemmer", help="Porter stemmer in the lexical group's ROUGE.")
 ]
@@ -144,6 +177,8 @@ def group_options(
     bertscore_rescale: bool,
     rouge_stemmer: bool,
     clinical_soft: bool = False,
+    judge: str | None = None,
+    judge_model: str | None = None,
 ) -> dict[str, dict[str, object]]:
     """The metric-group options of the command line, keyed by group name."""
     return {
@@ -155,6 +190,7 @@ def group_options(
         },
         "lexical": {"rouge_stemmer": rouge_stemmer},
         "clinical": {"soft": clinical_soft},
+        "judge": {"judge": judge, "judge_model": judge_model},
     }
 
 
@@ -217,20 +253,70 @@ LIMIT_PARAMETERS = ("max_upload_mb", "max_decompressed_mb", "max_depth", "max_re
                     "max_cases")
 
 
+def _limits_taken(values: dict[str, Any]) -> Limits:
+    """The `Limits` of the `--max-*` values in `values` (taken out of it); a limit the command
+    does not declare keeps its default."""
+    return limits_from_options(
+        **{name: values.pop(name, getattr(DEFAULT_LIMITS, name)) for name in LIMIT_PARAMETERS}
+    )
+
+
 def applies_input_limits(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a command with the limits its `--max-*` options ask for (the command declares them
-    with the options above; every reader it calls then stops at them). A command declares only
-    the limits its readers honour (`final` reads no zip upload, so has no
-    `--max-decompressed-mb`); the others keep their defaults."""
+    """Run a command with the limits its `--max-*` options ask for, where the command declares
+    them itself with the options above (`input_limits` declares them for it)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        limits = limits_from_options(
-            **{name: kwargs.get(name, getattr(DEFAULT_LIMITS, name)) for name in LIMIT_PARAMETERS}
-        )
-        with limits_applied(limits):
+        with limits_applied(_limits_taken(dict(kwargs))):
             return fn(*args, **kwargs)
 
+    return wrapper
+
+
+SAVED_RESULT_LIMITS = ("max_upload_mb", "max_depth", "max_cases")
+"""The limits a reader of saved result files honours (it reads no zip and no report text)."""
+
+
+def input_limits(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a command the `--max-*` options `names` (all five when none is named) and run it
+    with the limits they ask for; every reader it calls then stops at them. A command takes
+    only the limits its readers honour (`final` reads no zip upload, so has no
+    `--max-decompressed-mb`); the others keep their defaults."""
+    unknown = set(names) - set(LIMIT_PARAMETERS)
+    if unknown:
+        raise TypeError(f"no input limit named {', '.join(sorted(unknown))}")
+    added = [item for item in LIMIT_OPTIONS if not names or item.name in names]
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        own = inspect.signature(fn, eval_str=True).parameters
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with limits_applied(_limits_taken(kwargs)):
+                return fn(*args, **kwargs)
+
+        return _declared(wrapper, list(own.values()), added)
+
+    return decorate
+
+
+def _declared(
+    wrapper: Callable[..., Any], own: list[inspect.Parameter], added: Sequence[SharedOption]
+) -> Callable[..., Any]:
+    """`wrapper` as Typer must see it: the command's own parameters, then the `added` options
+    (all keyword-only, so that their order does not matter to Python)."""
+    parameters = own + [
+        inspect.Parameter(
+            item.name, inspect.Parameter.KEYWORD_ONLY,
+            default=item.default, annotation=item.declaration,
+        )
+        for item in added
+    ]
+    wrapper.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in parameters],
+        return_annotation=None,
+    )
+    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
     return wrapper
 
 
@@ -259,6 +345,8 @@ GROUP_OPTIONS = (
     SharedOption("bertscore_rescale", BertScoreRescaleOption, False),
     SharedOption("rouge_stemmer", RougeStemmerOption, False),
     SharedOption("clinical_soft", ClinicalSoftOption, False),
+    SharedOption("judge", JudgeOption, None),
+    SharedOption("judge_model", JudgeModelOption, None),
 )
 """The metric groups and their options (REG 2025 scoring: `score`, `compare`, `report`,
 `gc-evaluate`); `group_options` turns the per-group ones into `ScoringOptions.group_options`."""
@@ -292,6 +380,16 @@ _FLAGS = {"no_cache": "cache", "quiet": "progress"}
 """Options whose field is their negation."""
 
 
+def profile_option(help: str, default: str, *, envvar: str | None = None) -> SharedOption:
+    """`--profile` for a command with setups or a default of its own (REG 2026, the
+    container), to give `scoring_command(replace=...)`."""
+    return SharedOption(
+        PROFILE.name,
+        Annotated[str, typer.Option("--profile", envvar=envvar, help=help)],
+        default,
+    )
+
+
 def shared_options(options_type: type[RunOptions]) -> tuple[SharedOption, ...]:
     """Every shared option a command scoring into `options_type` exposes; the profile's
     default is that type's (each edition names its own setups)."""
@@ -309,16 +407,19 @@ def build_options(options_type: type[RunOptions], values: Mapping[str, Any]) -> 
     field no option names keeps the type's default.
     """
     fields = {item.name for item in dataclasses.fields(options_type)}
-    unknown = set(values) - fields - set(_FLAGS) - set(_GROUP_PARAMETERS) - set(LIMIT_PARAMETERS)
+    # Group options exist only where there are groups: elsewhere (score-cot) a name such as
+    # `judge` may be an option of the command's own, filling its field of that name.
+    group_parameters = _GROUP_PARAMETERS if "group_options" in fields else ()
+    unknown = set(values) - fields - set(_FLAGS) - set(group_parameters) - set(LIMIT_PARAMETERS)
     if unknown:
         raise TypeError(
             f"{options_type.__name__} has no field for option(s) {', '.join(sorted(unknown))}"
         )
     chosen = {name: value for name, value in values.items() if name in fields}
     chosen.update({_FLAGS[name]: not value for name, value in values.items() if name in _FLAGS})
-    if any(name in values for name in _GROUP_PARAMETERS):
+    if any(name in values for name in group_parameters):
         chosen["group_options"] = group_options(
-            **{name: values.get(name, SHARED[name].default) for name in _GROUP_PARAMETERS}
+            **{name: values.get(name, SHARED[name].default) for name in group_parameters}
         )
     return options_type(**chosen)
 
@@ -361,29 +462,16 @@ def scoring_command(
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             values = {name: kwargs.pop(name) for name in list(kwargs) if name in names}
-            limits = limits_from_options(
-                **{name: values.pop(name, getattr(DEFAULT_LIMITS, name))
-                   for name in LIMIT_PARAMETERS}
-            )
+            limits = _limits_taken(values)
             kwargs["options"] = build_options(options_type, values)
             if wants_limits:
                 kwargs["limits"] = limits
             with limits_applied(limits):
                 return fn(*args, **kwargs)
 
-        parameters = [p for name, p in own.items() if name not in ("options", "limits")]
-        parameters += [
-            inspect.Parameter(
-                item.name, inspect.Parameter.KEYWORD_ONLY,
-                default=item.default, annotation=item.declaration,
-            )
-            for item in shared
-        ]
-        wrapper.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in parameters],
-            return_annotation=None,
+        return _declared(
+            wrapper, [p for name, p in own.items() if name not in ("options", "limits")], shared
         )
-        wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
-        return wrapper
 
     return decorate
+

@@ -8,18 +8,11 @@ from typing import Annotated
 import typer
 
 from reg_eval.commands.guard import guarded
-from reg_eval.commands.options import (
-    ForceOption,
-    MaxCasesOption,
-    MaxDepthOption,
-    MaxUploadMbOption,
-    applies_input_limits,
-)
-from reg_eval.io.limits import DEFAULT_MAX_CASES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_UPLOAD_MB
+from reg_eval.commands.options import SAVED_RESULT_LIMITS, ForceOption, input_limits
 
 
 @guarded
-@applies_input_limits
+@input_limits(*SAVED_RESULT_LIMITS)
 def plot_command(
     results: Annotated[
         list[Path],
@@ -27,9 +20,6 @@ def plot_command(
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the figures.")],
     force: ForceOption = False,
-    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
-    max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
-    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
 ) -> None:
     """Write components.png/.svg and organs.png/.svg; same input, same bytes."""
     from reg_eval.io.results import load_result, run_names

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 from rich.console import Console
 from rich.markup import escape
@@ -34,19 +36,40 @@ def _comparability(console: Console, signature: Signature) -> None:
         )
 
 
+class ScoredMeans(Protocol):
+    """What a mean-and-CI table reads of a result (REG 2025 and REG 2026 alike)."""
+
+    @property
+    def confidence(self) -> float: ...
+
+    @property
+    def ci(self) -> Mapping[str, tuple[float, float]]: ...
+
+    @property
+    def means(self) -> Mapping[str, float]: ...
+
+
+def means_table(
+    title: str, result: ScoredMeans, names: Iterable[str], labels: Mapping[str, str],
+    *, label: str = "",
+) -> Table:
+    """The headline table of a score: one row a metric, its mean and its confidence interval."""
+    table = Table(title=f"{title}{(' — ' + label) if label else ''}", title_justify="left")
+    table.add_column("metric")
+    table.add_column("mean", justify="right")
+    table.add_column(f"{round(result.confidence * 100)}% CI", justify="right")
+    means = result.means
+    for name in names:
+        lo, hi = result.ci[name]
+        table.add_row(labels[name], f"{means[name]:.4f}", f"[{lo:.4f}, {hi:.4f}]")
+    return table
+
+
 def print_score(console: Console, result: ScoreResult, *, label: str = "") -> None:
     sig = result.signature
     _comparability(console, sig)
     pct = round(result.confidence * 100)
-    table = Table(title=f"REG 2025 score{(' — ' + label) if label else ''}", title_justify="left")
-    table.add_column("metric")
-    table.add_column("mean", justify="right")
-    table.add_column(f"{pct}% CI", justify="right")
-    means = result.means
-    for name in SUMMARY_COLUMNS:
-        lo, hi = result.ci[name]
-        table.add_row(_LABELS[name], f"{means[name]:.4f}", f"[{lo:.4f}, {hi:.4f}]")
-    console.print(table)
+    console.print(means_table("REG 2025 score", result, SUMMARY_COLUMNS, _LABELS, label=label))
     alignment = result.alignment
     console.print(
         f"n cases: {result.n_cases}   missing: {len(alignment.missing_ids)} "

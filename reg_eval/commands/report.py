@@ -123,14 +123,14 @@ def report_command(
 
 
 def _run_from_score(name: str, path: Path, scored: ScoreResult) -> ReportRun:
-    from reg_eval.io.results import cases_from_rows, result_from_dict
+    from reg_eval.io.results import cases_from_rows, result_from_dict, run_layout
     from reg_eval.report.analysis import ReportRun
 
     signature = scored.signature.format()
     result = result_from_dict(scored.to_dict(), name=name, path=path)
     cases = cases_from_rows(
         [{**row, "signature": signature} for row in scored.per_case_rows()],
-        path=None, signature_text=signature,
+        path=None, signature_text=signature, layout=run_layout(result),
     )
     hypotheses = dict(zip(scored.alignment.ids, scored.alignment.hyps, strict=True))
     return ReportRun(name, result, cases, hypotheses)
@@ -147,11 +147,11 @@ def _texts(path: Path | None, role: str) -> dict[str, str] | None:
 def _saved_run(
     results: Path, per_case: Path, texts: Path | None, *, name: str
 ) -> ReportRun:
-    from reg_eval.io.results import check_same_run, load_per_case, load_result
+    from reg_eval.io.results import check_same_run, load_per_case, load_result, run_layout
     from reg_eval.report.analysis import ReportRun
 
     result = load_result(results, name=name)
-    cases = load_per_case(per_case)
+    cases = load_per_case(per_case, layout=run_layout(result))
     check_same_run(result, cases)
     return ReportRun(name, result, cases, _texts(texts, "submission"))
 

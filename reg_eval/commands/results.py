@@ -10,10 +10,10 @@ from typing import Protocol
 
 import typer
 
+from reg_eval.commands.options import TEXT_OR_JSON, check_choice
 from reg_eval.errors import UsageError
 from reg_eval.io.writers import ScoredResult, refuse_existing, write_result_files
 
-RESULT_FORMATS = ("text", "json")
 PER_CASE_SUFFIXES = (".jsonl", ".csv")
 
 
@@ -27,8 +27,7 @@ def check_result_outputs(
     output_format: str, output: Path | None, per_case: Path | None, *, force: bool
 ) -> None:
     """A bad --format or --per-case name, or a file in the way, fails before the models load."""
-    if output_format not in RESULT_FORMATS:
-        raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
+    check_choice("--format", output_format, TEXT_OR_JSON)
     if per_case is not None and per_case.suffix.lower() not in PER_CASE_SUFFIXES:
         raise UsageError(f"--per-case {per_case}: use a .jsonl or .csv file name")
     refuse_existing(output, per_case, force=force)

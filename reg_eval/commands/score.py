@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 
 from reg_eval.commands.guard import guarded
-from reg_eval.commands.options import ForceOption, MissingOption, scoring_command
+from reg_eval.commands.options import (
+    ForceOption,
+    MissingOption,
+    PerCaseOutputOption,
+    ResultFormatOption,
+    ResultOutputOption,
+    scoring_command,
+)
 from reg_eval.commands.results import check_result_outputs, deliver_result
 from reg_eval.scoring_options import ScoringOptions
 
@@ -23,16 +30,9 @@ def score_command(
         Path, typer.Option("--submission", "-s", help="Submission JSON: [{id, report}, ...].")
     ],
     missing: MissingOption = "error",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the result as JSON.")
-    ] = None,
-    per_case: Annotated[
-        Path | None,
-        typer.Option("--per-case", help="Write one row per case (.jsonl or .csv)."),
-    ] = None,
-    output_format: Annotated[
-        str, typer.Option("--format", help="text (tables) or json (the --output object).")
-    ] = "text",
+    output: ResultOutputOption = None,
+    per_case: PerCaseOutputOption = None,
+    output_format: ResultFormatOption = "text",
     force: ForceOption = False,
     *,
     options: ScoringOptions,

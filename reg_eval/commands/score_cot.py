@@ -7,16 +7,19 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from reg_eval.commands.guard import guarded
 from reg_eval.commands.options import (
-    PROFILE,
     SHARED,
     ForceOption,
+    PerCaseOutputOption,
+    ResultFormatOption,
+    ResultOutputOption,
     SharedOption,
+    profile_option,
     scoring_command,
 )
+from reg_eval.commands.render import means_table
 from reg_eval.commands.results import check_result_outputs, deliver_result
 from reg_eval.reg2026.scoring import (
     DETAIL_COLUMNS,
@@ -28,16 +31,9 @@ from reg_eval.reg2026.scoring import (
 from reg_eval.reg2026.settings import SETTINGS
 
 COT_OPTIONS = (
-    SharedOption(
-        PROFILE.name,
-        Annotated[
-            str,
-            typer.Option(
-                "--profile",
-                help=f"Scoring setup: {', '.join(SETTINGS)}. 'offline' needs no hub access but "
-                "is not comparable with REG 2026.",
-            ),
-        ],
+    profile_option(
+        f"Scoring setup: {', '.join(SETTINGS)}. 'offline' needs no hub access but is not "
+        "comparable with REG 2026.",
         CotScoringOptions().profile,
     ),
     SharedOption(
@@ -92,13 +88,8 @@ def score_cot_command(
             "file listing cases with ids.",
         ),
     ],
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the result as JSON.")
-    ] = None,
-    per_case: Annotated[
-        Path | None,
-        typer.Option("--per-case", help="Write one row per case (.jsonl or .csv)."),
-    ] = None,
+    output: ResultOutputOption = None,
+    per_case: PerCaseOutputOption = None,
     missing: Annotated[
         str,
         typer.Option(
@@ -107,9 +98,7 @@ def score_cot_command(
             "as the organisers do), 'error' (refuse), 'skip' (leave out of the mean).",
         ),
     ] = "empty",
-    output_format: Annotated[
-        str, typer.Option("--format", help="text (tables) or json (the --output object).")
-    ] = "text",
+    output_format: ResultFormatOption = "text",
     force: ForceOption = False,
     *,
     options: CotScoringOptions,
@@ -137,18 +126,9 @@ def print_cot_score(console: Console, result: CotResult, *, label: str = "") -> 
             f"[bold yellow]Profile {sig.get('profile')}: NOT comparable with REG 2026 "
             "(other models than the organisers').[/]"
         )
-    pct = round(result.confidence * 100)
-    table = Table(
-        title=f"REG 2026 Metric A{(' — ' + label) if label else ''}", title_justify="left"
-    )
-    table.add_column("metric")
-    table.add_column("mean", justify="right")
-    table.add_column(f"{pct}% CI", justify="right")
-    means = result.means
-    for name in (*SUMMARY_COLUMNS, *DETAIL_COLUMNS):
-        lo, hi = result.ci[name]
-        table.add_row(_LABELS[name], f"{means[name]:.4f}", f"[{lo:.4f}, {hi:.4f}]")
-    console.print(table)
+    console.print(means_table(
+        "REG 2026 Metric A", result, (*SUMMARY_COLUMNS, *DETAIL_COLUMNS), _LABELS, label=label
+    ))
     treated = {"empty": "scored as empty chains", "skip": "left out", "error": "refused"}
     console.print(
         f"n cases: {result.n_cases}   missing ({treated[result.missing_policy]}): "

@@ -10,25 +10,10 @@ from typing import Annotated
 import typer
 
 from reg_eval.commands.guard import guarded
-from reg_eval.commands.options import (
-    MaxCasesOption,
-    MaxDecompressedMbOption,
-    MaxDepthOption,
-    MaxReportCharsOption,
-    MaxUploadMbOption,
-    applies_input_limits,
-)
+from reg_eval.commands.options import TEXT_OR_JSON, check_choice, input_limits
 from reg_eval.errors import UsageError
-from reg_eval.io.limits import (
-    DEFAULT_MAX_CASES,
-    DEFAULT_MAX_DECOMPRESSED_MB,
-    DEFAULT_MAX_DEPTH,
-    DEFAULT_MAX_REPORT_CHARS,
-    DEFAULT_MAX_UPLOAD_MB,
-)
 from reg_eval.io.validate import ValidationReport, summary_lines, validate_submission
 
-OUTPUT_FORMATS = ("text", "json")
 _STYLES = {
     "valid": "bold green",
     "invalid": "bold red",
@@ -70,7 +55,7 @@ def print_report(
 
 
 @guarded
-@applies_input_limits
+@input_limits()
 def validate_command(
     submission: Annotated[
         Path, typer.Argument(metavar="SUBMISSION", help="The predictions file: a JSON list of "
@@ -106,15 +91,9 @@ def validate_command(
         str, typer.Option("--kind", help="report: REG 2025 [{id, report}] submissions; cot: "
                           "REG 2026 chain-of-thought files or folders.")
     ] = "report",
-    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
-    max_decompressed_mb: MaxDecompressedMbOption = DEFAULT_MAX_DECOMPRESSED_MB,
-    max_depth: MaxDepthOption = DEFAULT_MAX_DEPTH,
-    max_report_chars: MaxReportCharsOption = DEFAULT_MAX_REPORT_CHARS,
-    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
 ) -> None:
     """Check a submission file: JSON, keys, ids, reports. Exit 0 valid, 1 not, 2 usage."""
-    if output_format not in OUTPUT_FORMATS:
-        raise UsageError(f"unknown --format {output_format!r}", hint="use text or json")
+    check_choice("--format", output_format, TEXT_OR_JSON)
     if max_findings < 0:
         raise UsageError("--max-findings must be 0 or more", hint="0 shows all findings")
     if kind == "cot":

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from reg_eval.errors import InvalidInputError, UsageError
+from reg_eval.errors import UsageError
 
 DESCRIPTION = """\
 The MICCAI REG 2025 ranking score for generated pathology reports:
@@ -79,6 +79,7 @@ def compute_reg2025(
     **scorer_options: Any,
 ) -> dict[str, Any]:
     """The official score of parallel lists, with the scorer shared across calls."""
+    from reg_eval.io.texts import checked_texts
     from reg_eval.rewards import shared_scorer
     from reg_eval.scoring import SUMMARY_COLUMNS
 
@@ -89,8 +90,10 @@ def compute_reg2025(
             hint=f"use profile, ids, per_case, {', '.join(SCORER_OPTIONS)}",
         )
     options = {k: (str(v) if k == "cache_dir" else v) for k, v in scorer_options.items()}
-    predictions = _texts(predictions, "predictions", ids)
-    references = _texts(references, "references", ids)
+    # A None (a row without a report) is an error, never an empty report.
+    names = list(ids) if ids is not None else None
+    predictions = checked_texts(predictions, "predictions", names=names)
+    references = checked_texts(references, "references", names=names)
     if not predictions:
         raise UsageError("no predictions to score", hint="pass at least one prediction")
     result = shared_scorer(profile, **options)(references, predictions, ids=ids)
@@ -110,19 +113,3 @@ def compute_reg2025(
     if per_case:
         output["per_case"] = result.per_case_rows()
     return output
-
-
-def _texts(values: Sequence[object], what: str, ids: Sequence[str] | None) -> list[str]:
-    """Strings only: a None (a row without a report) is an error, never an empty report."""
-    texts = list(values)
-    for index, value in enumerate(texts):
-        if isinstance(value, str):
-            continue
-        case = f" (case {ids[index]!r})" if ids is not None and index < len(ids) else ""
-        shown = "None" if value is None else type(value).__name__
-        raise InvalidInputError(
-            f"{what}[{index}]{case} is {shown}, not a report",
-            hint="fill in the missing report, drop the case from both lists, or pass \"\" "
-            "to score it as an empty report",
-        )
-    return [str(text) for text in texts]

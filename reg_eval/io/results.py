@@ -2,6 +2,11 @@
 
 Reports, plots and leaderboards are built from these files, so nothing is scored twice.
 Problems name the file and the place, and say how to get a good file.
+
+Results carry their signature as typed fields and their column layout (`columns`); results
+saved before either was written (layout 1) still load: the signature's model texts are read
+into fields by `Signature.from_dict`, and the layout is rebuilt from the keys the file holds
+(see docs/metrics.md, "Saved results").
 """
 
 from __future__ import annotations
@@ -11,18 +16,24 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from reg_eval.columns import OFFICIAL, OFFICIAL_COMPONENTS, ColumnLayout, merged
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.files import read_input_bytes
 from reg_eval.io.jsondoc import decode_utf8, parse_json_document
 from reg_eval.io.limits import LimitExceeded, current_limits, nesting_depth, raise_hint
 
-COMPONENTS = ("bleu", "rouge", "key", "emb")
-SCORE_COLUMNS = ("ranking", *COMPONENTS)
-LIST_COLUMNS = ("ref_keywords", "hyp_keywords", "missed_keywords", "extra_keywords")
+if TYPE_CHECKING:
+    from reg_eval.signature import Signature
+
+COMPONENTS = OFFICIAL_COMPONENTS
+SCORE_COLUMNS = OFFICIAL.numeric
+LIST_COLUMNS = OFFICIAL.detail
 """Per-case columns that hold keyword lists (joined with "; " in the CSV form)."""
-_DETAIL_SUFFIXES = ("_missed", "_invented", "_soft", "_extra", "_found")
+_LAYOUT1_DETAIL_SUFFIXES = ("_missed", "_invented", "_soft", "_extra", "_found")
+"""How layout-1 readers told a group's detail columns (fact lists) from numbers: by name.
+Used only for per-case files read without the layout of their run."""
 _SCORE_HINT = "write it with `reg-eval score ... --output RESULT.json --per-case CASES.jsonl`"
 
 
@@ -35,8 +46,40 @@ class SavedResult:
     data: dict[str, Any]
 
     @property
-    def signature(self) -> dict[str, Any]:
-        return dict(self.data["signature"])
+    def signature(self) -> Signature:
+        """The signature as typed fields (either layout; see `Signature.from_dict`)."""
+        from reg_eval.signature import Signature
+
+        return Signature.from_dict(self.data["signature"])
+
+    @property
+    def layout(self) -> dict[str, ColumnLayout]:
+        """The columns of each metric family. Layout-1 results did not carry it: the
+        official columns, and each group's numeric and corpus columns from its means and
+        corpus values, are what those files hold; their detail columns are not known."""
+        saved = self.data.get("columns")
+        if isinstance(saved, dict):
+            return {
+                str(name): ColumnLayout.from_dict(kinds)
+                for name, kinds in saved.items()
+                if isinstance(kinds, dict)
+            }
+        layout = {"official": OFFICIAL}
+        metrics = self.data.get("metrics")
+        for name, group in (metrics.items() if isinstance(metrics, dict) else ()):
+            if isinstance(group, dict):
+                means = group.get("means")
+                corpus = group.get("corpus")
+                layout[str(name)] = ColumnLayout(
+                    numeric=tuple(means) if isinstance(means, dict) else (),
+                    corpus=tuple(corpus) if isinstance(corpus, dict) else (),
+                )
+        return layout
+
+    @property
+    def has_layout(self) -> bool:
+        """Whether the file carries its column layout (written since layouts were saved)."""
+        return isinstance(self.data.get("columns"), dict)
 
     @property
     def signature_text(self) -> str:
@@ -92,10 +135,16 @@ class SavedCases:
     rows: list[dict[str, Any]]
     signature_text: str = ""
     by_id: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
+    layout: ColumnLayout | None = None
+    """The run's columns, when known (from its result file); None reads by layout-1 names."""
 
     @property
     def ids(self) -> list[str]:
         return [str(row["id"]) for row in self.rows]
+
+    def is_detail(self, name: str) -> bool:
+        """Whether a per-case column holds a list (keywords, facts) rather than a number."""
+        return is_detail_column(name, self.layout)
 
 
 def _read_text(path: Path, what: str) -> str:
@@ -211,13 +260,26 @@ def _is_number(value: object) -> bool:
     )
 
 
-def is_detail_column(name: str) -> bool:
-    """Per-case fact lists such as `clinical_missed` or `clinical_invented`."""
-    return name in LIST_COLUMNS or name.endswith(_DETAIL_SUFFIXES)
+def is_detail_column(name: str, layout: ColumnLayout | None = None) -> bool:
+    """Per-case lists such as `missed_keywords` or `clinical_missed`: as the run's layout
+    declares them, or, without a layout (layout-1 files), by the names those runs used."""
+    if layout is not None:
+        return name in layout.detail
+    return name in LIST_COLUMNS or name.endswith(_LAYOUT1_DETAIL_SUFFIXES)
+
+
+def run_layout(result: SavedResult) -> ColumnLayout | None:
+    """One layout over every family of a saved run; None for a layout-1 result, whose
+    detail columns are not recorded."""
+    return merged(result.layout.values()) if result.has_layout else None
 
 
 def cases_from_rows(
-    rows: list[dict[str, Any]], *, path: Path | None, signature_text: str = ""
+    rows: list[dict[str, Any]],
+    *,
+    path: Path | None,
+    signature_text: str = "",
+    layout: ColumnLayout | None = None,
 ) -> SavedCases:
     by_id: dict[str, dict[str, Any]] = {}
     where = str(path) if path else "per-case rows"
@@ -240,12 +302,13 @@ def cases_from_rows(
         by_id[case_id] = row
     if not rows:
         raise InvalidInputError(f"{where}: there are no cases", hint=_SCORE_HINT)
-    return SavedCases(path, rows, signature_text, by_id)
+    return SavedCases(path, rows, signature_text, by_id, layout)
 
 
-def load_per_case(path: str | Path) -> SavedCases:
+def load_per_case(path: str | Path, *, layout: ColumnLayout | None = None) -> SavedCases:
     """A `reg-eval score --per-case` file, .jsonl or .csv, within `--max-upload-mb`,
-    `--max-cases` (rows) and `--max-depth` (each JSON line)."""
+    `--max-cases` (rows) and `--max-depth` (each JSON line). `layout` (`run_layout` of the
+    run's result file) says which CSV columns hold lists; without it, layout-1 names do."""
     path = Path(path)
     text = _read_text(path, "per-case file")
     limits = current_limits()
@@ -283,12 +346,12 @@ def load_per_case(path: str | Path) -> SavedCases:
         reader = csv.DictReader(text.splitlines())
         for row in reader:
             _check_row_count(path, reader.line_num, len(rows), limits.max_cases)
-            rows.append(_typed_csv_row(row))
+            rows.append(_typed_csv_row(row, layout))
     else:
         raise UsageError(f"per-case file {path}: use a .jsonl or .csv file", hint=_SCORE_HINT)
     signatures = {str(row.get("signature", "")) for row in rows} - {""}
     signature_text = signatures.pop() if len(signatures) == 1 else ""
-    return cases_from_rows(rows, path=path, signature_text=signature_text)
+    return cases_from_rows(rows, path=path, signature_text=signature_text, layout=layout)
 
 
 def _check_row_count(path: Path, line: int, rows_so_far: int, max_cases: int) -> None:
@@ -300,12 +363,12 @@ def _check_row_count(path: Path, line: int, rows_so_far: int, max_cases: int) ->
         )
 
 
-def _typed_csv_row(row: dict[str, str]) -> dict[str, Any]:
+def _typed_csv_row(row: dict[str, str], layout: ColumnLayout | None) -> dict[str, Any]:
     typed: dict[str, Any] = {}
     for key, value in row.items():
         if key is None:
             continue
-        if is_detail_column(key):
+        if is_detail_column(key, layout):
             typed[key] = [part for part in (value or "").split("; ") if part]
         elif key in ("id", "organ", "signature"):
             typed[key] = value

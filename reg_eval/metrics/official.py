@@ -14,6 +14,7 @@ from functools import cache
 
 import numpy as np
 
+from reg_eval.columns import OFFICIAL_COMPONENTS
 from reg_eval.metrics.bleu4 import bleu4_from_counts, ngram_counts
 from reg_eval.metrics.emb_rescale import cosine_rows, emb_rescale
 from reg_eval.metrics.key_jaccard import KEY_MIN_CHARS, key_jaccard, keywords
@@ -22,7 +23,7 @@ from reg_eval.metrics.ranking import ranking
 from reg_eval.metrics.rouge_lcs import rouge_lcs_f1
 from reg_eval.metrics.tokenize import bleu_tokens, rouge_tokens
 
-COMPONENTS: tuple[str, ...] = ("bleu", "rouge", "key", "emb")
+COMPONENTS: tuple[str, ...] = OFFICIAL_COMPONENTS
 
 
 @dataclass(frozen=True, eq=False)

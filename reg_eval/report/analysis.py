@@ -15,7 +15,6 @@ from reg_eval.io.results import (
     SCORE_COLUMNS,
     SavedCases,
     SavedResult,
-    is_detail_column,
 )
 from reg_eval.paired import DEFAULT_TEST, DEFAULT_TRIALS, RunCases, paired_tests
 from reg_eval.report.diff import word_diff
@@ -81,7 +80,7 @@ def fact_columns(cases: SavedCases) -> list[str]:
     found: list[str] = []
     for row in cases.rows:
         for key in row:
-            if is_detail_column(key) and key not in LIST_COLUMNS and key not in found:
+            if cases.is_detail(key) and key not in LIST_COLUMNS and key not in found:
                 found.append(key)
     return found
 

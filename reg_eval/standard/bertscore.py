@@ -25,10 +25,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from reg_eval.columns import ColumnLayout
 from reg_eval.errors import UsageError
 from reg_eval.groups import GroupResult, ScoringContext
 
 COLUMNS: tuple[str, str, str] = ("bertscore_precision", "bertscore_recall", "bertscore_f1")
+LAYOUT = ColumnLayout(numeric=COLUMNS)
 UNSET_MAX_LENGTH = 100_000
 """A tokenizer `model_max_length` above this means "never set" (transformers uses 1e30)."""
 
@@ -37,6 +39,7 @@ class BertScoreGroup:
     """bert-score P/R/F1 per case; the model and layer are always stated."""
 
     name = "bertscore"
+    layout = LAYOUT
 
     def __init__(
         self,
@@ -189,6 +192,7 @@ class BertScoreGroup:
             name=self.name,
             per_case={column: array[:, k].copy() for k, column in enumerate(COLUMNS)},
             signature=signature,
+            layout=self.layout,
         )
 
     def _layer(

@@ -22,17 +22,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from reg_eval.columns import ColumnLayout
 from reg_eval.groups import GroupResult, ScoringContext
 
 ROUGE_TYPES: tuple[str, ...] = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 SENTENCE_BLEU_COLUMN = "sacrebleu_sentence_bleu"
 SENTENCE_CHRF_COLUMN = "chrf_sentence"
+LAYOUT = ColumnLayout(
+    numeric=(SENTENCE_BLEU_COLUMN, SENTENCE_CHRF_COLUMN, *ROUGE_TYPES),
+    corpus=("sacrebleu_corpus_bleu", "sacrebleu_corpus_chrf"),
+)
+"""Sentence BLEU/chrF and ROUGE per case; corpus BLEU/chrF over all cases (not means)."""
 
 
 class LexicalGroup:
     """Corpus BLEU/chrF, sentence BLEU/chrF and ROUGE F-measures through the libraries."""
 
     name = "lexical"
+    layout = LAYOUT
 
     def __init__(self, rouge_stemmer: bool = False) -> None:
         self.rouge_stemmer = rouge_stemmer
@@ -104,6 +111,7 @@ class LexicalGroup:
             },
             corpus=corpus,
             breakdowns=breakdowns,
+            layout=self.layout,
         )
 
 

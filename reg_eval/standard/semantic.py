@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from reg_eval.columns import ColumnLayout
 from reg_eval.groups import GroupResult, ScoringContext
+from reg_eval.signature import SignedModel
 
 if TYPE_CHECKING:
     import numpy as np
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
 RECOMMENDED_ONLINE_MODEL = "NeuML/pubmedbert-base-embeddings"
 COLUMN = "semantic_cosine"
+LAYOUT = ColumnLayout(numeric=(COLUMN,))
 
 
 def cosine_per_case(ref_vectors: np.ndarray, hyp_vectors: np.ndarray) -> np.ndarray:
@@ -45,6 +48,7 @@ class SemanticGroup:
     """`semantic_cosine` per case from a sentence-transformers model."""
 
     name = "semantic"
+    layout = LAYOUT
 
     def __init__(self, model: str | None = None, *, batch_size: int | None = None) -> None:
         self.model = model
@@ -109,9 +113,10 @@ class SemanticGroup:
             name=self.name,
             per_case={COLUMN: cosines},
             signature={
-                "model": identity.describe(),
+                "model": SignedModel(identity),
                 "normalize": "yes",
                 "rescale": "none",
                 "similarity": "cosine",
             },
+            layout=self.layout,
         )

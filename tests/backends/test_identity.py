@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reg_eval.backends import devices, identity
+from reg_eval import identity
+from reg_eval.backends import devices
 from reg_eval.backends.embeddings import TransformersEmbeddingBackend
 from reg_eval.backends.entities import SpacyEntityBackend
 from reg_eval.backends.identity import ModelIdentity
@@ -97,14 +98,18 @@ def test_auto_is_resolved_in_the_key_and_the_signature(
     signature = result.signature
     assert signature.get("device") == expected
     assert signature.get("dtype") == "float32"
-    emb = signature.get("emb") or ""
-    assert f"|float32|{expected}|" in emb
-    assert f"torch={identity.metadata.version('torch')}" in emb
-    assert f"transformers={identity.metadata.version('transformers')}" in emb
-    assert "|sha256:" in emb
-    key = signature.get("key") or ""
-    assert f"|cpu|spacy={identity.metadata.version('spacy')}|" in key
-    assert "|sha256:" in key
+    emb = signature.model("emb")
+    assert emb is not None
+    assert emb.identity.precision == "float32" and emb.identity.device_type == expected
+    libraries = dict(emb.identity.libraries)
+    assert libraries["torch"] == identity.metadata.version("torch")
+    assert libraries["transformers"] == identity.metadata.version("transformers")
+    assert emb.identity.sha256 is not None and len(emb.identity.sha256) == 64
+    assert f"(sha256:{emb.identity.sha256[:16]},float32,{expected}," in signature.get("emb")
+    key = signature.model("key")
+    assert key is not None and key.identity.device_type == "cpu"
+    assert dict(key.identity.libraries)["spacy"] == identity.metadata.version("spacy")
+    assert key.identity.sha256 is not None and key.setting("min_chars") == "3"
 
 
 def test_auto_on_a_machine_without_gpu_nodes_imports_no_torch(tmp_path: Path) -> None:

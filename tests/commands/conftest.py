@@ -1,10 +1,9 @@
 """CLI fixtures: the validate/convert commands in a small Typer app, in-process and as a
-real process, and `python -m reg_eval` (failing, never skipping, if the CLI does not import)."""
+real process, and `python -m reg_eval` (failing, never skipping, if the CLI does not import;
+tests/cli_process.py)."""
 
 from __future__ import annotations
 
-import functools
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -12,12 +11,12 @@ from pathlib import Path
 
 import pytest
 import typer
+from cli_process import REPO, cli_import_error, module_runner, process_env
 from typer.testing import CliRunner
 
 from reg_eval.commands.convert import convert_command
 from reg_eval.commands.validate import validate_command
 
-REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 
 _APP_SOURCE = """
@@ -63,14 +62,6 @@ def invoke() -> Callable[..., object]:
     return run
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("REG_EVAL_DEBUG", None)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    env["NO_COLOR"] = "1"
-    return env
-
-
 @pytest.fixture
 def run_process() -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run the two commands as a real console program (a small app in a fresh process)."""
@@ -78,33 +69,7 @@ def run_process() -> Callable[..., subprocess.CompletedProcess[str]]:
     def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-c", _APP_SOURCE, *(str(a) for a in args)],
-            capture_output=True, text=True, env=_env(), cwd=REPO, timeout=120,
-        )
-
-    return run
-
-
-@functools.cache
-def _cli_import_error() -> str | None:
-    done = subprocess.run([sys.executable, "-c", "import reg_eval.cli"], capture_output=True,
-                          text=True, env=_env(), cwd=REPO, timeout=120)
-    if done.returncode == 0:
-        return None
-    return (done.stderr.strip().splitlines() or ["unknown error"])[-1]
-
-
-def module_runner(import_error: str | None) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """`python -m reg_eval ...`; a command line that does not import fails the test.
-
-    (It once skipped instead, which let a broken CLI pass the suite.)
-    """
-    if import_error is not None:
-        pytest.fail(f"reg_eval.cli does not import: {import_error}", pytrace=False)
-
-    def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "reg_eval", *(str(a) for a in args)],
-            capture_output=True, text=True, env=_env(), cwd=REPO, timeout=120,
+            capture_output=True, text=True, env=process_env(), cwd=REPO, timeout=120,
         )
 
     return run
@@ -113,4 +78,4 @@ def module_runner(import_error: str | None) -> Callable[..., subprocess.Complete
 @pytest.fixture
 def run_module() -> Callable[..., subprocess.CompletedProcess[str]]:
     """`python -m reg_eval ...` in a fresh process."""
-    return module_runner(_cli_import_error())
+    return module_runner(cli_import_error())

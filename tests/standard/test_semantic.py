@@ -12,6 +12,7 @@ from reg_eval.cache import FeatureCache
 from reg_eval.errors import UsageError
 from reg_eval.groups import ScoringContext, load_group
 from reg_eval.profiles import MINILM_L6
+from reg_eval.signature import SignedModel
 from reg_eval.standard.semantic import SemanticGroup, cosine_per_case
 
 REFS = [
@@ -77,10 +78,11 @@ def test_signature_names_model_hash_and_normalisation(tiny_sentence_folder: Path
     )
     weights = (tiny_sentence_folder / "model.safetensors").read_bytes()
     model = result.signature["model"]
-    assert model.startswith(str(tiny_sentence_folder))
-    assert f"sha256:{hashlib.sha256(weights).hexdigest()[:16]}" in model
-    assert f"sentence_transformers={sentence_transformers.__version__}" in model
-    assert "normalize=yes" in model
+    assert isinstance(model, SignedModel)
+    assert model.identity.name == str(tiny_sentence_folder)
+    assert (model.identity.sha256 or "")[:16] == hashlib.sha256(weights).hexdigest()[:16]
+    assert model.setting("sentence_transformers") == sentence_transformers.__version__
+    assert model.setting("normalize") == "yes"
     assert result.signature["rescale"] == "none"
 
 
@@ -100,8 +102,10 @@ def test_offline_default_is_minilm_from_the_wheel(
     group = load_group("semantic")
     result = group.compute(REFS[:2], HYPS[:2], ScoringContext(device="cpu", cache_root=tmp_path))
     assert asked == [tmp_path]
-    assert result.signature["model"].startswith("sentence-transformers/all-MiniLM-L6-v2|")
-    assert f"sha256:{MINILM_L6.member_sha256[:16]}" in result.signature["model"]
+    model = result.signature["model"]
+    assert isinstance(model, SignedModel)
+    assert model.identity.name == "sentence-transformers/all-MiniLM-L6-v2"
+    assert f"(sha256:{MINILM_L6.member_sha256[:16]}," in model.describe()
 
 
 def test_missing_models_are_usage_errors(tmp_path: Path) -> None:

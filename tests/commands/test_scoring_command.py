@@ -60,6 +60,8 @@ FLAGS = {
     "bertscore_rescale": ["--bertscore-rescale"],
     "rouge_stemmer": ["--rouge-stemmer"],
     "clinical_soft": ["--clinical-soft"],
+    "judge": ["--judge", "openai:http://127.0.0.1:8000/v1"],
+    "judge_model": ["--judge-model", "qwen3-8b"],
     "emb_model": ["--emb-model", "emb-override"],
     "key_model": ["--key-model", "key-override"],
     "device": ["--device", "cpu"],
@@ -78,6 +80,7 @@ FIELDS = {
         "bertscore": {"model_type": "bert-model", "num_layers": 3, "rescale_with_baseline": True},
         "lexical": {"rouge_stemmer": True},
         "clinical": {"soft": True},
+        "judge": {"judge": "openai:http://127.0.0.1:8000/v1", "judge_model": "qwen3-8b"},
     },
     "emb_model": "emb-override",
     "key_model": "key-override",
@@ -95,6 +98,7 @@ GROUP_DEFAULTS = {
     "bertscore": {"model_type": None, "num_layers": None, "rescale_with_baseline": False},
     "lexical": {"rouge_stemmer": False},
     "clinical": {"soft": False},
+    "judge": {"judge": None, "judge_model": None},
 }
 
 
