@@ -261,18 +261,6 @@ def _limits_taken(values: dict[str, Any]) -> Limits:
     )
 
 
-def applies_input_limits(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a command with the limits its `--max-*` options ask for, where the command declares
-    them itself with the options above (`input_limits` declares them for it)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with limits_applied(_limits_taken(dict(kwargs))):
-            return fn(*args, **kwargs)
-
-    return wrapper
-
-
 SAVED_RESULT_LIMITS = ("max_upload_mb", "max_depth", "max_cases")
 """The limits a reader of saved result files honours (it reads no zip and no report text)."""
 

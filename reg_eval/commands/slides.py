@@ -10,14 +10,14 @@ import typer
 
 from reg_eval.commands.guard import guarded
 from reg_eval.commands.options import (
-    MaxCasesOption,
+    TEXT_OR_JSON,
     MaxDecodedMbOption,
     MaxPixelsPerByteOption,
-    MaxUploadMbOption,
-    applies_input_limits,
+    TextOrJsonOption,
+    check_choice,
+    input_limits,
 )
 from reg_eval.errors import RegEvalError, UsageError
-from reg_eval.io.limits import DEFAULT_MAX_CASES, DEFAULT_MAX_UPLOAD_MB
 from reg_eval.slides.bounds import (
     DEFAULT_MAX_DECODED_MB,
     DEFAULT_MAX_PIXELS_PER_BYTE,
@@ -55,7 +55,7 @@ def _text_row(result: object) -> str:
 
 @slides_app.command("check")
 @guarded
-@applies_input_limits
+@input_limits("max_upload_mb", "max_cases")
 def check_command(
     paths: Annotated[list[Path], typer.Argument(help="Slide files or folders (walked).")],
     exclude: Annotated[
@@ -66,9 +66,7 @@ def check_command(
         Path | None, typer.Option("--revised", help="The organisers' list of colour-distorted "
                                   "slides, e.g. revised_list.csv.")
     ] = None,
-    output_format: Annotated[
-        str, typer.Option("--format", help="text or json.")
-    ] = "text",
+    output_format: TextOrJsonOption = "text",
     strict: Annotated[
         bool, typer.Option("--strict", help="Warnings count as problems (exit 1).")
     ] = False,
@@ -79,8 +77,6 @@ def check_command(
     ] = 16,
     max_decoded_mb: MaxDecodedMbOption = DEFAULT_MAX_DECODED_MB,
     max_pixels_per_byte: MaxPixelsPerByteOption = DEFAULT_MAX_PIXELS_PER_BYTE,
-    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
-    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
 ) -> None:
     """One row per slide: readable or not and why, levels, resolution, compression, tag 262
     against the JPEG data, and membership of the organisers' lists.
@@ -95,8 +91,7 @@ def check_command(
     from reg_eval.slides.lists import read_slide_list
     from reg_eval.slides.tiff import existing_slides
 
-    if output_format not in ("text", "json"):
-        raise UsageError(f"--format {output_format!r} is not known", hint="use text or json")
+    check_choice("--format", output_format, TEXT_OR_JSON)
     exclude_list = read_slide_list(exclude) if exclude else None
     revised_list = read_slide_list(revised) if revised else None
     with slide_limits_applied(SlideLimits(max_decoded_mb, max_pixels_per_byte)):
