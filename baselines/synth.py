@@ -20,10 +20,10 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from reg_eval.errors import UsageError
+from reg_eval.io.feature_h5 import write_feature_file
 from reg_eval.io.writers import atomic_folder
 from reg_eval_baselines.report_grammar import Report, sample_report
 
@@ -198,19 +198,20 @@ def slide_bag(config: SynthConfig, case: SynthCase) -> tuple[np.ndarray, np.ndar
 def write_trident_h5(
     path: Path, features: np.ndarray, coords: np.ndarray, *, name: str, metadata: dict[str, object]
 ) -> None:
-    """TRIDENT-style layout; no timestamps, so equal inputs give equal bytes."""
-    with h5py.File(path, "w", track_order=False) as handle:
-        handle.attrs["encoder"] = f"synthetic-{features.shape[1]}"
-        handle.attrs["metadata"] = json.dumps(metadata, sort_keys=True)
-        feats = handle.create_dataset("features", data=features, track_times=False)
-        feats.attrs["name"] = name
-        feats.attrs["encoder"] = f"synthetic-{features.shape[1]}"
-        coords_ds = handle.create_dataset("coords", data=coords, track_times=False)
-        coords_ds.attrs["name"] = name
-        coords_ds.attrs["patch_size"] = PATCH_SIZE_LEVEL0 // 2
-        coords_ds.attrs["patch_size_level0"] = PATCH_SIZE_LEVEL0
-        coords_ds.attrs["level0_magnification"] = 40
-        coords_ds.attrs["target_magnification"] = 20
+    """One slide's bag in the feature-file layout (`reg_eval.io.feature_h5`), named after a
+    synthetic encoder of its width, with the generator's metadata."""
+    encoder = f"synthetic-{features.shape[1]}"
+    write_feature_file(
+        path, features, coords, name=name,
+        file_attrs={"encoder": encoder, "metadata": metadata},
+        features_attrs={"encoder": encoder},
+        coords_attrs={
+            "patch_size": PATCH_SIZE_LEVEL0 // 2,
+            "patch_size_level0": PATCH_SIZE_LEVEL0,
+            "level0_magnification": 40,
+            "target_magnification": 20,
+        },
+    )
 
 
 def _submission_json(cases: list[SynthCase]) -> str:

@@ -139,11 +139,6 @@ class FeatureCache:
 
     text_key = staticmethod(text_key)
 
-    @staticmethod
-    def default_root() -> Path:
-        """The default cache root (`default_cache_root`)."""
-        return default_cache_root()
-
     # -- public API -------------------------------------------------------------------------
 
     def get_many(self, namespace: str, keys: Sequence[str]) -> dict[str, bytes]:

@@ -21,6 +21,7 @@ from reg_eval.cache import (
     CacheUnavailableWarning,
     FeatureCache,
     cached_compute,
+    default_cache_root,
     text_key,
     vector_from_bytes,
     vector_to_bytes,
@@ -57,9 +58,9 @@ def test_default_root_follows_the_environment(
 ) -> None:
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     monkeypatch.setenv("REG_EVAL_CACHE_DIR", str(tmp_path / "here"))
-    assert FeatureCache.default_root() == tmp_path / "here"
+    assert default_cache_root() == tmp_path / "here"
     monkeypatch.delenv("REG_EVAL_CACHE_DIR")
-    assert FeatureCache.default_root() == Path.home() / ".cache" / "reg-eval"
+    assert default_cache_root() == Path.home() / ".cache" / "reg-eval"
 
 
 def test_default_root_follows_xdg_cache_home_after_our_own_variable(
@@ -67,14 +68,14 @@ def test_default_root_follows_xdg_cache_home_after_our_own_variable(
 ) -> None:
     monkeypatch.delenv("REG_EVAL_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert FeatureCache.default_root() == tmp_path / "xdg" / "reg-eval"
+    assert default_cache_root() == tmp_path / "xdg" / "reg-eval"
     monkeypatch.setenv("REG_EVAL_CACHE_DIR", str(tmp_path / "ours"))
-    assert FeatureCache.default_root() == tmp_path / "ours"  # ours wins
+    assert default_cache_root() == tmp_path / "ours"  # ours wins
     monkeypatch.delenv("REG_EVAL_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # invalid by the XDG spec
-    assert FeatureCache.default_root() == Path.home() / ".cache" / "reg-eval"
+    assert default_cache_root() == Path.home() / ".cache" / "reg-eval"
     monkeypatch.setenv("XDG_CACHE_HOME", "")
-    assert FeatureCache.default_root() == Path.home() / ".cache" / "reg-eval"
+    assert default_cache_root() == Path.home() / ".cache" / "reg-eval"
 
 
 def test_put_then_get_returns_stored_bytes_only(tmp_path: Path) -> None:
@@ -394,7 +395,7 @@ def test_the_cache_root_of_a_run_is_the_option_else_the_default(
     from reg_eval.cache import cache_root, default_cache_root
 
     monkeypatch.setenv("REG_EVAL_CACHE_DIR", str(tmp_path / "env"))
-    assert default_cache_root() == FeatureCache.default_root() == tmp_path / "env"
+    assert default_cache_root() == tmp_path / "env"
     assert cache_root(None) == tmp_path / "env"
     assert cache_root("") == tmp_path / "env"
     assert cache_root(tmp_path / "given") == tmp_path / "given"

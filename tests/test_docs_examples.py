@@ -32,8 +32,8 @@ for n, block in enumerate(blocks):
     print(f"--- block {n}", flush=True)
     exec(compile(block, f"{sys.argv[3]} python block {n}", "exec"), namespace)
 print("ALL BLOCKS RAN")
-from reg_eval.cache import FeatureCache
-print("DEFAULT CACHE ROOT", FeatureCache.default_root())
+from reg_eval.cache import default_cache_root
+print("DEFAULT CACHE ROOT", default_cache_root())
 """
 
 
@@ -134,9 +134,9 @@ def temporary_cache_with_shared_models(shared: Path, tmp_path: Path) -> Path:
 @pytest.mark.slow
 @pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.name)
 def test_doc_examples_run_unchanged_with_the_offline_models(doc: Path, tmp_path: Path) -> None:
-    from reg_eval.cache import DB_NAME, FeatureCache
+    from reg_eval.cache import DB_NAME, default_cache_root
 
-    shared = FeatureCache.default_root()
+    shared = default_cache_root()
     cache_root = temporary_cache_with_shared_models(shared, tmp_path)
     done = run_blocks(doc, python_blocks(doc), {}, tmp_path, cache_root)
     assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-4000:])

@@ -276,11 +276,11 @@ def _sentence_backend(context: ScoringContext) -> Any:
 
     from reg_eval.backends.identity import ModelIdentity
     from reg_eval.backends.sentence import SentenceEmbeddingBackend
-    from reg_eval.cache import FeatureCache
+    from reg_eval.cache import cache_root
     from reg_eval.models.offline import prepare_sentence_model
     from reg_eval.profiles import MINILM_L6
 
-    root = context.cache_root if context.cache_root is not None else FeatureCache.default_root()
+    root = cache_root(context.cache_root)
     folder = prepare_sentence_model(Path(root))
     try:
         settings = json.loads((folder / "sentence_bert_config.json").read_text("utf-8"))

@@ -8,13 +8,13 @@ from typing import Annotated
 import typer
 
 from reg_eval.commands.guard import guarded
-from reg_eval.commands.options import DeviceOption, QuietOption
-from reg_eval.slides.bounds import (
-    DEFAULT_MAX_DECODED_MB,
-    DEFAULT_MAX_PIXELS_PER_BYTE,
-    decoded_mb_help,
-    pixels_per_byte_help,
+from reg_eval.commands.options import (
+    DeviceOption,
+    MaxDecodedMbOption,
+    MaxPixelsPerByteOption,
+    QuietOption,
 )
+from reg_eval.slides.bounds import DEFAULT_MAX_DECODED_MB, DEFAULT_MAX_PIXELS_PER_BYTE
 
 features_app = typer.Typer(
     help="Patch features from whole-slide images (tissue detection, tiling, an encoder), "
@@ -66,12 +66,8 @@ def extract_command(
         str | None, typer.Option("--shard", help="I/N: only every N-th slide from the I-th "
                                  "(0-based), for job arrays.")
     ] = None,
-    max_decoded_mb: Annotated[
-        int, typer.Option("--max-decoded-mb", help=decoded_mb_help(), min=1)
-    ] = DEFAULT_MAX_DECODED_MB,
-    max_pixels_per_byte: Annotated[
-        int, typer.Option("--max-pixels-per-byte", help=pixels_per_byte_help(), min=1)
-    ] = DEFAULT_MAX_PIXELS_PER_BYTE,
+    max_decoded_mb: MaxDecodedMbOption = DEFAULT_MAX_DECODED_MB,
+    max_pixels_per_byte: MaxPixelsPerByteOption = DEFAULT_MAX_PIXELS_PER_BYTE,
     quiet: QuietOption = False,
 ) -> None:
     """Tissue detection on a low-resolution level, a grid of patches at --mpp, the encoder,
@@ -84,13 +80,14 @@ def extract_command(
     slide without tissue gets a warning and an empty file), 1 when a slide could not be
     used, 2 for usage errors.
     """
-    from reg_eval.errors import UsageError
     from reg_eval.slides.bounds import SlideLimits
-    from reg_eval.slides.extract import ExtractOptions, extract_features, parse_shard
+    from reg_eval.slides.extract import (
+        ExtractOptions,
+        SlideOutcome,
+        extract_features,
+        parse_shard,
+    )
 
-    if reader not in ("auto", "openslide", "tifffile"):
-        raise UsageError(f"--reader {reader} is not known", hint="use auto, openslide or "
-                         "tifffile")
     shard_index, n_shards = parse_shard(shard)
     options = ExtractOptions(
         encoder=encoder, patch_size=patch_size, mpp=mpp, batch_size=batch_size,
@@ -100,13 +97,11 @@ def extract_command(
                            max_pixels_per_byte=max_pixels_per_byte),
     )
 
-    def report(outcome: object) -> None:
-        status = getattr(outcome, "status", "")
-        ident = getattr(outcome, "id", "")
-        if status == "failed":
-            typer.echo(f"error: slide {ident}: {getattr(outcome, 'message', '')}", err=True)
-        elif getattr(outcome, "message", ""):
-            typer.echo(f"warning: slide {ident}: {getattr(outcome, 'message', '')}", err=True)
+    def report(outcome: SlideOutcome) -> None:
+        if outcome.status == "failed":
+            typer.echo(f"error: slide {outcome.id}: {outcome.message}", err=True)
+        elif outcome.message:
+            typer.echo(f"warning: slide {outcome.id}: {outcome.message}", err=True)
 
     result = extract_features(slides, out, options, progress=not quiet, on_outcome=report)
     for warning in result.warnings:

@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from reg_eval.commands.guard import guarded
-from reg_eval.errors import UsageError
+from reg_eval.commands.options import MaxDecodedMbOption, MaxPixelsPerByteOption
+from reg_eval.slides.bounds import DEFAULT_MAX_DECODED_MB, DEFAULT_MAX_PIXELS_PER_BYTE
 
 grounding_app = typer.Typer(
     help="REG 2026 Metric B (visual grounding): build ROI probes from slides, and answer "
@@ -38,22 +39,21 @@ def probes_command(
                                           "ROI.")] = "Is tissue visible in this ROI? Answer "
     "briefly",
     force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
+    max_decoded_mb: MaxDecodedMbOption = DEFAULT_MAX_DECODED_MB,
+    max_pixels_per_byte: MaxPixelsPerByteOption = DEFAULT_MAX_PIXELS_PER_BYTE,
 ) -> None:
     """Write ROI images, perturbed copies, B2/B3 pairings, rois_mapping.txt and the
     algorithm inputs (input/<id>/) from slides."""
+    from reg_eval.slides.bounds import SlideLimits, slide_limits_applied
     from reg_eval.slides.probes import ProbeSettings, write_probes
-    from reg_eval.slides.tiff import find_slides
+    from reg_eval.slides.tiff import existing_slides
 
-    missing = [p for p in slides if not p.exists()]
-    if missing:
-        raise UsageError(f"{missing[0]} does not exist", hint="pass slide files or folders")
-    found = find_slides(slides)
-    if not found:
-        raise UsageError(f"no slides found in {', '.join(map(str, slides))}")
+    found = existing_slides(slides)
     settings = ProbeSettings(n_tissue=n_tissue, n_background=n_background,
                              magnification=magnification, patch_size=patch_size, seed=seed,
                              question=question)
-    summary = write_probes(found, out, settings, force=force)
+    with slide_limits_applied(SlideLimits(max_decoded_mb, max_pixels_per_byte)):
+        summary = write_probes(found, out, settings, force=force)
     typer.echo(f"{out}: {summary['n_rois']} ROIs ({summary['n_tissue']} tissue, each with a "
                f"perturbed copy; {summary['n_background']} background) from "
                f"{len(found)} slide(s) at {summary['magnification']}")

@@ -30,9 +30,9 @@ ProfileFilterOption = Annotated[
 
 
 def _cache_root(cache_dir: Path | None) -> Path:
-    from reg_eval.cache import FeatureCache
+    from reg_eval.cache import cache_root
 
-    return Path(cache_dir).expanduser() if cache_dir else FeatureCache.default_root()
+    return cache_root(cache_dir)
 
 
 def _profiles(name: str | None) -> list[Profile]:

@@ -27,6 +27,7 @@ from reg_eval.errors import UsageError
 from reg_eval.io.limits import DEFAULT_LIMITS, Limits, limits_applied
 from reg_eval.profiles import PROFILES
 from reg_eval.scoring_options import RunOptions, ScoringOptions
+from reg_eval.slides.bounds import decoded_mb_help, pixels_per_byte_help
 
 ProfileOption = Annotated[
     str,
@@ -218,6 +219,15 @@ MaxCasesOption = Annotated[
     int, typer.Option("--max-cases", help="Most cases (items) in one input file.", min=1)
 ]
 
+# -- slide limits (reg_eval.slides.bounds): every command that opens whole-slide images --------
+
+MaxDecodedMbOption = Annotated[
+    int, typer.Option("--max-decoded-mb", help=decoded_mb_help(), min=1)
+]
+MaxPixelsPerByteOption = Annotated[
+    int, typer.Option("--max-pixels-per-byte", help=pixels_per_byte_help(), min=1)
+]
+
 
 def limits_from_options(
     *,
@@ -247,18 +257,6 @@ def _limits_taken(values: dict[str, Any]) -> Limits:
     return limits_from_options(
         **{name: values.pop(name, getattr(DEFAULT_LIMITS, name)) for name in LIMIT_PARAMETERS}
     )
-
-
-def applies_input_limits(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a command with the limits its `--max-*` options ask for, where the command declares
-    them itself with the options above (`input_limits` declares them for it)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with limits_applied(_limits_taken(dict(kwargs))):
-            return fn(*args, **kwargs)
-
-    return wrapper
 
 
 SAVED_RESULT_LIMITS = ("max_upload_mb", "max_depth", "max_cases")

@@ -9,15 +9,19 @@ from typing import Annotated
 import typer
 
 from reg_eval.commands.guard import guarded
-from reg_eval.commands.options import MaxCasesOption, MaxUploadMbOption, applies_input_limits
+from reg_eval.commands.options import (
+    TEXT_OR_JSON,
+    MaxDecodedMbOption,
+    MaxPixelsPerByteOption,
+    TextOrJsonOption,
+    check_choice,
+    input_limits,
+)
 from reg_eval.errors import RegEvalError, UsageError
-from reg_eval.io.limits import DEFAULT_MAX_CASES, DEFAULT_MAX_UPLOAD_MB
 from reg_eval.slides.bounds import (
     DEFAULT_MAX_DECODED_MB,
     DEFAULT_MAX_PIXELS_PER_BYTE,
     SlideLimits,
-    decoded_mb_help,
-    pixels_per_byte_help,
     slide_limits_applied,
 )
 
@@ -26,28 +30,6 @@ slides_app = typer.Typer(
     "the tags in a copy.",
     no_args_is_help=True,
 )
-
-
-def _existing(paths: list[Path]) -> list[Path]:
-    from reg_eval.slides.tiff import find_slides
-
-    missing = [p for p in paths if not p.exists()]
-    if missing:
-        raise UsageError(f"{missing[0]} does not exist",
-                         hint="pass slide files or folders that hold them")
-    slides = find_slides(paths)
-    if not slides:
-        raise UsageError(f"no slides found in {', '.join(map(str, paths))}",
-                         hint="folders are searched for .tif, .tiff, .svs and .btf files")
-    return slides
-
-
-MaxDecodedMbOption = Annotated[
-    int, typer.Option("--max-decoded-mb", help=decoded_mb_help(), min=1)
-]
-MaxPixelsPerByteOption = Annotated[
-    int, typer.Option("--max-pixels-per-byte", help=pixels_per_byte_help(), min=1)
-]
 
 
 def _text_row(result: object) -> str:
@@ -73,7 +55,7 @@ def _text_row(result: object) -> str:
 
 @slides_app.command("check")
 @guarded
-@applies_input_limits
+@input_limits("max_upload_mb", "max_cases")
 def check_command(
     paths: Annotated[list[Path], typer.Argument(help="Slide files or folders (walked).")],
     exclude: Annotated[
@@ -84,9 +66,7 @@ def check_command(
         Path | None, typer.Option("--revised", help="The organisers' list of colour-distorted "
                                   "slides, e.g. revised_list.csv.")
     ] = None,
-    output_format: Annotated[
-        str, typer.Option("--format", help="text or json.")
-    ] = "text",
+    output_format: TextOrJsonOption = "text",
     strict: Annotated[
         bool, typer.Option("--strict", help="Warnings count as problems (exit 1).")
     ] = False,
@@ -97,8 +77,6 @@ def check_command(
     ] = 16,
     max_decoded_mb: MaxDecodedMbOption = DEFAULT_MAX_DECODED_MB,
     max_pixels_per_byte: MaxPixelsPerByteOption = DEFAULT_MAX_PIXELS_PER_BYTE,
-    max_upload_mb: MaxUploadMbOption = DEFAULT_MAX_UPLOAD_MB,
-    max_cases: MaxCasesOption = DEFAULT_MAX_CASES,
 ) -> None:
     """One row per slide: readable or not and why, levels, resolution, compression, tag 262
     against the JPEG data, and membership of the organisers' lists.
@@ -111,13 +89,14 @@ def check_command(
     from reg_eval._version import __version__
     from reg_eval.slides.check import check_slides, summary
     from reg_eval.slides.lists import read_slide_list
+    from reg_eval.slides.tiff import existing_slides
 
-    if output_format not in ("text", "json"):
-        raise UsageError(f"--format {output_format!r} is not known", hint="use text or json")
+    check_choice("--format", output_format, TEXT_OR_JSON)
     exclude_list = read_slide_list(exclude) if exclude else None
     revised_list = read_slide_list(revised) if revised else None
     with slide_limits_applied(SlideLimits(max_decoded_mb, max_pixels_per_byte)):
-        results = check_slides(_existing(paths), exclude=exclude_list, revised=revised_list,
+        results = check_slides(existing_slides(paths), exclude=exclude_list,
+                               revised=revised_list,
                                sample=sample_tiles)
     totals = summary(results)
     if output_format == "json":
@@ -180,6 +159,7 @@ def fix_command(
     Exit 0 when every slide is fixed or needs nothing, 1 when one cannot be fixed.
     """
     from reg_eval.slides.fix import terminate_as_interrupt
+    from reg_eval.slides.tiff import existing_slides
 
     if (out is None) == (not in_place):
         raise UsageError("give either --out DIR or --in-place",
@@ -187,7 +167,7 @@ def fix_command(
     failures = 0
     limits = SlideLimits(max_decoded_mb, max_pixels_per_byte)
     with terminate_as_interrupt(), slide_limits_applied(limits):
-        for source in _distinct_targets(_existing(sources), in_place=in_place):
+        for source in _distinct_targets(existing_slides(sources), in_place=in_place):
             failures += _fix_one(source, out, in_place, force, break_hard_links)
     if failures:
         raise typer.Exit(1)

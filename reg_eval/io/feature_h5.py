@@ -3,9 +3,10 @@
 One file per slide: a `features` dataset (N, D) of patch features (or (D,) for a slide
 vector, or (1, N, D) with a batch axis, as some tools write), an optional `coords` (N, 2) of
 level-0 pixel positions, and attributes, where dicts and lists are stored as JSON strings.
-`features extract` writes these files and the baselines read them; both go through this
-module so that what one writes the other accepts. Files are built in memory and written
-with the atomic writer, and datasets carry no timestamps: equal features give equal bytes.
+`features extract` and the synthetic benchmark write these files and the baselines read
+them; all go through this module so that what one writes the others accept. Files are built
+in memory and written with the atomic writer, and datasets carry no timestamps: equal
+features give equal bytes.
 """
 
 from __future__ import annotations
@@ -28,6 +29,24 @@ FEATURES = "features"
 COORDS = "coords"
 EXTRACTION_ATTR = "extraction"
 """File attribute: JSON of the settings a resumed `features extract` must match."""
+SOURCE_ATTR = "source"
+"""File attribute: JSON of the slide file the features came from and the patch count."""
+EXTRACTED_COORDS_ATTRS = ("patch_size", "patch_size_level0", "level0_width", "level0_height",
+                          "mpp", "level0_mpp", "patch_level")
+"""`coords` attributes every file `features extract` writes carries."""
+
+
+@dataclass(frozen=True)
+class ExtractedState:
+    """What a feature file `features extract` wrote says about itself.
+
+    `source` is its `source` record (None when absent or unreadable); `problem` says why the
+    file is not a complete extraction (unreadable, no source record, datasets missing,
+    misshapen, never written or disagreeing with the recorded patch count), None when it is.
+    """
+
+    source: dict[str, Any] | None
+    problem: str | None
 
 
 @dataclass(frozen=True)
@@ -47,8 +66,10 @@ def _attr(value: Any) -> Any:
 
 
 def feature_file_bytes(features: np.ndarray, coords: np.ndarray, *, name: str,
-                       coords_attrs: dict[str, Any], file_attrs: dict[str, Any]) -> bytes:
-    """The file's bytes: float32 `features`, int64 `coords`, both named after the slide."""
+                       coords_attrs: dict[str, Any], file_attrs: dict[str, Any],
+                       features_attrs: dict[str, Any] | None = None) -> bytes:
+    """The file's bytes: float32 `features`, int64 `coords`, both named after the slide
+    (attribute `name`) and carrying `features_attrs` and `coords_attrs`."""
     import h5py
 
     if features.ndim != 2 or coords.shape != (features.shape[0], 2):
@@ -60,7 +81,8 @@ def feature_file_bytes(features: np.ndarray, coords: np.ndarray, *, name: str,
             handle.attrs[key] = _attr(value)
         feats = handle.create_dataset(FEATURES, data=features.astype(np.float32),
                                       track_times=False)
-        feats.attrs["name"] = name
+        for key, value in {"name": name, **(features_attrs or {})}.items():
+            feats.attrs[key] = _attr(value)
         coords_ds = handle.create_dataset(COORDS, data=coords.astype(np.int64),
                                           track_times=False)
         for key, value in {"name": name, **coords_attrs}.items():
@@ -69,10 +91,11 @@ def feature_file_bytes(features: np.ndarray, coords: np.ndarray, *, name: str,
 
 
 def write_feature_file(path: Path, features: np.ndarray, coords: np.ndarray, *, name: str,
-                       coords_attrs: dict[str, Any], file_attrs: dict[str, Any]) -> Path:
+                       coords_attrs: dict[str, Any], file_attrs: dict[str, Any],
+                       features_attrs: dict[str, Any] | None = None) -> Path:
     """Write (or replace) one slide's file atomically: a reader never sees half a file."""
     data = feature_file_bytes(features, coords, name=name, coords_attrs=coords_attrs,
-                              file_attrs=file_attrs)
+                              file_attrs=file_attrs, features_attrs=features_attrs)
     return atomic_write_bytes(path, data, force=True)
 
 
@@ -124,6 +147,44 @@ def read_extraction_key(path: Path) -> dict[str, Any] | None:
             return value if isinstance(value, dict) else None
     except (OSError, ValueError):
         return None
+
+
+def read_extracted_state(path: Path, dim: int) -> ExtractedState:
+    """The source record of an extracted file and whether its datasets are whole: `features`
+    (N, `dim`), `coords` (N, 2) with the extraction's attributes, N the recorded count."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as handle:
+            raw = handle.attrs.get(SOURCE_ATTR)
+            if raw is None:
+                return ExtractedState(
+                    None, "it does not record which source file it was extracted from")
+            recorded = json.loads(raw.decode() if isinstance(raw, bytes) else str(raw))
+            if not isinstance(recorded, dict):
+                return ExtractedState(None, "its source record is not readable")
+            return ExtractedState(recorded,
+                                  _datasets_problem(handle, recorded.get("patches"), dim))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return ExtractedState(None, f"it cannot be read ({type(exc).__name__}: {exc})")
+
+
+def _datasets_problem(handle: Any, patches: object, dim: int) -> str | None:
+    if FEATURES not in handle or COORDS not in handle:
+        return f"it lacks the {FEATURES} or {COORDS} dataset"
+    features, coords = handle[FEATURES], handle[COORDS]
+    if features.ndim != 2 or features.shape[1] != dim:
+        return f"its features have shape {features.shape}, not (N, {dim})"
+    if coords.ndim != 2 or coords.shape[1] != 2 or coords.shape[0] != features.shape[0]:
+        return f"its coords have shape {coords.shape} for {features.shape[0]} feature rows"
+    if not isinstance(patches, int) or patches != features.shape[0]:
+        return f"it holds {features.shape[0]} patches but recorded {patches}"
+    if patches and (features.id.get_storage_size() == 0 or coords.id.get_storage_size() == 0):
+        return "its datasets were never written"
+    missing = [name for name in EXTRACTED_COORDS_ATTRS if name not in coords.attrs]
+    if missing:
+        return f"its coords lack the attributes {', '.join(missing)}"
+    return None
 
 
 # --- checking ----------------------------------------------------------------------------

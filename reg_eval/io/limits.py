@@ -12,14 +12,15 @@ Commands set them with `--max-upload-mb`, `--max-decompressed-mb`, `--max-depth`
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.findings import Finding, make_finding
 
+T = TypeVar("T")
 MIB = 1024 * 1024
 DEFAULT_MAX_UPLOAD_MB = 128
 DEFAULT_MAX_DECOMPRESSED_MB = 128
@@ -38,6 +39,26 @@ class LimitExceeded(InvalidInputError):
     """An input passed one of the limits (exit 1); the message names the option to raise."""
 
 
+def require_whole_numbers(limits: object, option_names: dict[str, str]) -> None:
+    """Every field of `limits` named in `option_names` is a whole number of 1 or more (not a
+    bool); the error names the option that sets it."""
+    for name, option in option_names.items():
+        value = getattr(limits, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise UsageError(f"{option} must be a whole number of 1 or more, not {value!r}")
+
+
+@contextmanager
+def value_applied(variable: ContextVar[T], value: T) -> Iterator[T]:
+    """`variable` holds `value` inside the block and its previous value after: how a set of
+    limits reaches every reader a command calls without being passed down."""
+    token = variable.set(value)
+    try:
+        yield value
+    finally:
+        variable.reset(token)
+
+
 @dataclass(frozen=True)
 class Limits:
     """The five limits; every field is a positive whole number."""
@@ -54,10 +75,7 @@ class Limits:
     """Items in one submission, ground truth or job list."""
 
     def __post_init__(self) -> None:
-        for name, option in OPTION_NAMES.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise UsageError(f"{option} must be a whole number of 1 or more, not {value!r}")
+        require_whole_numbers(self, OPTION_NAMES)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -86,14 +104,10 @@ def current_limits() -> Limits:
     return _CURRENT.get()
 
 
-@contextmanager
-def limits_applied(limits: Limits) -> Iterator[Limits]:
+def limits_applied(limits: Limits) -> AbstractContextManager[Limits]:
     """Apply `limits` to every reader called inside the block (and restore them after)."""
-    token = _CURRENT.set(limits)
-    try:
-        yield limits
-    finally:
-        _CURRENT.reset(token)
+    return value_applied(_CURRENT, limits)
+
 
 
 def raise_hint(field: str, needed: str | None = None) -> str:

@@ -6,6 +6,7 @@ bootstrap CIs and per-organ tables (`summary`) -> a `ScoreResult` with its signa
 layout and JSON form (`result`). The names below are the package's public interface.
 """
 
+from reg_eval.cache import default_cache_root
 from reg_eval.scoring.alignment import (
     MISSING_POLICIES,
     Alignment,
@@ -22,7 +23,6 @@ from reg_eval.scoring.scorer import (
     OVERLAP_MIN_CORES,
     Scorer,
     cache_root_of,
-    default_cache_root,
     score_files,
 )
 from reg_eval.scoring.summary import summarise

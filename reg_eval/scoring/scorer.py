@@ -13,6 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reg_eval.cache import cache_root
 from reg_eval.errors import UsageError
 from reg_eval.groups import OFFICIAL, GroupResult, ScoringContext, load_group, parse_metric_groups
 from reg_eval.organs import organ_of
@@ -36,13 +37,7 @@ the two compete and the overlap measured no gain (docs/performance.md)."""
 
 def cache_root_of(options: RunOptions) -> Path:
     """Where the feature cache and prepared models live for these options."""
-    return Path(options.cache_dir) if options.cache_dir else default_cache_root()
-
-
-def default_cache_root() -> Path:
-    from reg_eval.cache import FeatureCache
-
-    return FeatureCache.default_root()
+    return cache_root(options.cache_dir)
 
 
 class Scorer:

@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
 from reg_eval.errors import InvalidInputError, UsageError
-from reg_eval.io.limits import MIB, LimitExceeded
+from reg_eval.io.limits import MIB, LimitExceeded, require_whole_numbers, value_applied
 
 DEFAULT_MAX_DECODED_MB = 256
 DEFAULT_MAX_PIXELS_PER_BYTE = 1_000
@@ -46,10 +45,7 @@ class SlideLimits:
     max_pixels_per_byte: int = DEFAULT_MAX_PIXELS_PER_BYTE
 
     def __post_init__(self) -> None:
-        for name, option in OPTIONS.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise UsageError(f"{option} must be a whole number of 1 or more, not {value!r}")
+        require_whole_numbers(self, OPTIONS)
 
     @property
     def max_decoded_bytes(self) -> int:
@@ -66,14 +62,9 @@ def current_slide_limits() -> SlideLimits:
     return _CURRENT.get()
 
 
-@contextmanager
-def slide_limits_applied(limits: SlideLimits) -> Iterator[SlideLimits]:
+def slide_limits_applied(limits: SlideLimits) -> AbstractContextManager[SlideLimits]:
     """Apply `limits` to every slide reader called inside the block."""
-    token = _CURRENT.set(limits)
-    try:
-        yield limits
-    finally:
-        _CURRENT.reset(token)
+    return value_applied(_CURRENT, limits)
 
 
 def decoded_mb_help() -> str:

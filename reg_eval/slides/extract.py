@@ -19,22 +19,27 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from reg_eval.backends.devices import check_device_name, check_dtype_name, torch_device, torch_dtype
 from reg_eval.errors import InvalidInputError, RegEvalError, UsageError
-from reg_eval.io.feature_h5 import EXTRACTION_ATTR, read_extraction_key, write_feature_file
+from reg_eval.io.feature_h5 import (
+    EXTRACTION_ATTR,
+    SOURCE_ATTR,
+    read_extraction_key,
+    write_feature_file,
+)
 from reg_eval.io.writers import write_json
 from reg_eval.signature import Signature
 from reg_eval.slides import bounds, resume, tiff
 from reg_eval.slides.bounds import SlideLimits
 from reg_eval.slides.encoders import Encoder
 from reg_eval.slides.manifest import MANIFEST, PARTS_DIR, merge_manifests
-
-DTYPES = ("float32", "bfloat16", "float16")
+from reg_eval.slides.reader import READERS
 
 
 @dataclass(frozen=True)
@@ -53,22 +58,25 @@ class ExtractOptions:
     n_shards: int = 1
     limits: SlideLimits = bounds.DEFAULT_SLIDE_LIMITS
 
-    def check(self) -> None:
+    def check(self) -> ExtractOptions:
+        """Refuse impossible settings; the options with device and dtype names normalised
+        (`reg_eval.backends.devices`: `cuda:abc` or an unknown dtype is a usage error)."""
         if self.patch_size < 16:
             raise UsageError(f"--patch-size {self.patch_size} is too small", hint="use >= 16")
         if self.mpp <= 0 or (self.slide_mpp is not None and self.slide_mpp <= 0):
             raise UsageError("microns per pixel must be positive")
         if self.batch_size < 1 or self.num_workers < 0:
             raise UsageError("--batch-size must be >= 1 and --workers >= 0")
-        if self.dtype not in DTYPES:
-            raise UsageError(f"--dtype {self.dtype} is not known", hint=f"use {', '.join(DTYPES)}")
-        if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
-            raise UsageError(f"--device {self.device} is not known", hint="use auto, cpu or cuda")
+        if self.backend not in READERS:
+            raise UsageError(f"--reader {self.backend} is not known",
+                             hint=f"use {', '.join(READERS)}")
         if not 0.0 <= self.min_tissue <= 1.0:
             raise UsageError("--min-tissue is a share between 0 and 1")
         if not 0 <= self.shard_index < self.n_shards:
             raise UsageError(f"shard {self.shard_index}/{self.n_shards} does not exist",
                              hint="--shard I/N with 0 <= I < N")
+        return replace(self, device=check_device_name(self.device),
+                       dtype=check_dtype_name(self.dtype))
 
 
 def parse_shard(text: str | None) -> tuple[int, int]:
@@ -193,12 +201,6 @@ class PatchDataset:
         return torch.from_numpy(np.ascontiguousarray(region.transpose(2, 0, 1)))
 
 
-def _torch_dtype(name: str) -> Any:
-    import torch
-
-    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
-
-
 class BatchEncoder:
     """Normalise uint8 patches on the device and run the encoder (autocast below fp32)."""
 
@@ -216,25 +218,20 @@ class BatchEncoder:
                 out = self.module(x)
             else:
                 with torch.autocast(device_type=torch.device(self.device).type,
-                                    dtype=_torch_dtype(self.dtype)):
+                                    dtype=torch_dtype(self.dtype)):
                     out = self.module(x)
             return out.float().cpu().numpy()
 
 
-def resolve_device(device: str, state: Any = None) -> Any:
-    import torch
-
+def run_device(device: str, state: Any = None) -> Any:
+    """The torch device patches are encoded on: under `accelerate launch` with `auto`, the
+    one Accelerate gave this process; else `reg_eval.backends.devices.torch_device`."""
     if state is not None and device == "auto":
         return state.device
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError("--device cuda but no CUDA device is visible",
-                         hint="use --device cpu or auto")
-    return torch.device(device)
+    return torch_device(device)
 
 
-def _settings_key(options: ExtractOptions, encoder: Any) -> dict[str, Any]:
+def _settings_key(options: ExtractOptions, encoder: Encoder) -> dict[str, Any]:
     return {
         "encoder": encoder.describe(), "patch_size": options.patch_size, "mpp": options.mpp,
         "min_tissue": options.min_tissue, "dtype": options.dtype,
@@ -247,7 +244,7 @@ def _magnification(mpp: float) -> float:
     return round(10.0 / mpp, 2)
 
 
-def extract_slide(path: Path, out_path: Path, *, options: ExtractOptions, encoder: Any,
+def extract_slide(path: Path, out_path: Path, *, options: ExtractOptions, encoder: Encoder,
                   batch_encoder: BatchEncoder, key: dict[str, Any],
                   progress: bool = False,
                   identity: dict[str, Any] | None = None) -> SlideOutcome:
@@ -258,17 +255,8 @@ def extract_slide(path: Path, out_path: Path, *, options: ExtractOptions, encode
 
     start = time.perf_counter()
     stem = tiff.slide_stem(path.name)
-    info = None
     bounds.require_regular_file(path)
-    try:
-        info = tiff.read_tiff_info(path, limits=options.limits)
-    except tiff.NotATiffError:
-        info = None  # another format: OpenSlide may still read it
-    except RegEvalError:
-        raise
-    except Exception as exc:  # a broken TIFF: tifffile raises many kinds
-        raise InvalidInputError(f"{path}: cannot read the TIFF structure ({exc})",
-                                hint="run `reg-eval slides check` on it") from None
+    info = tiff.read_slide_info(path, limits=options.limits)
     if info is not None:
         wrong = [p.index for p in info.pages if p.photometric_wrong]
         if wrong:
@@ -323,7 +311,7 @@ def extract_slide(path: Path, out_path: Path, *, options: ExtractOptions, encode
         "reader": backend,
         "tissue_threshold": tissue.threshold,
         EXTRACTION_ATTR: key,
-        resume.SOURCE_ATTR: resume.source_attr(identity, len(coords)),
+        SOURCE_ATTR: resume.source_record(identity, len(coords)),
     }
     write_feature_file(out_path, features, coords, name=stem, coords_attrs=coords_attrs,
                        file_attrs=file_attrs)
@@ -377,7 +365,7 @@ def _distributed_state(device: str) -> Any:
     return PartialState(cpu=device == "cpu" or not torch.cuda.is_available())
 
 
-def build_signature(options: ExtractOptions, encoder: Any) -> Signature:
+def build_signature(options: ExtractOptions, encoder: Encoder) -> Signature:
     return Signature.build("patch-features", {
         "encoder": encoder.name,
         "encoder_source": encoder.source,
@@ -394,17 +382,12 @@ def build_signature(options: ExtractOptions, encoder: Any) -> Signature:
 def extract_features(slides: Sequence[Path], out_dir: Path, options: ExtractOptions, *,
                      progress: bool = False,
                      on_outcome: Callable[[SlideOutcome], None] | None = None,
-                     encoder: Any = None) -> ExtractResult:
+                     encoder: Encoder | None = None) -> ExtractResult:
     """Extract every assigned slide into `out_dir`; failures are recorded, not raised."""
-    options.check()
+    options = options.check()
     out_dir = Path(out_dir)
     check_out_dir(out_dir)
-    missing = [Path(p) for p in slides if not Path(p).exists()]
-    paths = tiff.find_slides([Path(p) for p in slides])
-    if missing:
-        raise UsageError(f"{missing[0]} does not exist", hint="pass slide files or folders")
-    if not paths:
-        raise UsageError("no slides to extract", hint="pass slide files or folders")
+    paths = tiff.existing_slides(slides)
     by_stem: dict[str, Path] = {}
     for path in paths:
         stem = tiff.slide_stem(path.name)
@@ -421,7 +404,7 @@ def extract_features(slides: Sequence[Path], out_dir: Path, options: ExtractOpti
         from reg_eval.slides.encoders import load_encoder
 
         encoder = load_encoder(options.encoder)
-    device = resolve_device(options.device, state)
+    device = run_device(options.device, state)
     batch_encoder = BatchEncoder(encoder, device, options.dtype)
     key = _settings_key(options, encoder)
     signature = build_signature(options, encoder)
@@ -456,7 +439,7 @@ def extract_features(slides: Sequence[Path], out_dir: Path, options: ExtractOpti
     return result
 
 
-def _resume_or_run(path: Path, target: Path, options: ExtractOptions, encoder: Any,
+def _resume_or_run(path: Path, target: Path, options: ExtractOptions, encoder: Encoder,
                    batch_encoder: BatchEncoder, key: dict[str, Any],
                    progress: bool) -> SlideOutcome:
     """Skip a slide whose feature file is complete and from the same source; else extract
@@ -503,7 +486,7 @@ def _difference(old: dict[str, Any], new: dict[str, Any]) -> str:
     return ", ".join(f"{k}: {old.get(k)} here, {new.get(k)} asked" for k in keys)
 
 
-def _run_one(path: Path, target: Path, options: ExtractOptions, encoder: Any,
+def _run_one(path: Path, target: Path, options: ExtractOptions, encoder: Encoder,
              batch_encoder: BatchEncoder, key: dict[str, Any], progress: bool,
              identity: dict[str, Any] | None = None) -> SlideOutcome:
     """Extract one slide; whatever stops it is that slide's failure, with the reason.

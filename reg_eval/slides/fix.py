@@ -17,7 +17,6 @@ fix of that slide, which removes temporary copies whose writer is gone.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import shutil
@@ -31,6 +30,7 @@ from typing import IO
 
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.writers import atomic_file
+from reg_eval.models.hashing import sha256_file
 from reg_eval.slides import bounds, tiff
 from reg_eval.slides.check import check_slide
 
@@ -51,14 +51,6 @@ class FixResult:
     source_sha256: str = ""
     target_sha256: str = ""
     changed_offsets: list[int] = field(default_factory=list)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _tag_fields(path: Path, page_indices: list[int]) -> list[tuple[int, str]]:
@@ -216,7 +208,7 @@ def fix_slide(source: Path, *, out_dir: Path | None = None, in_place: bool = Fal
         except OSError as exc:
             raise UsageError(f"cannot create {target.parent} ({exc.strerror or exc})") from None
     fields = _tag_fields(source, [p.index for p in pages])
-    source_sha = _sha256(source)
+    source_sha = sha256_file(source)
     changed_offsets: list[int] = []  # filled by verify()
     copy_sha: list[str] = []
 
@@ -235,11 +227,11 @@ def fix_slide(source: Path, *, out_dir: Path | None = None, in_place: bool = Fal
         if still_wrong:
             raise InvalidInputError(f"{source}: tag 262 still wrong after rewriting "
                                     f"(pages {still_wrong})")
-        if _sha256(source) != source_sha:
+        if sha256_file(source) != source_sha:
             raise UsageError(f"{source} changed while it was being copied",
                              hint="run the fix again once nothing writes the slide")
         changed_offsets[:] = changed
-        copy_sha[:] = [_sha256(copy)]
+        copy_sha[:] = [sha256_file(copy)]
 
     clean_stale_temps(target)
     # in place, the source is the target: its permission bits carry over to the copy

@@ -206,6 +206,10 @@ class TiffReader(SlideReader):
         self._handle.close()
 
 
+READERS = ("auto", "openslide", "tifffile")
+"""The `backend` names `open_slide` takes (`--reader`)."""
+
+
 def open_slide(path: Path, *, backend: str = "auto",
                limits: SlideLimits | None = None) -> SlideReader:
     """OpenSlide first (unless `backend="tifffile"`); tifffile when OpenSlide refuses.
@@ -215,21 +219,11 @@ def open_slide(path: Path, *, backend: str = "auto",
     with its reason, before any reader opens it.
     """
     path = Path(path)
-    if backend not in ("auto", "openslide", "tifffile"):
+    if backend not in READERS:
         raise ValueError(f"unknown backend {backend}")
     limits = limits or bounds.current_slide_limits()
     bounds.require_regular_file(path)
-    info: tiff.TiffInfo | None = None
-    try:
-        info = tiff.read_tiff_info(path, inspect_jpeg=False, limits=limits)
-    except tiff.NotATiffError:
-        info = None  # another format: OpenSlide may still read it
-    except RegEvalError:
-        raise
-    except Exception as exc:  # tifffile raises many kinds for broken headers
-        raise InvalidInputError(f"{path}: the TIFF structure cannot be read "
-                                f"({type(exc).__name__}: {exc})",
-                                hint="run `reg-eval slides check` on it") from None
+    info = tiff.read_slide_info(path, inspect_jpeg=False, limits=limits)
     errors: list[str] = []
     if backend in ("auto", "openslide"):
         try:

@@ -19,13 +19,14 @@ import os
 import re
 import struct
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from reg_eval.errors import InvalidInputError
+from reg_eval.errors import InvalidInputError, RegEvalError, UsageError
 from reg_eval.slides import bounds, jpeg
 from reg_eval.slides.bounds import SlideLimits, SlideStructureError
 
@@ -499,3 +500,35 @@ def find_slides(paths: list[Path]) -> list[Path]:
         else:
             found.setdefault(path, None)
     return list(found)
+
+
+def read_slide_info(path: Path, *, inspect_jpeg: bool = True,
+                    limits: SlideLimits | None = None) -> TiffInfo | None:
+    """`read_tiff_info` for a reader about to open the slide: None when the file is not a
+    TIFF (OpenSlide may still read it); a TIFF whose structure cannot be read is an
+    InvalidInputError naming the file, and the limits' own errors pass through."""
+    try:
+        return read_tiff_info(path, inspect_jpeg=inspect_jpeg, limits=limits)
+    except NotATiffError:
+        return None
+    except RegEvalError:
+        raise
+    except Exception as exc:  # tifffile raises many kinds for broken headers
+        raise InvalidInputError(f"{path}: the TIFF structure cannot be read "
+                                f"({type(exc).__name__}: {exc})",
+                                hint="run `reg-eval slides check` on it") from None
+
+
+def existing_slides(paths: Sequence[Path]) -> list[Path]:
+    """`find_slides` over a command's arguments: a path that does not exist, or arguments
+    that hold no slide at all, is a usage error (nothing would be checked or extracted)."""
+    paths = [Path(p) for p in paths]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise UsageError(f"{missing[0]} does not exist",
+                         hint="pass slide files or folders that hold them")
+    slides = find_slides(paths)
+    if not slides:
+        raise UsageError(f"no slides found in {', '.join(map(str, paths))}",
+                         hint=f"folders are searched for {', '.join(SLIDE_SUFFIXES)} files")
+    return slides

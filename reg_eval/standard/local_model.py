@@ -110,11 +110,9 @@ def read_json(path: Path) -> dict[str, object]:
 
 
 def _cache_root(cache_root: Path | None) -> Path:
-    if cache_root is not None:
-        return Path(cache_root)
-    from reg_eval.cache import FeatureCache
+    from reg_eval.cache import cache_root as run_cache_root
 
-    return FeatureCache.default_root()
+    return run_cache_root(cache_root)
 
 
 def package_version(name: str) -> str:

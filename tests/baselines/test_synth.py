@@ -60,6 +60,16 @@ def test_h5_is_trident_style(bench: Path) -> None:
         assert json.loads(handle.attrs["metadata"])["seed"] == 5
         assert coords.attrs["patch_size_level0"] == 512
         assert features.attrs["name"] == path.stem
+        assert dict(handle.attrs) == {
+            "encoder": "synthetic-16",
+            "metadata": '{"difficulty": 0.5, "generator": "reg-eval synthetic benchmark v1", '
+            '"seed": 5}',
+        }
+        assert dict(features.attrs) == {"name": path.stem, "encoder": "synthetic-16"}
+        assert dict(coords.attrs) == {"name": path.stem, "patch_size": 256,
+                                      "patch_size_level0": 512, "level0_magnification": 40,
+                                      "target_magnification": 20}
+        assert features[()].dtype == np.float32 and coords.dtype == np.int64
 
 
 def test_byte_identical_for_a_seed(bench: Path, tmp_path: Path) -> None:

@@ -73,6 +73,17 @@ def test_extract_refusals(tmp_path: Path, slide_set: SlideSet) -> None:
     assert _extract(slide_set.good, "--out", tmp_path / "c", "--shard", "3/2").exit_code == 2
 
 
+def test_bad_device_exit_code(tmp_path: Path, slide_set: SlideSet) -> None:
+    result = runner.invoke(app, ["features", "extract", str(slide_set.good), "--encoder",
+                                 "tiny", "--device", "cuda:abc", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "unknown device 'cuda:abc'" in result.output and "cuda:N" in result.output
+    assert not (tmp_path / "o").exists()
+    reader = _extract(slide_set.good, "--out", tmp_path / "o", "--reader", "pillow")
+    assert reader.exit_code == 2 and "--reader pillow is not known" in reader.output
+    assert "auto, openslide, tifffile" in reader.output
+
+
 def test_unloadable_encoder_exit_code(tmp_path: Path, slide_set: SlideSet) -> None:
     result = runner.invoke(app, ["features", "extract", str(slide_set.good), "--encoder",
                                  str(tmp_path / "no-model"), "--out", str(tmp_path / "o")])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import h5py
@@ -11,8 +12,10 @@ import pytest
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.feature_h5 import (
     EXTRACTION_ATTR,
+    SOURCE_ATTR,
     feature_file_bytes,
     open_h5_bag,
+    read_extracted_state,
     read_extraction_key,
     read_h5_metadata,
     write_feature_file,
@@ -41,6 +44,15 @@ def test_layout_and_types(tmp_path: Path) -> None:
         assert handle.attrs[EXTRACTION_ATTR] == '{"encoder": {"dim": 3}, "mpp": 0.5}'
 
 
+def test_features_attributes(tmp_path: Path) -> None:
+    path = write_feature_file(tmp_path / "S1.h5", FEATURES, COORDS, name="S1",
+                              coords_attrs={}, file_attrs={},
+                              features_attrs={"encoder": "tiny", "pooling": ["cls", "mean"]})
+    with h5py.File(path, "r") as handle:
+        assert dict(handle["features"].attrs) == {"name": "S1", "encoder": "tiny",
+                                                  "pooling": '["cls", "mean"]'}
+
+
 def test_equal_inputs_equal_bytes() -> None:
     first = feature_file_bytes(FEATURES, COORDS, name="S1", coords_attrs={}, file_attrs={})
     second = feature_file_bytes(FEATURES.copy(), COORDS.copy(), name="S1", coords_attrs={},
@@ -66,6 +78,70 @@ def test_metadata_and_extraction_key(tmp_path: Path) -> None:
     assert read_extraction_key(tmp_path / "junk.h5") is None
     with pytest.raises(UsageError, match="cannot read h5 file"):
         read_h5_metadata(tmp_path / "junk.h5")
+
+
+EXTRACTED_COORDS = {"patch_size": 256, "patch_size_level0": 512, "level0_width": 2048,
+                    "level0_height": 1024, "mpp": 0.5, "level0_mpp": 0.25, "patch_level": 0}
+SOURCE = {"bytes": 1234, "sha256": "ab" * 32, "hashed": "whole file"}
+
+
+def _extracted(path: Path, *, patches: object = 2, coords_attrs: dict | None = None,
+               features: np.ndarray = FEATURES, coords: np.ndarray = COORDS) -> Path:
+    file_attrs: dict = {"encoder": "tiny"}
+    if patches is not None:
+        file_attrs[SOURCE_ATTR] = {**SOURCE, "patches": patches}
+    return write_feature_file(path, features, coords, name="S1",
+                              coords_attrs=EXTRACTED_COORDS if coords_attrs is None
+                              else coords_attrs, file_attrs=file_attrs)
+
+
+def test_a_complete_extracted_file(tmp_path: Path) -> None:
+    state = read_extracted_state(_extracted(tmp_path / "S1.h5"), dim=3)
+    assert state.problem is None
+    assert state.source == {"bytes": 1234, "sha256": "ab" * 32, "hashed": "whole file",
+                            "patches": 2}
+
+
+@pytest.mark.parametrize(("kwargs", "dim", "source_kept", "problem"), [
+    ({"patches": None}, 3, False, "does not record which source file"),
+    ({}, 4, True, r"features have shape \(2, 3\), not \(N, 4\)"),
+    ({"patches": 5}, 3, True, "holds 2 patches but recorded 5"),
+    ({"patches": "2"}, 3, True, "holds 2 patches but recorded 2"),
+    ({"coords_attrs": {"patch_size": 256}}, 3, True,
+     "coords lack the attributes patch_size_level0, level0_width, level0_height, mpp, "
+     "level0_mpp, patch_level"),
+])
+def test_an_incomplete_extracted_file(tmp_path: Path, kwargs: dict, dim: int,
+                                      source_kept: bool, problem: str) -> None:
+    state = read_extracted_state(_extracted(tmp_path / "S1.h5", **kwargs), dim=dim)
+    assert (state.source is not None) == source_kept
+    assert state.problem is not None
+    assert re.search(problem, state.problem), state.problem
+
+
+def test_extracted_state_of_damaged_files(tmp_path: Path) -> None:
+    emptied = _extracted(tmp_path / "S1.h5")
+    with h5py.File(emptied, "a") as handle:
+        del handle["coords"]
+    assert read_extracted_state(emptied, dim=3).problem == (
+        "it lacks the features or coords dataset")
+    unwritten = tmp_path / "S2.h5"
+    with h5py.File(unwritten, "w") as handle:
+        handle.attrs[SOURCE_ATTR] = '{"patches": 2}'
+        handle.create_dataset("features", shape=(2, 3), dtype="f4")
+        coords = handle.create_dataset("coords", shape=(2, 2), dtype="i8")
+        for key, value in EXTRACTED_COORDS.items():
+            coords.attrs[key] = value
+    assert read_extracted_state(unwritten, dim=3).problem == "its datasets were never written"
+    notes = tmp_path / "S3.h5"
+    with h5py.File(notes, "w") as handle:
+        handle.attrs[SOURCE_ATTR] = "[1, 2]"
+    not_a_record = read_extracted_state(notes, dim=3)
+    assert not_a_record.source is None
+    assert not_a_record.problem == "its source record is not readable"
+    (tmp_path / "junk.h5").write_bytes(b"\x89HDF half a file")
+    junk = read_extracted_state(tmp_path / "junk.h5", dim=3)
+    assert junk.source is None and junk.problem.startswith("it cannot be read (OSError")
 
 
 def test_bag_reads_rows_back(tmp_path: Path) -> None:

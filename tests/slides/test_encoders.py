@@ -219,12 +219,18 @@ def _fake_hub_cache(root: Path, repo: str, files: dict[str, Path]) -> str:
     return revision
 
 
-def test_named_entry_from_the_local_hub_cache(phikon_v2_folder: Path, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty Hugging Face hub cache that the loaders look in."""
     import huggingface_hub.constants
 
-    hub = tmp_path / "hub"
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(hub))
+    folder = tmp_path / "hub"
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(folder))
+    return folder
+
+
+def test_named_entry_from_the_local_hub_cache(phikon_v2_folder: Path, tmp_path: Path,
+                                              hub: Path) -> None:
     with pytest.raises(UsageError, match="not in the local Hugging Face cache") as caught:
         load_encoder("phikon-v2", cache_root=tmp_path)
     assert "hf download owkin/phikon-v2" in (caught.value.hint or "")
@@ -237,11 +243,7 @@ def test_named_entry_from_the_local_hub_cache(phikon_v2_folder: Path, tmp_path: 
 
 
 def test_other_hub_names_load_from_the_cache(vit_folder: Path, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    import huggingface_hub.constants
-
-    hub = tmp_path / "hub"
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(hub))
+                                             hub: Path) -> None:
     with pytest.raises(UsageError, match="cannot load encoder some-org/some-vit") as caught:
         load_encoder("some-org/some-vit", cache_root=tmp_path)
     assert "hf download some-org/some-vit" in (caught.value.hint or "")

@@ -99,3 +99,24 @@ def test_probes_are_deterministic_and_refuse_to_overwrite(
     with pytest.raises(UsageError, match="magnification"):
         write_probes([slide_set.good], tmp_path / "c",
                      ProbeSettings(magnification="twenty"))
+
+
+def test_the_probes_command_reads_slides_within_the_slide_limits(
+    slide_set: SlideSet, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from reg_eval.cli import app
+
+    args = ["grounding", "probes", str(slide_set.good), "--n-tissue", "1", "--n-background",
+            "1", "--magnification", "20x", "--patch-size", "64"]
+    done = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "ok")])
+    assert done.exit_code == 0, done.output
+    refused = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "no"),
+                                       "--max-pixels-per-byte", "1"])
+    assert refused.exit_code == 1, refused.output
+    assert "--max-pixels-per-byte" in refused.output
+    assert not (tmp_path / "no").exists()
+    missing = CliRunner().invoke(app, [*args[:2], str(tmp_path / "absent.tiff"), "--out",
+                                       str(tmp_path / "m")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output

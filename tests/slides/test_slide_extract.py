@@ -143,6 +143,37 @@ def test_output_folder_with_other_files(tmp_path: Path, slide_set: SlideSet) -> 
         extract_features([slide_set.good], out, _options())
 
 
+@pytest.mark.parametrize(("device", "dtype", "message"), [
+    ("cuda:abc", "float32", "unknown device 'cuda:abc'"),
+    ("gpu", "float32", "unknown device 'gpu'"),
+    ("cpu", "float64", "unknown dtype 'float64'"),
+])
+def test_bad_device_or_dtype_is_refused_before_any_work(
+        tmp_path: Path, slide_set: SlideSet, device: str, dtype: str, message: str) -> None:
+    out = tmp_path / "never"
+    with pytest.raises(UsageError, match=message) as refused:
+        extract_features([slide_set.good], out, _options(device=device, dtype=dtype))
+    assert refused.value.exit_code == 2 and refused.value.hint
+    assert not out.exists()
+
+
+def test_cuda_index_beyond_the_visible_gpus_is_refused(
+        tmp_path: Path, slide_set: SlideSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    out = tmp_path / "never"
+    with pytest.raises(UsageError, match=r"--device cuda:2: only 2 CUDA device"):
+        extract_features([slide_set.good], out, _options(device="cuda:2"))
+    assert not out.exists()
+
+
+def test_device_and_dtype_names_are_normalised() -> None:
+    checked = _options(device=" CUDA:1 ", dtype="BFloat16").check()
+    assert (checked.device, checked.dtype) == ("cuda:1", "bfloat16")
+
+
 def test_shards_partition_the_slides() -> None:
     stems = [f"S{i:02d}" for i in range(10)]
     assert assign_slides(stems, 0, 3) == ["S00", "S03", "S06", "S09"]

@@ -81,6 +81,23 @@ def _imagenet(size: int, crop: int | None, interpolation: Any = "bilinear") -> P
     return Preprocess(size, crop, interpolation, IMAGENET_MEAN, IMAGENET_STD)
 
 
+def _h_optimus(version: int) -> EncoderSpec:
+    """H-optimus-0 and H-optimus-1: their cards give one architecture, transform and
+    precision (ViT-g/14 with 4 registers, class token, Bioptimus' colour statistics)."""
+    repo = f"bioptimus/H-optimus-{version}"
+    return EncoderSpec(
+        name=f"h-optimus-{version}", aliases=(f"hoptimus{version}", f"h_optimus_{version}"),
+        hub_repo=repo,
+        weight_files=("model.safetensors", "pytorch_model.bin"), library="timm",
+        architecture="vit_giant_patch14_reg4_dinov2",
+        arch={"img_size": 224, "init_values": 1e-5, "num_classes": 0,
+              "global_pool": "token", "dynamic_img_size": False},
+        pooling="cls", prefix_tokens=5, width=1536, dim=1536,
+        preprocess=Preprocess(224, None, "bilinear", HOPTIMUS_MEAN, HOPTIMUS_STD),
+        precision="float16", card=f"https://huggingface.co/{repo}",
+    )
+
+
 ENTRIES: tuple[EncoderSpec, ...] = (
     EncoderSpec(
         name="uni", aliases=("uni-v1", "uni_v1"), hub_repo="MahmoodLab/UNI",
@@ -137,28 +154,8 @@ ENTRIES: tuple[EncoderSpec, ...] = (
         preprocess=_imagenet(224, None, "bicubic"), precision="float16",
         card="https://huggingface.co/paige-ai/Virchow2",
     ),
-    EncoderSpec(
-        name="h-optimus-0", aliases=("hoptimus0", "h_optimus_0"),
-        hub_repo="bioptimus/H-optimus-0",
-        weight_files=("model.safetensors", "pytorch_model.bin"), library="timm",
-        architecture="vit_giant_patch14_reg4_dinov2",
-        arch={"img_size": 224, "init_values": 1e-5, "num_classes": 0,
-              "global_pool": "token", "dynamic_img_size": False},
-        pooling="cls", prefix_tokens=5, width=1536, dim=1536,
-        preprocess=Preprocess(224, None, "bilinear", HOPTIMUS_MEAN, HOPTIMUS_STD),
-        precision="float16", card="https://huggingface.co/bioptimus/H-optimus-0",
-    ),
-    EncoderSpec(
-        name="h-optimus-1", aliases=("hoptimus1", "h_optimus_1"),
-        hub_repo="bioptimus/H-optimus-1",
-        weight_files=("model.safetensors", "pytorch_model.bin"), library="timm",
-        architecture="vit_giant_patch14_reg4_dinov2",
-        arch={"img_size": 224, "init_values": 1e-5, "num_classes": 0,
-              "global_pool": "token", "dynamic_img_size": False},
-        pooling="cls", prefix_tokens=5, width=1536, dim=1536,
-        preprocess=Preprocess(224, None, "bilinear", HOPTIMUS_MEAN, HOPTIMUS_STD),
-        precision="float16", card="https://huggingface.co/bioptimus/H-optimus-1",
-    ),
+    _h_optimus(0),
+    _h_optimus(1),
     EncoderSpec(
         name="prov-gigapath", aliases=("gigapath", "prov_gigapath"),
         hub_repo="prov-gigapath/prov-gigapath",

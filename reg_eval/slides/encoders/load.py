@@ -87,10 +87,10 @@ def state_sha256(module: Any) -> str:
 
 
 def _memo(cache_root: Path | None) -> Any:
-    from reg_eval.cache import FeatureCache
+    from reg_eval.cache import cache_root as run_cache_root
     from reg_eval.models.hashing import HashMemo
 
-    return HashMemo(cache_root if cache_root is not None else FeatureCache.default_root())
+    return HashMemo(run_cache_root(cache_root))
 
 
 def _first_file(folder: Path, names: tuple[str, ...]) -> Path | None:

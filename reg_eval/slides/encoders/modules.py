@@ -73,18 +73,7 @@ def attentional_encoder(trunk: Any, *, width: int, out_dim: int, heads: int) -> 
             pooled = (weights @ v).transpose(1, 2).reshape(batch, out_dim)
             return self.to_out(pooled)
 
-    class AttentionalEncoder(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.trunk = trunk
-            self.attn_pool_contrast = AttentionalPooler()
-            self.ln_contrast = nn.LayerNorm(out_dim)
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            tokens = self.trunk.forward_features(x)
-            return self.ln_contrast(self.attn_pool_contrast(tokens))
-
-    return AttentionalEncoder()
+    return _pooled_tower(trunk, AttentionalPooler(), out_dim)
 
 
 def mha_pooled_encoder(trunk: Any, *, width: int, out_dim: int, heads: int) -> Any:
@@ -112,17 +101,25 @@ def mha_pooled_encoder(trunk: Any, *, width: int, out_dim: int, heads: int) -> A
             query = self.ln_q(self.query).expand(tokens.shape[0], -1, -1)
             return self.attn(query, keys, keys, need_weights=False)[0][:, 0]
 
-    class MhaPooledEncoder(nn.Module):
+    return _pooled_tower(trunk, MultiHeadPooler(), out_dim)
+
+
+def _pooled_tower(trunk: Any, pooler: Any, out_dim: int) -> Any:
+    """CONCH's image tower around a pooler: trunk tokens -> pooler -> output layer norm,
+    under the checkpoint's names (`trunk.`, `attn_pool_contrast.`, `ln_contrast.`)."""
+    from torch import nn
+
+    class PooledTower(nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.trunk = trunk
-            self.attn_pool_contrast = MultiHeadPooler()
+            self.attn_pool_contrast = pooler
             self.ln_contrast = nn.LayerNorm(out_dim)
 
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
+        def forward(self, x: Any) -> Any:
             return self.ln_contrast(self.attn_pool_contrast(self.trunk.forward_features(x)))
 
-    return MhaPooledEncoder()
+    return PooledTower()
 
 
 def transformers_cls(model: Any) -> Any:
