@@ -32,6 +32,9 @@ $REG models fetch --profile offline
 step "From whole-slide images to a scored submission (synthetic slides, tiny encoder)"
 bash scripts/demo_slides.sh
 
+step "REG 2026 visual grounding: probes, the reference answerer, a judge, Metric B and the overall"
+bash scripts/demo_grounding.sh
+
 step "Score run A with the offline profile"
 $REG score --ground-truth examples/ground-truth.json --submission examples/submission-a.json \
   --profile offline --output "$OUT/score-a.json" --per-case "$OUT/cases-a.csv" --force --quiet
@@ -62,6 +65,7 @@ bash scripts/demo_baselines.sh
 
 printf '\nOutputs are in %s:\n' "$OUT"
 printf '  slides:      %s\n' "$OUT/slides (fixed copy, features/, knn.json, score-knn.json)"
+printf '  grounding:   %s\n' "$OUT/grounding (probes/, answers.json, metric-b.json, overall.json)"
 printf '  report:      %s\n' "$OUT/report-b-vs-a.html"
 printf '  leaderboard: %s\n' "$OUT/leaderboard.md"
 printf '  scores:      %s %s (per case: %s %s)\n' "$OUT/score-a.json" "$OUT/score-b.json" \
