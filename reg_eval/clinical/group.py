@@ -19,7 +19,6 @@ from reg_eval.clinical.fact_cache import cached_facts, spacy_version
 from reg_eval.clinical.facts import Fact
 from reg_eval.clinical.lexicon import CATEGORIES, Lexicon, load_lexicon
 from reg_eval.clinical.negation import RULES_VERSION
-from reg_eval.clinical.sections import ALL_DIAGNOSIS, Sections, sections_of
 from reg_eval.clinical.scores import (
     CaseMatch,
     ConceptRelation,
@@ -35,6 +34,7 @@ from reg_eval.clinical.scores import (
     severity_of,
     soft_match,
 )
+from reg_eval.clinical.sections import ALL_DIAGNOSIS, Sections, sections_of
 from reg_eval.clinical.severity import SEVERITY_VERSION, behaviour_table
 from reg_eval.clinical.soft import SOFT_CREDIT, SOFT_THRESHOLD, behaviours_compatible, finer_name
 from reg_eval.errors import InvalidInputError
