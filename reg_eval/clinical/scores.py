@@ -358,12 +358,18 @@ def field_correct(
 
 def all_correct(match: CaseMatch, category: str) -> float:
     """1.0 when every reference fact of the category is matched exactly and none is invented;
-    NaN when the reference states no fact of the category (a soft pair is not exact)."""
+    NaN when the reference states no fact of the category (a soft pair is not exact).
+
+    Generic morphology the reference does not state (`severity.is_generic`: "necrosis",
+    "pleomorphism" in a description) is not an invention here: it fits any tumour, so it
+    says nothing about whether the report got the category right.
+    """
     counts = counts_of(match, category)
     if counts.reference == 0:
         return NAN
     exact = sum(1 for ref, _hyp in match.matched if ref.category == category)
-    return 1.0 if exact == counts.reference == counts.hypothesis else 0.0
+    generic = sum(1 for hyp in match.invented if hyp.category == category and is_generic(hyp))
+    return 1.0 if exact == counts.reference == counts.hypothesis - generic else 0.0
 
 
 @dataclass(frozen=True)

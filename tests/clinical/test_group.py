@@ -130,7 +130,7 @@ def test_signature(group: ClinicalGroup) -> None:
     signature = compute(group, ["Lung"], ["Lung"]).signature
     assert re.fullmatch(
         r"lexicon sha256:[0-9a-f]{16}\|rules:negex-v2\|match:concept\+value\+polarity"
-        r"\|soft:off\|severity-v1\|spacy-3\.7\.\d+",
+        r"\|soft:off\|severity-v2\|spacy-3\.7\.\d+",
         signature["clinical"],
     )
     assert "|match:concept+value+polarity+finer|" in ClinicalGroup().signature()["clinical"]
