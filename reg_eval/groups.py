@@ -50,6 +50,9 @@ class GroupResult:
     """Per-case non-numeric facts, e.g. missed and invented clinical facts."""
     breakdowns: dict[str, Any] = field(default_factory=dict)
     """Further tables, e.g. clinical precision/recall/F1 per category and per organ."""
+    headline: str | None = None
+    """The column that stands for the group wherever one number is shown or ranked (the
+    score table, reports, leaderboards, rewards); its other columns are diagnostics."""
 
 
 class MetricGroup(Protocol):

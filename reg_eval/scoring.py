@@ -145,6 +145,7 @@ class ScoreResult:
                     "corpus": {key: _json_number(v) for key, v in group.corpus.items()},
                     "breakdowns": group.breakdowns,
                     "signature": group.signature,
+                    "headline": group.headline,
                 }
                 for name, group in self.groups.items()
             },

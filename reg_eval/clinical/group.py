@@ -64,6 +64,9 @@ def field_columns(categories: Sequence[str] = CATEGORIES) -> tuple[str, ...]:
 
 
 COLUMNS = (*SCORE_COLUMNS, *field_columns())
+HEADLINE = "clinical_weighted"
+"""The clinical number shown and ranked first everywhere; the other columns are diagnostics
+(docs/clinical-metrics.md, "The headline")."""
 
 
 class ClinicalGroup:
@@ -214,7 +217,8 @@ class ClinicalGroup:
             case = self.case_scores(match, ref, hyp, rs, hs)
             for name in self.columns:
                 columns[name].append(case[name])
-        per_case = {name: np.asarray(values, dtype=np.float64) for name, values in columns.items()}
+        order = [HEADLINE, *(name for name in self.columns if name != HEADLINE)]
+        per_case = {name: np.asarray(columns[name], dtype=np.float64) for name in order}
         details = [
             {
                 "missed": [fact.label for fact in match.missed],
@@ -230,6 +234,7 @@ class ClinicalGroup:
             corpus=_corpus(matches),
             details=details,
             breakdowns=breakdowns(matches, organs),
+            headline=HEADLINE,
         )
 
     def facts_of(
