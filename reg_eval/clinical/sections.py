@@ -45,6 +45,7 @@ _BOLD = re.compile(
     r"^[ \t]*(\*\*|__)(?P<title>[^*_\n]{1,60}?)[ \t]*:?[ \t]*(\*\*|__)[ \t]*:?",
     re.MULTILINE,
 )
+_HEADING_MARKS = ("#", "**", "__", ":")
 _PLAIN = re.compile(r"^[ \t]*(?P<title>[A-Za-z][A-Za-z ]{1,40}?)[ \t]*:", re.MULTILINE)
 
 
@@ -99,6 +100,8 @@ ALL_DIAGNOSIS = Sections((), False)
 
 def sections_of(text: str) -> Sections:
     """Find the diagnosis sections: from a diagnosis heading to the next heading."""
+    if not any(mark in text for mark in _HEADING_MARKS):
+        return ALL_DIAGNOSIS  # every heading form has one of them: most REG lines skip here
     found = headings(text)
     spans: list[tuple[int, int]] = []
     for index, heading in enumerate(found):
