@@ -111,7 +111,9 @@ class ClinicalGroup:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return (*SCORE_COLUMNS, *field_columns())
+        """The headline first, then the diagnostics in their declared order."""
+        declared = (*SCORE_COLUMNS, *field_columns())
+        return (HEADLINE, *(name for name in declared if name != HEADLINE))
 
     def signature(self) -> dict[str, str]:
         soft = (
@@ -217,8 +219,7 @@ class ClinicalGroup:
             case = self.case_scores(match, ref, hyp, rs, hs)
             for name in self.columns:
                 columns[name].append(case[name])
-        order = [HEADLINE, *(name for name in self.columns if name != HEADLINE)]
-        per_case = {name: np.asarray(columns[name], dtype=np.float64) for name in order}
+        per_case = {name: np.asarray(values, dtype=np.float64) for name, values in columns.items()}
         details = [
             {
                 "missed": [fact.label for fact in match.missed],

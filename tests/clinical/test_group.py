@@ -61,7 +61,11 @@ def test_result_shape_and_undefined_values(group: ClinicalGroup) -> None:
     hyps = ["Prostate, biopsy;\n  Negative for malignancy", "", ""]
     result = compute(group, refs, hyps)
     assert result.name == "clinical"
-    assert list(result.per_case) == list(COLUMNS)
+    # The headline leads; the diagnostics follow in their declared order.
+    assert list(result.per_case) == [
+        "clinical_weighted", *(c for c in COLUMNS if c != "clinical_weighted")
+    ]
+    assert result.headline == "clinical_weighted"
     for values in result.per_case.values():
         assert values.dtype == np.float64 and values.shape == (3,)
     f1 = result.per_case["clinical_f1"]

@@ -176,7 +176,7 @@ def test_compute_names_the_clinical_headline(
                              **options)
     # A report equal to its reference: every clinical fact matches.
     assert result["headlines"] == {"clinical": {"column": "clinical_weighted", "mean": 1.0}}
-    assert list(result["metrics"]["clinical"])[0] == "clinical_weighted"
+    assert next(iter(result["metrics"]["clinical"])) == "clinical_weighted"
     official_only = compute_reg2025([REFERENCES[0]], [REFERENCES[0]], metrics="official",
                                     **options)
     assert "headlines" not in official_only
