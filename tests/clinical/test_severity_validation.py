@@ -21,6 +21,7 @@ import pytest
 from scipy.stats import kendalltau
 
 from reg_eval.clinical.group import HEADLINE, ClinicalGroup
+from reg_eval.clinical.sections import sections_of
 from reg_eval.groups import ScoringContext
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -62,6 +63,9 @@ def test_the_hard_set_reads_like_model_output_and_is_mostly_bad() -> None:
         text = pair["hyp"].lower()
         assert "diagnosis" in text, pair["id"]
         assert "histological findings" in text or "microscopic description" in text, pair["id"]
+        # The scorer finds its diagnosis section; a reference has no headings.
+        assert sections_of(pair["hyp"]).has_diagnosis_section, pair["id"]
+        assert not sections_of(pair["ref"]).has_headings, pair["id"]
     words = sorted(len(pair["hyp"].split()) for pair in pairs)
     assert 70 <= words[len(words) // 2] <= 110
     narrative = sorted(len(p["ref"].split()) for p in pairs if p["ref_style"] == "narrative")
