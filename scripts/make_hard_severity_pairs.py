@@ -1081,7 +1081,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         same = args.out.exists() and args.out.read_text(encoding="utf-8") == text
         print("up to date" if same else f"{args.out} differs: rerun without --check")
         return 0 if same else 1
-    args.out.write_text(text, encoding="utf-8")
+    from reg_eval.io.writers import atomic_write_text
+
+    atomic_write_text(args.out, text, force=True)
     print(f"wrote {text.count(chr(10))} pairs to {args.out}")
     return 0
 
