@@ -1,15 +1,18 @@
-"""How well each metric column agrees with hand-assigned severity grades.
+"""How well each metric column agrees with hand-assigned severity grades, on both sets.
 
-Data: tests/clinical/data/severity_pairs.jsonl, (reference, generated) report pairs over
-many organ systems, each graded 0 (clinically equivalent) to 4 (critical: malignancy wrong)
-by the rubric in docs/clinical-metrics.md. For every column the script prints Pearson r and
-Kendall tau-b against the agreement 4 - grade (so higher is better for every metric), over
-the cases where the column is defined, and the mean weighted clinical score per grade (the
-ordering test: graver errors must score lower).
+Data: two sets of (reference, generated) report pairs over many organ systems, each graded
+0 (clinically equivalent) to 4 (critical: malignancy wrong) by the rubric in
+docs/clinical-metrics.md: tests/clinical/data/severity_pairs.jsonl (short REG-style pairs)
+and tests/clinical/data/severity_pairs_hard.jsonl (model-style generated reports against
+narrative and REG-style references). For every column and set the script prints Pearson r
+and Kendall tau-b against the agreement 4 - grade (so higher is better for every metric),
+over the cases where the column is defined, and the mean headline clinical score per grade
+(the ordering test: graver errors must score lower).
 
     .venv/bin/python benchmarks/clinical_validation.py                 # every column
     .venv/bin/python benchmarks/clinical_validation.py --no-models     # no EMB, MiniLM
     .venv/bin/python benchmarks/clinical_validation.py --write-docs    # refresh the docs table
+    .venv/bin/python benchmarks/clinical_validation.py --pairs FILE    # one other set
 
 Columns: the official components of the offline profile (BLEU-4, ROUGE-L, KEY with the
 shipped entity ruler, EMB with SmolLM2-135M, their ranking), the lexical group's ROUGE-L
@@ -33,6 +36,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = ROOT / "tests" / "clinical" / "data" / "severity_pairs.jsonl"
+HARD_PAIRS = ROOT / "tests" / "clinical" / "data" / "severity_pairs_hard.jsonl"
+SETS = {"first set": PAIRS, "hard set": HARD_PAIRS}
 DOCS = ROOT / "docs" / "clinical-metrics.md"
 BEGIN = "<!-- clinical-validation table: begin -->"
 END = "<!-- clinical-validation table: end -->"
@@ -125,8 +130,11 @@ def evaluate(pairs: list[dict[str, Any]], *, models: bool) -> dict[str, Any]:
     for name, values in columns.items():
         r, tau, n = correlations(np.asarray(values, dtype=np.float64), agreement)
         rows.append({"column": name, "pearson": r, "kendall": tau, "n": n})
-    weighted = np.asarray(columns["clinical_weighted"], dtype=np.float64)
+    from reg_eval.clinical.group import HEADLINE
+
+    weighted = np.asarray(columns[HEADLINE], dtype=np.float64)
     return {
+        "headline": HEADLINE,
         "n_pairs": len(pairs),
         "organs": sorted({pair["organ"] for pair in pairs}),
         "grade_counts": [int((grades == g).sum()) for g in range(MAX_GRADE + 1)],
@@ -142,34 +150,52 @@ def _f(value: float, digits: int = 2) -> str:
     return "—" if math.isnan(value) else f"{value:+.{digits}f}"
 
 
-def markdown(report: dict[str, Any], *, command: str) -> str:
+def markdown(reports: dict[str, dict[str, Any]], *, command: str) -> str:
+    """One table with r, tau and n per set, then the headline's mean per grade per set."""
     lexicon = _lexicon_line()
-    lines = [
-        f"`{command}` on {report['n_pairs']} pairs, {len(report['organs'])} organ systems, "
-        f"grades 0-4: {', '.join(map(str, report['grade_counts']))} pairs; {lexicon}.",
-        "Pearson r and Kendall tau-b against agreement = 4 − grade, over the pairs where the "
-        "column is defined (n).",
-        "",
-        "| column | Pearson r | Kendall tau | n |",
-        "|---|---|---|---|",
-    ]
-    for row in report["rows"]:
-        lines.append(
-            f"| {row['column']} | {_f(row['pearson'])} | {_f(row['kendall'])} | {row['n']} |"
-        )
-    means = " | ".join(
-        f"{_f(m, 3).lstrip('+')} (n={n})"
-        for m, n in zip(report["weighted_by_grade"], report["weighted_defined_by_grade"],
-                        strict=True)
+    names = list(reports)
+    first = next(iter(reports.values()))
+    headline = first["headline"]
+    sizes = "; ".join(
+        f"{name}: {r['n_pairs']} pairs, {len(r['organs'])} organ systems, grades 0-4: "
+        f"{', '.join(map(str, r['grade_counts']))}"
+        for name, r in reports.items()
     )
+    lines = [
+        f"`{command}`; {lexicon}.",
+        f"{sizes}.",
+        "Pearson r and Kendall tau-b against agreement = 4 − grade, over the pairs where the "
+        f"column is defined (n). **{headline}** is the headline; a tau below 0 is marked ⚠.",
+        "",
+        "| column | " + " | ".join(f"r ({n}) | tau ({n}) | n ({n})" for n in names) + " |",
+        "|---|" + "---|---|---|" * len(names),
+    ]
+    by_set = {name: {row["column"]: row for row in r["rows"]} for name, r in reports.items()}
+    for column in [row["column"] for row in first["rows"]]:
+        cells = []
+        for name in names:
+            row = by_set[name].get(column)
+            if row is None:
+                cells += ["—", "—", "0"]
+                continue
+            mark = " ⚠" if not math.isnan(row["kendall"]) and row["kendall"] < 0 else ""
+            cells += [_f(row["pearson"]), _f(row["kendall"]) + mark, str(row["n"])]
+        label = f"**{column}** (headline)" if column == headline else column
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines += [
         "",
-        "Mean `clinical_weighted` (default matching, no soft) per grade:",
+        f"Mean `{headline}` (default matching, no soft) per grade:",
         "",
-        "| grade 0 | grade 1 | grade 2 | grade 3 | grade 4 |",
-        "|---|---|---|---|---|",
-        f"| {means} |",
+        "| set | grade 0 | grade 1 | grade 2 | grade 3 | grade 4 |",
+        "|---|---|---|---|---|---|",
     ]
+    for name, report in reports.items():
+        means = " | ".join(
+            f"{_f(m, 3).lstrip('+')} (n={n})"
+            for m, n in zip(report["weighted_by_grade"], report["weighted_defined_by_grade"],
+                            strict=True)
+        )
+        lines.append(f"| {name} | {means} |")
     return "\n".join(lines)
 
 
@@ -193,20 +219,29 @@ def write_docs(table: str, path: Path = DOCS) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=Path, default=PAIRS)
+    parser.add_argument("--pairs", type=Path, action="append",
+                        help="a graded set to read instead of the two in tests/clinical/data "
+                        "(repeatable)")
     parser.add_argument("--no-models", action="store_true",
                         help="only the clinical columns, default matching (no EMB, MiniLM)")
     parser.add_argument("--write-docs", action="store_true",
                         help=f"replace the table in {DOCS.relative_to(ROOT)}")
     parser.add_argument("--json", type=Path, help="also write the numbers as JSON")
     args = parser.parse_args(argv)
-    report = evaluate(load_pairs(args.pairs), models=not args.no_models)
+    sets = {path.name: path for path in args.pairs} if args.pairs else SETS
+    if args.write_docs and args.pairs:
+        parser.error("--write-docs refreshes the table of the two in-repository sets; "
+                     "leave out --pairs")
+    reports = {
+        name: evaluate(load_pairs(path), models=not args.no_models)
+        for name, path in sets.items()
+    }
     command = "python benchmarks/clinical_validation.py" + (" --no-models" if args.no_models
                                                             else "")
-    table = markdown(report, command=command)
+    table = markdown(reports, command=command)
     print(table)
     if args.json:
-        args.json.write_text(json.dumps(report, indent=2, allow_nan=True) + "\n")
+        args.json.write_text(json.dumps(reports, indent=2, allow_nan=True) + "\n")
     if args.write_docs:
         write_docs(table)
         print(f"\nwrote the table into {DOCS}", file=sys.stderr)

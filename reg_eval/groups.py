@@ -85,6 +85,9 @@ class GroupResult:
             self.detail_column(key) for row in self.details or () for key in row
         ))
         return ColumnLayout(tuple(self.per_case), details, tuple(self.corpus))
+    headline: str | None = None
+    """The column that stands for the group wherever one number is shown or ranked (the
+    score table, reports, leaderboards, rewards); its other columns are diagnostics."""
 
 
 class MetricGroup(Protocol):

@@ -117,6 +117,15 @@ def paired_test_dict(tests: PairedTests, run: RunTests) -> dict[str, Any]:
     }
 
 
+def clinical_headline(result: SavedResult) -> tuple[str, float] | None:
+    """(column, mean) of the clinical group's headline in a saved run; None when the run was
+    scored without the group. Shown beside the official score, never used to rank."""
+    group = (result.data.get("metrics") or {}).get("clinical") or {}
+    column = group.get("headline")
+    mean = (group.get("means") or {}).get(column) if column else None
+    return None if column is None or mean is None else (str(column), float(mean))
+
+
 @dataclass(frozen=True)
 class LocalEntry:
     result: SavedResult
@@ -173,6 +182,11 @@ class Leaderboard:
                     "official_place": e.place,
                     "ranking": e.result.ranking,
                     "components": e.result.components,
+                    "clinical_headline": (
+                        dict(zip(("column", "mean"), headline, strict=True))
+                        if (headline := clinical_headline(e.result))
+                        else None
+                    ),
                     "ci": {k: list(v) for k, v in e.result.ci.items()},
                     "comparable_with_leaderboard": e.result.comparable,
                     "not_comparable_because": e.result.not_comparable_because,

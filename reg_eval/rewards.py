@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from reg_eval.columns import OFFICIAL
 from reg_eval.errors import UsageError
+from reg_eval.groups import GROUPS
 from reg_eval.scoring_options import ScoringOptions
 
 if TYPE_CHECKING:
@@ -142,15 +143,19 @@ def reg_reward(
     """A reward callable `(completions, **kwargs) -> list[float]` for TRL's GRPOTrainer.
 
     `component` is "ranking" (the official score) or one of its parts ("bleu", "rouge",
-    "key", "emb"), or a per-case column of an extra metric group given through
-    `metrics=`. References come from `kwargs[reference_column]`, one per completion, as TRL
-    passes the dataset's columns. `scorer_options` are `ScoringOptions` fields (emb_model,
-    key_model, device, dtype, batch_size, cache_dir, metrics, ...); an unknown name is a
-    TypeError at once.
+    "key", "emb"), the name of an extra metric group ("clinical": that group's headline
+    column, `clinical_weighted`; the group is added to `metrics=`), or a per-case column of
+    an extra metric group given through `metrics=`. References come from
+    `kwargs[reference_column]`, one per completion, as TRL passes the dataset's columns.
+    `scorer_options` are `ScoringOptions` fields (emb_model, key_model, device, dtype,
+    batch_size, cache_dir, metrics, ...); an unknown name is a TypeError at once.
     """
     if not math.isfinite(empty_reward):
         raise UsageError("empty_reward must be a finite number")
     metrics = scorer_options.get("metrics")
+    if component in GROUPS:
+        scorer_options = {**scorer_options, "metrics": _with_group(metrics, component)}
+        metrics = scorer_options["metrics"]
     if component not in OFFICIAL_COMPONENTS and metrics is None:
         raise UsageError(
             f"unknown reward component {component!r}",
@@ -206,6 +211,17 @@ def _references(kwargs: Mapping[str, Any], column: str, n: int) -> list[str]:
     return values
 
 
+def _with_group(metrics: Any, group: str) -> str:
+    """`metrics=` with the group named by the reward's component added (once)."""
+    if metrics is None:
+        names: list[str] = ["official"]
+    elif isinstance(metrics, str):
+        names = [n.strip() for n in metrics.split(",") if n.strip()]
+    else:
+        names = [str(n) for n in metrics]
+    return ",".join(names if group in names else [*names, group])
+
+
 def _component_values(
     scorer: Scorer, component: str, refs: list[str], hyps: list[str]
 ) -> list[float]:
@@ -213,7 +229,11 @@ def _component_values(
     if component in OFFICIAL_COMPONENTS:
         stats = scorer.case_stats(refs, hyps)
         return [float(v) for v in getattr(stats, component)]
-    columns = scorer(refs, hyps).columns
+    result = scorer(refs, hyps)
+    columns = result.columns
+    group = result.groups.get(component)
+    if group is not None and group.headline is not None:
+        component = group.headline
     if component not in columns:
         raise UsageError(
             f"no per-case column {component!r} in the chosen metric groups",

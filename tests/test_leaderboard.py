@@ -158,3 +158,30 @@ def test_final_score_by_hand(tmp_path: Path) -> None:
     assert any("different profiles" in w for w in warnings)
     data = final.to_dict()
     assert data["phase1"]["signature"] == p1.signature_text
+
+
+def test_the_clinical_headline_is_shown_beside_the_score_and_does_not_rank(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    high, _ = _run(tmp_path, "high", 0.85)
+    low, _ = _run(tmp_path, "low", 0.80, clinical=True)
+    data = json.loads(low.read_text(encoding="utf-8"))
+    data["metrics"]["clinical"]["headline"] = "clinical_f1"
+    low.write_text(json.dumps(data), encoding="utf-8")
+    # per case 0.2 ... 0.8 evenly: the mean is 0.5
+    assert data["metrics"]["clinical"]["means"]["clinical_f1"] == pytest.approx(0.5)
+    board = build_leaderboard([load_result(p) for p in (low, high)])
+    assert [e.result.name for e in board.entries] == ["high", "low"]
+    assert board.to_dict()["runs"][1]["clinical_headline"] == {
+        "column": "clinical_f1", "mean": pytest.approx(0.5)}
+    assert board.to_dict()["runs"][0]["clinical_headline"] is None
+    text = to_markdown(board)
+    assert "Clinical (headline)" in text and "does not rank" in text
+    rows = {row["name"]: row for row in csv.DictReader(io.StringIO(to_csv(board)))}
+    assert rows["low"]["clinical_headline"] == "0.5000"
+    assert rows["high"]["clinical_headline"] == ""
+    assert "Clinical (headline)" in to_html(board)
+    plain = build_leaderboard([load_result(high)])
+    assert "Clinical (headline)" not in to_markdown(plain)

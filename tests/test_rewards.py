@@ -248,3 +248,18 @@ def test_float32_is_exact_while_embedding_and_the_callers_setting_comes_back(
         assert torch.get_float32_matmul_precision() == "high"  # and the loop's choice after
     finally:
         torch.set_float32_matmul_precision(previous)
+
+
+def test_the_clinical_component_is_the_clinical_headline(model_options: dict[str, Any]) -> None:
+    """`component="clinical"` adds the group and rewards its headline column: a report equal
+    to its reference earns 1, a benign report for a carcinoma far less."""
+    reward = reg_reward(component="clinical", **model_options)
+    assert reward.__name__.startswith("reg_clinical")
+    references = [REFERENCES[0], REFERENCES[0]]
+    completions = [REFERENCES[0], "Prostate, needle biopsy;\n  Benign prostatic tissue"]
+    values = reward(completions, ground_truth=references)
+    named = reg_reward(component="clinical_weighted", metrics="official,clinical",
+                       **model_options)(completions, ground_truth=references)
+    assert values == named
+    assert values[0] == 1.0
+    assert values[1] < 0.5

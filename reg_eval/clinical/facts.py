@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 FactKey = tuple[str, str | None, bool]
@@ -44,11 +45,17 @@ def parse_label(label: str, category: str) -> Fact:
     return Fact(concept_id, category, value if sep else None, negated, label, 0, uncertain)
 
 
-def unique_facts(facts: list[Fact] | tuple[Fact, ...]) -> list[Fact]:
-    """One fact per key, the first mention kept: a repeated statement counts once."""
+def unique_facts(
+    facts: list[Fact] | tuple[Fact, ...],
+    order: Callable[[Fact], tuple[float, ...]] | None = None,
+) -> list[Fact]:
+    """One fact per key, the first mention kept: a repeated statement counts once.
+
+    `order` says which mention comes first (default: report order); the scorer puts the
+    diagnosis section's mentions before the description's."""
     seen: set[FactKey] = set()
     kept: list[Fact] = []
-    for fact in sorted(facts, key=lambda f: f.start):
+    for fact in sorted(facts, key=order or (lambda f: (f.start,))):
         if fact.key not in seen:
             seen.add(fact.key)
             kept.append(fact)

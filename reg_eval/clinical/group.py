@@ -34,6 +34,7 @@ from reg_eval.clinical.scores import (
     severity_of,
     soft_match,
 )
+from reg_eval.clinical.sections import ALL_DIAGNOSIS, Sections, sections_of
 from reg_eval.clinical.severity import SEVERITY_VERSION, behaviour_table
 from reg_eval.clinical.soft import SOFT_CREDIT, SOFT_THRESHOLD, behaviours_compatible, finer_name
 from reg_eval.columns import ColumnLayout
@@ -67,6 +68,9 @@ COLUMNS = (*SCORE_COLUMNS, *field_columns())
 DETAILS = ("missed", "invented", "soft")
 """Per-case fact lists, written as `clinical_missed`, `clinical_invented`, `clinical_soft`."""
 CORPUS_COLUMNS = ("clinical_micro_precision", "clinical_micro_recall", "clinical_micro_f1")
+HEADLINE = "clinical_weighted"
+"""The clinical number shown and ranked first everywhere; the other columns are diagnostics
+(docs/clinical-metrics.md, "The headline")."""
 
 
 class ClinicalGroup:
@@ -111,7 +115,9 @@ class ClinicalGroup:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return (*SCORE_COLUMNS, *field_columns())
+        """The headline first, then the diagnostics in their declared order."""
+        declared = (*SCORE_COLUMNS, *field_columns())
+        return (HEADLINE, *(name for name in declared if name != HEADLINE))
 
     @property
     def layout(self) -> ColumnLayout:
@@ -167,9 +173,29 @@ class ClinicalGroup:
             parent = self._parents.get(parent)
         return seen
 
-    def match(self, reference: Sequence[Fact], hypothesis: Sequence[Fact]) -> CaseMatch:
+    def match(
+        self,
+        reference: Sequence[Fact],
+        hypothesis: Sequence[Fact],
+        reference_sections: Sections = ALL_DIAGNOSIS,
+        hypothesis_sections: Sections = ALL_DIAGNOSIS,
+    ) -> CaseMatch:
         """One case's matching under this group's rule (soft matching is a later step)."""
-        return match_facts(reference, hypothesis, self._relation)
+        return match_facts(
+            reference,
+            hypothesis,
+            self._relation,
+            reference_sections=reference_sections,
+            hypothesis_sections=hypothesis_sections,
+        )
+
+    def related_sites(self, reference_id: str, hypothesis_id: str) -> bool:
+        """The same organ, or one a part of the other (`endometrium` and `uterus`)."""
+        return (
+            reference_id == hypothesis_id
+            or reference_id in self._ancestors(hypothesis_id)
+            or hypothesis_id in self._ancestors(reference_id)
+        )
 
     @property
     def _relation(self) -> ConceptRelation | None:
@@ -190,12 +216,20 @@ class ClinicalGroup:
             organs = [organ_of(reference) for reference in refs]
         facts = self.facts_of([*refs, *hyps], context)
         ref_facts, hyp_facts = facts[: len(refs)], facts[len(refs) :]
-        matches = [self.match(r, h) for r, h in zip(ref_facts, hyp_facts, strict=True)]
+        ref_sections = [sections_of(text) for text in refs]
+        hyp_sections = [sections_of(text) for text in hyps]
+        matches = [
+            self.match(r, h, rs, hs)
+            for r, h, rs, hs in zip(ref_facts, hyp_facts, ref_sections, hyp_sections,
+                                    strict=True)
+        ]
         if self.soft:
             matches = self._soft(matches, context)
         columns: dict[str, list[float]] = {name: [] for name in self.columns}
-        for match, ref, hyp in zip(matches, ref_facts, hyp_facts, strict=True):
-            case = self.case_scores(match, ref, hyp)
+        for match, ref, hyp, rs, hs in zip(
+            matches, ref_facts, hyp_facts, ref_sections, hyp_sections, strict=True
+        ):
+            case = self.case_scores(match, ref, hyp, rs, hs)
             for name in self.columns:
                 columns[name].append(case[name])
         per_case = {name: np.asarray(values, dtype=np.float64) for name, values in columns.items()}
@@ -215,6 +249,7 @@ class ClinicalGroup:
             details=details,
             breakdowns=breakdowns(matches, organs),
             layout=self.layout,
+            headline=HEADLINE,
         )
 
     def facts_of(
@@ -229,10 +264,25 @@ class ClinicalGroup:
         )
 
     def case_scores(
-        self, match: CaseMatch, ref: Sequence[Fact], hyp: Sequence[Fact]
+        self,
+        match: CaseMatch,
+        ref: Sequence[Fact],
+        hyp: Sequence[Fact],
+        reference_sections: Sections = ALL_DIAGNOSIS,
+        hypothesis_sections: Sections = ALL_DIAGNOSIS,
     ) -> dict[str, float]:
+        """One case's columns. The sections (`reg_eval.clinical.sections`) say which facts
+        stand in each report's diagnosis; without them every fact does."""
         scores = precision_recall_f1(counts_of(match))
-        severity = severity_of(match, ref, hyp, self.behaviour_of)
+        severity = severity_of(
+            match,
+            ref,
+            hyp,
+            self.behaviour_of,
+            reference_sections=reference_sections,
+            hypothesis_sections=hypothesis_sections,
+            related=self.related_sites,
+        )
         row = {
             "clinical_precision": scores.precision,
             "clinical_recall": scores.recall,
@@ -242,7 +292,14 @@ class ClinicalGroup:
         }
         for category in CATEGORIES:
             if category in FIRST_FACT_FIELDS:
-                row[f"{category}_correct"] = field_correct(ref, hyp, category, self._relation)
+                row[f"{category}_correct"] = field_correct(
+                    ref,
+                    hyp,
+                    category,
+                    self._relation,
+                    reference_sections=reference_sections,
+                    hypothesis_sections=hypothesis_sections,
+                )
             else:
                 row[f"{category}_correct"] = all_correct(match, category)
         return row

@@ -28,9 +28,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from reg_eval.clinical.facts import Fact, unique_facts
+from reg_eval.clinical.sections import ALL_DIAGNOSIS, Sections
 from reg_eval.clinical.severity import (
+    CONTRADICTION_PENALTY,
+    DESCRIPTION_FACTOR,
+    GENERIC_FACTOR,
     MALIGNANCY_PENALTY_PER_STEP,
     category_weight,
+    is_generic,
     is_uncertain,
     malignancy_steps,
     report_tier,
@@ -112,6 +117,16 @@ def facts_agree(
     )
 
 
+def standing(sections: Sections, fact: Fact) -> float:
+    """1 for a fact in the report's diagnosis, `DESCRIPTION_FACTOR` in its description."""
+    return 1.0 if sections.in_diagnosis(fact.start) else DESCRIPTION_FACTOR
+
+
+def diagnosis_first(sections: Sections) -> Callable[[Fact], tuple[float, ...]]:
+    """Order facts with the diagnosis section's mentions first, then by place in the text."""
+    return lambda fact: (0.0 if sections.in_diagnosis(fact.start) else 1.0, float(fact.start))
+
+
 def _exact_key(fact: Fact) -> tuple[object, ...]:
     return (fact.concept_id, fact.value, polarity(fact))
 
@@ -120,8 +135,15 @@ def match_facts(
     reference: Sequence[Fact],
     hypothesis: Sequence[Fact],
     finer: ConceptRelation | None = None,
+    *,
+    reference_sections: Sections = ALL_DIAGNOSIS,
+    hypothesis_sections: Sections = ALL_DIAGNOSIS,
 ) -> CaseMatch:
     """One-to-one matching under `facts_agree`: identical facts first, then the largest.
+
+    A fact stated twice counts once; with sections, the mention in the diagnosis section is
+    the one kept (and paired first), so a diagnosis repeated from the description earns
+    the diagnosis section's weight.
 
     Identical (concept, value, polarity) pairs are taken first; the facts left are paired by
     a maximum bipartite matching (augmenting paths, facts visited in report order, so the
@@ -130,8 +152,8 @@ def match_facts(
     `finer`, a hypothesis fact naming a finer kind of the reference concept also agrees
     (the reference does not say which kind, so nothing is wrong: as with a value).
     """
-    refs = unique_facts(list(reference))
-    hyps = unique_facts(list(hypothesis))
+    refs = unique_facts(list(reference), diagnosis_first(reference_sections))
+    hyps = unique_facts(list(hypothesis), diagnosis_first(hypothesis_sections))
     hyp_index: dict[tuple[object, ...], int] = {}
     for index, fact in enumerate(hyps):
         hyp_index.setdefault(_exact_key(fact), index)
@@ -218,9 +240,40 @@ def counts_of(match: CaseMatch, category: str | None = None) -> Counts:
     return _counts(match, lambda fact: 1.0 if category is None or fact.category == category else 0)
 
 
-def weighted_counts(match: CaseMatch) -> Counts:
-    """`counts_of` with each fact weighted by its category (`severity.CATEGORY_WEIGHTS`)."""
-    return _counts(match, lambda fact: category_weight(fact.category))
+def weighted_counts(
+    match: CaseMatch,
+    reference_sections: Sections = ALL_DIAGNOSIS,
+    hypothesis_sections: Sections = ALL_DIAGNOSIS,
+) -> Counts:
+    """Facts weighted by category (`severity.CATEGORY_WEIGHTS`) and by where they stand.
+
+    A fact in a report's description (a report with a diagnosis section) counts
+    `DESCRIPTION_FACTOR` of its weight on its side; a pair earns the smaller of its two
+    sides, so a reference diagnosis met only in the hypothesis' description earns half. A
+    generic morphology fact the reference does not state (`severity.is_generic`) costs
+    `GENERIC_FACTOR` of its weight.
+    """
+    matched = reference = hypothesis = 0.0
+    for ref, hyp in match.matched:
+        weight = category_weight(ref.category)
+        on_ref, on_hyp = standing(reference_sections, ref), standing(hypothesis_sections, hyp)
+        matched += weight * min(on_ref, on_hyp)
+        reference += weight * on_ref
+        hypothesis += weight * on_hyp
+    for ref, hyp, _s in match.soft:
+        weight = category_weight(ref.category)
+        on_ref, on_hyp = standing(reference_sections, ref), standing(hypothesis_sections, hyp)
+        matched += SOFT_CREDIT * weight * min(on_ref, on_hyp)
+        reference += weight * on_ref
+        hypothesis += weight * on_hyp
+    for ref in match.missed:
+        reference += category_weight(ref.category) * standing(reference_sections, ref)
+    for hyp in match.invented:
+        factor = GENERIC_FACTOR if is_generic(hyp) else 1.0
+        hypothesis += (
+            category_weight(hyp.category) * standing(hypothesis_sections, hyp) * factor
+        )
+    return Counts(matched, reference, hypothesis)
 
 
 def _counts(match: CaseMatch, weight: Callable[[Fact], float]) -> Counts:
@@ -271,10 +324,13 @@ def macro(cases: Sequence[Counts]) -> PRF:
     )
 
 
-def first_fact(facts: Sequence[Fact], category: str) -> Fact | None:
-    """The earliest fact of a category: the report's organ, procedure, primary diagnosis."""
+def first_fact(
+    facts: Sequence[Fact], category: str, sections: Sections = ALL_DIAGNOSIS
+) -> Fact | None:
+    """The first fact of a category, the diagnosis section's first: the report's organ,
+    procedure, primary diagnosis (not the "tumour" its description opens with)."""
     of_category = [fact for fact in facts if fact.category == category]
-    return min(of_category, key=lambda fact: fact.start) if of_category else None
+    return min(of_category, key=diagnosis_first(sections)) if of_category else None
 
 
 def field_correct(
@@ -282,14 +338,18 @@ def field_correct(
     hypothesis: Sequence[Fact],
     category: str,
     finer: ConceptRelation | None = None,
+    *,
+    reference_sections: Sections = ALL_DIAGNOSIS,
+    hypothesis_sections: Sections = ALL_DIAGNOSIS,
 ) -> float:
     """1.0 when the first facts of the category name the same concept (or the hypothesis a
     finer kind of it) with the same polarity, 0.0 when they differ or the hypothesis has
-    none, NaN when the reference has none."""
-    ref = first_fact(reference, category)
+    none, NaN when the reference has none. First: in the diagnosis section, where a report
+    has one (`first_fact`)."""
+    ref = first_fact(reference, category, reference_sections)
     if ref is None:
         return NAN
-    hyp = first_fact(hypothesis, category)
+    hyp = first_fact(hypothesis, category, hypothesis_sections)
     if hyp is None:
         return 0.0
     same = same_or_finer(ref, hyp, finer) and polarity(ref) == polarity(hyp)
@@ -298,12 +358,18 @@ def field_correct(
 
 def all_correct(match: CaseMatch, category: str) -> float:
     """1.0 when every reference fact of the category is matched exactly and none is invented;
-    NaN when the reference states no fact of the category (a soft pair is not exact)."""
+    NaN when the reference states no fact of the category (a soft pair is not exact).
+
+    Generic morphology the reference does not state (`severity.is_generic`: "necrosis",
+    "pleomorphism" in a description) is not an invention here: it fits any tumour, so it
+    says nothing about whether the report got the category right.
+    """
     counts = counts_of(match, category)
     if counts.reference == 0:
         return NAN
     exact = sum(1 for ref, _hyp in match.matched if ref.category == category)
-    return 1.0 if exact == counts.reference == counts.hypothesis else 0.0
+    generic = sum(1 for hyp in match.invented if hyp.category == category and is_generic(hyp))
+    return 1.0 if exact == counts.reference == counts.hypothesis - generic else 0.0
 
 
 @dataclass(frozen=True)
@@ -316,6 +382,68 @@ class Severity:
     steps: float
     """Malignancy tiers between the reports (NaN: the reference states no diagnosis)."""
     score: float
+    contradiction: bool = False
+    """The hypothesis' description puts the case in another tier than its diagnosis."""
+    site_conflict: bool = False
+    """The two reports name unrelated organs, so their diagnoses are different diseases."""
+
+
+SITE_BOUND = ("diagnosis", "histologic_type")
+"""Categories whose facts name a disease, which is a disease of a site."""
+
+
+def stated_tier(
+    facts: Sequence[Fact], sections: Sections, behaviour_of: Callable[[str], str | None]
+) -> tuple[str | None, bool]:
+    """(the tier the report states, does its description contradict it).
+
+    Where the report has a diagnosis section that states a diagnosis, that section decides
+    the tier: it is what the clinician acts on. The description contradicts it when it
+    puts the case in another tier on its own.
+    """
+    if not sections.has_diagnosis_section:
+        return report_tier(facts, behaviour_of), False
+    in_diagnosis = [f for f in facts if sections.in_diagnosis(f.start)]
+    described = [f for f in facts if not sections.in_diagnosis(f.start)]
+    concluded = report_tier(in_diagnosis, behaviour_of)
+    if concluded is None:
+        return report_tier(facts, behaviour_of), False
+    body = report_tier(described, behaviour_of)
+    return concluded, body is not None and body != concluded
+
+
+def site_conflict(
+    reference: Sequence[Fact],
+    hypothesis: Sequence[Fact],
+    related: ConceptRelation,
+    hypothesis_sections: Sections = ALL_DIAGNOSIS,
+) -> bool:
+    """Do the reports name organs, none of the hypothesis' related to any of the reference's?
+
+    The hypothesis' organs are read from its diagnosis section where it names one there.
+    `related(a, b)`: the same organ or one part of the other.
+    """
+    ref_organs = {f.concept_id for f in reference if f.category == "organ" and not f.negated}
+    organs = [f for f in hypothesis if f.category == "organ" and not f.negated]
+    concluded = [f for f in organs if hypothesis_sections.in_diagnosis(f.start)]
+    hyp_organs = {f.concept_id for f in (concluded or organs)}
+    if not ref_organs or not hyp_organs:
+        return False
+    return not any(related(r, h) for r in ref_organs for h in hyp_organs)
+
+
+def unbind_sites(match: CaseMatch) -> CaseMatch:
+    """The diagnosis pairs of a case whose sites conflict become a miss and an invention."""
+    kept = tuple((r, h) for r, h in match.matched if r.category not in SITE_BOUND)
+    unbound = [(r, h) for r, h in match.matched if r.category in SITE_BOUND]
+    if not unbound:
+        return match
+    return replace(
+        match,
+        matched=kept,
+        missed=match.missed + tuple(r for r, _h in unbound),
+        invented=match.invented + tuple(h for _r, h in unbound),
+    )
 
 
 def severity_of(
@@ -323,18 +451,35 @@ def severity_of(
     reference: Sequence[Fact],
     hypothesis: Sequence[Fact],
     behaviour_of: Callable[[str], str | None],
+    *,
+    reference_sections: Sections = ALL_DIAGNOSIS,
+    hypothesis_sections: Sections = ALL_DIAGNOSIS,
+    related: ConceptRelation | None = None,
 ) -> Severity:
-    """Weighted F1 times (1 - 0.25 per malignancy tier between the reports).
+    """Weighted F1 times (1 - 0.25 per malignancy tier between the reports), times 0.75
+    when the hypothesis' description contradicts its diagnosis section.
 
-    NaN when neither report states a fact. When the reference states no diagnosis, the
-    malignancy factor is 1 (nothing to contradict) and the weighted F1 alone is the score.
+    Facts weigh by category and by where they stand (`weighted_counts`); with `related`
+    (organ concepts: same or part of), the diagnoses of reports that name unrelated organs
+    do not match (`site_conflict`). NaN when neither report states a fact. When the
+    reference states no diagnosis, the malignancy factor is 1 (nothing to contradict).
     """
-    weighted = precision_recall_f1(weighted_counts(match)).f1
-    ref_tier = report_tier(reference, behaviour_of)
-    hyp_tier = report_tier(hypothesis, behaviour_of)
+    conflict = related is not None and site_conflict(
+        reference, hypothesis, related, hypothesis_sections
+    )
+    scored = unbind_sites(match) if conflict else match
+    weighted = precision_recall_f1(
+        weighted_counts(scored, reference_sections, hypothesis_sections)
+    ).f1
+    ref_tier, _ = stated_tier(reference, reference_sections, behaviour_of)
+    hyp_tier, contradiction = stated_tier(hypothesis, hypothesis_sections, behaviour_of)
     steps = malignancy_steps(ref_tier, hyp_tier)
     factor = 1.0 if math.isnan(steps) else 1.0 - MALIGNANCY_PENALTY_PER_STEP * steps
-    return Severity(weighted, ref_tier, hyp_tier, steps, weighted * factor)
+    if contradiction:
+        factor *= 1.0 - CONTRADICTION_PENALTY
+    return Severity(
+        weighted, ref_tier, hyp_tier, steps, weighted * factor, contradiction, conflict
+    )
 
 
 def malignancy_correct(severity: Severity) -> float:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from reg_eval.clinical.facts import Fact
 
-SEVERITY_VERSION = "severity-v1"
+SEVERITY_VERSION = "severity-v2"
 
 CATEGORY_WEIGHTS: Mapping[str, float] = {
     "diagnosis": 3.0,
@@ -72,6 +72,34 @@ _BEHAVIOUR_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
 )
+
+
+DESCRIPTION_FACTOR = 0.5
+"""A fact stated in the description of a report that has a diagnosis section counts half:
+the diagnosis section is what the clinician acts on; the description is its evidence."""
+GENERIC_FACTOR = 0.2
+"""A generic morphology fact (below) the reference does not state costs a fifth of its
+weight: it says nothing about which lesion this is, so it should neither earn nor cost much."""
+CONTRADICTION_PENALTY = 0.25
+"""A report whose description puts the case in another malignancy tier than its diagnosis
+section must be amended before anyone acts on it: as costly as one tier of malignancy."""
+GENERIC_MORPHOLOGY: frozenset[str] = frozenset({
+    "nuclear_pleomorphism", "mitotic_count", "atypia_finding", "atypical_cells", "necrosis",
+    "fibrosis", "hemorrhage", "edema", "inflammation", "chronic_inflammation",
+    "infiltrative_subtype", "tumor", "immunohistochemistry", "no_diagnostic_abnormality",
+})
+"""Concepts that describe how almost any neoplasm (or any tissue) looks: pleomorphism,
+mitoses, necrosis, desmoplasia (read as fibrosis), atypia, an infiltrative pattern,
+inflammation, haemorrhage, "the tumour", "unremarkable". Generic only without a value: a
+Nottingham component ("nuclear grade 2", "mitoses: 1") is a specific statement. "No tumour"
+(negated `tumor`) is a diagnosis, not description."""
+
+
+def is_generic(fact: Fact) -> bool:
+    """Is the fact generic morphology (see `GENERIC_MORPHOLOGY`)?"""
+    if fact.concept_id not in GENERIC_MORPHOLOGY or fact.value is not None:
+        return False
+    return not (fact.concept_id == "tumor" and fact.negated)
 
 
 def category_weight(category: str) -> float:

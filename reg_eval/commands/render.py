@@ -110,13 +110,19 @@ def _print_groups(console: Console, result: ScoreResult, pct: int) -> None:
         for column in group.per_case:
             lo, hi = result.ci[column]
             interval = "" if math.isnan(lo) else f"[{lo:.4f}, {hi:.4f}]"
+            label = f"{column} (headline)" if column == group.headline else column
             table.add_row(
-                group_name, column, _number(means[column]), interval,
+                group_name, label, _number(means[column]), interval,
                 f"{defined[column]}/{result.n_cases}",
             )
         for column, value in group.corpus.items():
             table.add_row(group_name, f"{column} (corpus)", _number(value), "", "")
     console.print(table)
+    if any(group.headline for group in result.groups.values()):
+        console.print(
+            "(headline): the group's one number, shown and ranked first; its other rows are "
+            "diagnostics."
+        )
     if any(defined[c] < result.n_cases for g in result.groups.values() for c in g.per_case):
         console.print(
             "Means and CIs are over the cases where a value is defined (n defined); e.g. a "

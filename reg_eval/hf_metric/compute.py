@@ -46,6 +46,10 @@ Returns:
     signature: what was computed, with which models (one line).
     comparable_with_leaderboard: whether the numbers may sit beside the official table.
     n_cases: how many pairs were scored.
+    metrics: with extra groups, each group's column means.
+    headlines: with extra groups that have one, the column that stands for the group and
+        its mean ({"clinical": {"column": "clinical_weighted", "mean": ...}}); the group's
+        other columns are diagnostics.
 Examples:
     >>> import evaluate, reg_eval.hf_metric
     >>> metric = evaluate.load(str(reg_eval.hf_metric.metric_path()))
@@ -109,6 +113,11 @@ def compute_reg2025(
     if summary["metrics"]:
         output["metrics"] = {
             name: group["means"] for name, group in summary["metrics"].items()
+        }
+        output["headlines"] = {
+            name: {"column": group["headline"], "mean": group["means"][group["headline"]]}
+            for name, group in summary["metrics"].items()
+            if group.get("headline")
         }
     if per_case:
         output["per_case"] = result.per_case_rows()

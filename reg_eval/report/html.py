@@ -122,6 +122,7 @@ def _overall(run: ReportRun) -> str:
         )
     for group, block in (result.data.get("metrics") or {}).items():
         defined = block.get("defined") or {}
+        headline = block.get("headline")
         for column, mean in (block.get("means") or {}).items():
             ci = (block.get("ci") or {}).get(column) or [None, None]
             n = defined.get(column)
@@ -131,8 +132,10 @@ def _overall(run: ReportRun) -> str:
                 else ""
             )
             interval = "" if ci[0] is None else f"[{_f(ci[0])}, {_f(ci[1])}]"
+            role = "headline" if column == headline else ("diagnostic" if headline else "")
+            tag = f"{esc(group)}, {role}" if role else esc(group)
             rows.append(
-                f'<tr><th scope="row">{esc(column)} <span class="muted">({esc(group)})</span>'
+                f'<tr><th scope="row">{esc(column)} <span class="muted">({tag})</span>'
                 f'{count}</th><td class="num">{_f(mean) if mean is not None else "undefined"}'
                 f'</td><td class="num">{interval}</td></tr>'
             )

@@ -11,7 +11,7 @@ import html
 import io
 import math
 
-from reg_eval.leaderboard import Leaderboard, LocalEntry, OfficialRow
+from reg_eval.leaderboard import Leaderboard, LocalEntry, OfficialRow, clinical_headline
 from reg_eval.report.static import with_content_security_policy
 
 LABELS = {"ranking": "Ranking", "bleu": "BLEU-4", "rouge": "ROUGE-L", "key": "KEY", "emb": "EMB"}
@@ -20,9 +20,11 @@ FINAL_NOTE = (
     "A local score s is placed in the final table as if it had been scored in both phases "
     "(0.2·s + 0.8·s = s)."
 )
+CLINICAL_LABEL = "Clinical (headline)"
+"""The clinical group's headline mean, shown beside the official score; never ranks."""
 CSV_COLUMNS = [
     "rank", "kind", "name", "ranking", "ci_low", "ci_high", *_COMPONENT_ORDER,
-    "delta_vs_baseline", "p_value", "comparable", "note", "signature",
+    "clinical_headline", "delta_vs_baseline", "p_value", "comparable", "note", "signature",
 ]
 
 
@@ -52,6 +54,7 @@ def table_rows(board: Leaderboard) -> list[dict[str, str]]:
                 "ci_low": "",
                 "ci_high": "",
                 **{c: _f(comps.get(c)) for c in _COMPONENT_ORDER},
+                "clinical_headline": "",
                 "delta_vs_baseline": "",
                 "p_value": "",
                 "comparable": "yes",
@@ -69,6 +72,8 @@ def table_rows(board: Leaderboard) -> list[dict[str, str]]:
             "ci_low": _f(lo),
             "ci_high": _f(hi),
             **{c: _f(result.components[c]) for c in _COMPONENT_ORDER},
+            "clinical_headline": _f(headline[1]) if (headline := clinical_headline(result))
+            else "",
             "delta_vs_baseline": _delta(item, "ranking"),
             "p_value": _p(item, "ranking"),
             "comparable": "yes" if result.comparable else "no",
@@ -103,8 +108,18 @@ def paired_rows(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
     return ["run", *(LABELS.get(m, m) for m in metrics)], rows
 
 
+def _shows_clinical(board: Leaderboard) -> bool:
+    return any(clinical_headline(entry.result) for entry in board.entries)
+
+
 def _footer_lines(board: Leaderboard) -> list[str]:
     lines = []
+    if _shows_clinical(board):
+        lines.append(
+            f"{CLINICAL_LABEL}: the mean of the clinical group's headline column of runs "
+            "scored with it (docs/clinical-metrics.md); shown beside the official score, it "
+            "does not rank."
+        )
     if board.official_name:
         lines.append(
             f"Official rows: {board.official_title} (leaderboards/, sources in "
@@ -129,6 +144,9 @@ def to_markdown(board: Leaderboard) -> str:
     pct = round(board.entries[0].result.confidence * 100)
     title = "Leaderboard" + (f" among the {board.official_title}" if board.official_name else "")
     header = ["rank", "run", "ranking", f"{pct}% CI", *(LABELS[c] for c in _COMPONENT_ORDER)]
+    clinical = _shows_clinical(board)
+    if clinical:
+        header.append(CLINICAL_LABEL)
     show_test = any(e.paired for e in board.entries)
     if show_test:
         header += ["Δ vs baseline", "p"]
@@ -138,6 +156,8 @@ def to_markdown(board: Leaderboard) -> str:
         ci = f"[{row['ci_low']}, {row['ci_high']}]" if row["ci_low"] else ""
         name = row["name"] if row["kind"] == "official" else f"**{row['name']}**"
         cells = [row["rank"], name, row["ranking"], ci, *(row[c] for c in _COMPONENT_ORDER)]
+        if clinical:
+            cells.append(row["clinical_headline"])
         if show_test:
             cells += [row["delta_vs_baseline"], row["p_value"]]
         cells.append(row["note"])
@@ -184,8 +204,9 @@ def to_html(board: Leaderboard) -> str:
     esc = html.escape
     pct = round(board.entries[0].result.confidence * 100)
     title = "Leaderboard" + (f" among the {board.official_title}" if board.official_name else "")
+    clinical = _shows_clinical(board)
     heads = ["Rank", "Run", "Ranking", f"{pct}% CI", *(LABELS[c] for c in _COMPONENT_ORDER),
-             "Δ vs baseline", "p", "Note"]
+             *([CLINICAL_LABEL] if clinical else []), "Δ vs baseline", "p", "Note"]
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -199,6 +220,7 @@ def to_html(board: Leaderboard) -> str:
     for row in table_rows(board):
         ci = f"[{row['ci_low']}, {row['ci_high']}]" if row["ci_low"] else ""
         cells = [row["ranking"], ci, *(row[c] for c in _COMPONENT_ORDER),
+                 *([row["clinical_headline"]] if clinical else []),
                  row["delta_vs_baseline"], row["p_value"]]
         parts.append(
             f'<tr class="{row["kind"]}"><td>{esc(row["rank"])}</td>'

@@ -135,6 +135,7 @@ class ScoreResult(RunSummary):
                         key: value.to_dict() if isinstance(value, SignedModel) else value
                         for key, value in group.signature.items()
                     },
+                    "headline": group.headline,
                 }
                 for name, group in self.groups.items()
             },

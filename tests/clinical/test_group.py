@@ -61,7 +61,11 @@ def test_result_shape_and_undefined_values(group: ClinicalGroup) -> None:
     hyps = ["Prostate, biopsy;\n  Negative for malignancy", "", ""]
     result = compute(group, refs, hyps)
     assert result.name == "clinical"
-    assert list(result.per_case) == list(COLUMNS)
+    # The headline leads; the diagnostics follow in their declared order.
+    assert list(result.per_case) == [
+        "clinical_weighted", *(c for c in COLUMNS if c != "clinical_weighted")
+    ]
+    assert result.headline == "clinical_weighted"
     for values in result.per_case.values():
         assert values.dtype == np.float64 and values.shape == (3,)
     f1 = result.per_case["clinical_f1"]
@@ -130,7 +134,7 @@ def test_signature(group: ClinicalGroup) -> None:
     signature = compute(group, ["Lung"], ["Lung"]).signature
     assert re.fullmatch(
         r"lexicon sha256:[0-9a-f]{16}\|rules:negex-v2\|match:concept\+value\+polarity"
-        r"\|soft:off\|severity-v1\|spacy-3\.7\.\d+",
+        r"\|soft:off\|severity-v2\|spacy-3\.7\.\d+",
         signature["clinical"],
     )
     assert "|match:concept+value+polarity+finer|" in ClinicalGroup().signature()["clinical"]

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 import pytest
 
 from reg_eval.clinical.facts import Fact
-from reg_eval.clinical.scores import malignancy_correct, match_facts, severity_of
+from reg_eval.clinical.scores import (
+    Counts,
+    malignancy_correct,
+    match_facts,
+    severity_of,
+    weighted_counts,
+)
+from reg_eval.clinical.sections import ALL_DIAGNOSIS, Sections
 from reg_eval.clinical.severity import (
     CATEGORY_WEIGHTS,
     behaviour_from_id,
@@ -113,3 +120,66 @@ def test_malignancy_correct_is_undefined_without_a_reference_diagnosis() -> None
     r, h = facts("adenocarcinoma"), facts("carcinoma")
     assert malignancy_correct(severity_of(match_facts(r, h), r, h, behaviour)) == 1.0
     assert math.isnan(severity_of(match_facts([], []), [], [], behaviour).score)
+
+
+# Where a fact stands: a report whose diagnosis section is characters 40-100.
+REPORT_SECTIONS = Sections(((40, 100),), True)
+
+
+def test_a_generic_finding_the_reference_does_not_state_costs_a_fifth_in_the_description(
+) -> None:
+    ref = [fact("colorectum", 0), fact("adenocarcinoma", 10)]
+    hyp = [fact("necrosis", 5), fact("colorectum", 50), fact("adenocarcinoma", 60)]
+    counts = weighted_counts(match_facts(ref, hyp), ALL_DIAGNOSIS, REPORT_SECTIONS)
+    # matched organ 1 + diagnosis 3; the invented necrosis: 0.5 x 0.5 (description) x 0.2.
+    assert counts == Counts(4.0, 4.0, pytest.approx(4.05))
+    severity = severity_of(match_facts(ref, hyp), ref, hyp, behaviour,
+                           hypothesis_sections=REPORT_SECTIONS)
+    assert severity.score == pytest.approx(8 / 8.05)
+
+
+def test_a_diagnosis_stated_only_in_the_description_earns_half() -> None:
+    ref = [fact("colorectum", 0), fact("adenocarcinoma", 10)]
+    hyp = [fact("adenocarcinoma", 5), fact("colorectum", 50)]
+    counts = weighted_counts(match_facts(ref, hyp), ALL_DIAGNOSIS, REPORT_SECTIONS)
+    assert counts == Counts(2.5, 4.0, 2.5)  # organ 1 + diagnosis 3 x 0.5
+    # Stated in both places, the diagnosis section's mention is the one kept.
+    both = [fact("adenocarcinoma", 5), fact("colorectum", 50), fact("adenocarcinoma", 60)]
+    match = match_facts(ref, both, hypothesis_sections=REPORT_SECTIONS)
+    assert [h.start for _r, h in match.matched] == [50, 60]
+    assert weighted_counts(match, ALL_DIAGNOSIS, REPORT_SECTIONS) == Counts(4.0, 4.0, 4.0)
+
+
+def test_a_description_that_contradicts_the_diagnosis_costs_a_quarter() -> None:
+    ref = [fact("colorectum", 0), fact("adenocarcinoma", 10)]
+    hyp = [fact("not:tumor", 5), fact("colorectum", 50), fact("adenocarcinoma", 60)]
+    severity = severity_of(match_facts(ref, hyp, hypothesis_sections=REPORT_SECTIONS), ref,
+                           hyp, behaviour, hypothesis_sections=REPORT_SECTIONS)
+    assert severity.contradiction and severity.hypothesis_tier == "malignant"
+    # weighted F1: 2 x 4 / (4 + 4 + 3 x 0.5 for the negated tumour in the description)
+    assert severity.score == pytest.approx(8 / 9.5 * 0.75)
+
+
+def test_the_diagnosis_section_decides_the_tier_when_the_description_disagrees() -> None:
+    ref = [fact("adenocarcinoma", 0)]
+    hyp = [fact("adenocarcinoma", 5), fact("not:tumor", 60)]
+    severity = severity_of(match_facts(ref, hyp, hypothesis_sections=REPORT_SECTIONS), ref,
+                           hyp, behaviour, hypothesis_sections=REPORT_SECTIONS)
+    assert severity.hypothesis_tier == "benign" and severity.steps == 2
+    assert severity.contradiction
+    # matched 3 x 0.5; hypothesis 1.5 + 3; reference 3: F1 = 3 / 7.5, x 0.5 x 0.75.
+    assert severity.score == pytest.approx(3 / 7.5 * 0.5 * 0.75)
+
+
+def test_the_right_diagnosis_in_an_unrelated_organ_does_not_match() -> None:
+    ref = facts("stomach", "adenocarcinoma", "grade_group=2")
+    hyp = facts("colorectum", "adenocarcinoma", "grade_group=2")
+    same = severity_of(match_facts(ref, hyp), ref, hyp, behaviour)
+    assert same.score == pytest.approx(2 * 5 / 12)  # without sites: grade 2 + diagnosis 3
+    conflict = severity_of(match_facts(ref, hyp), ref, hyp, behaviour,
+                           related=lambda a, b: a == b)
+    assert conflict.site_conflict
+    assert conflict.score == pytest.approx(2 * 2 / 12)  # only the grade group matches
+    related = severity_of(match_facts(ref, hyp), ref, hyp, behaviour,
+                          related=lambda a, b: True)
+    assert not related.site_conflict and related.score == same.score

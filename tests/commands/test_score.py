@@ -76,6 +76,10 @@ def test_score_prints_table_with_signature_and_writes_outputs(
     assert data["signature"]["text"].startswith("reg-eval:")
     # Bladder and Urinary bladder are one organ
     assert data["by_organ"]["Urinary bladder"]["n_cases"] == 2
+    # One clinical number leads: the headline, marked; the rest are diagnostics.
+    assert data["metrics"]["clinical"]["headline"] == "clinical_weighted"
+    assert next(iter(data["metrics"]["clinical"]["means"])) == "clinical_weighted"
+    assert "(headline)" in res.output
     with cases.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["id"] for row in rows] == [case_id for case_id, _ in REPORTS]

@@ -163,3 +163,20 @@ def test_a_missing_report_is_an_error_not_an_empty_report(
     assert done.returncode != 0
     assert "predictions[1] is null, not a report string" in done.stderr
     assert "RESULT" not in done.stdout
+
+
+def test_compute_names_the_clinical_headline(
+    tmp_path: Path, tiny_bert_dir: Path, tiny_ruler_dir: Path
+) -> None:
+    from reg_eval.hf_metric.compute import compute_reg2025
+
+    options = {"emb_model": str(tiny_bert_dir), "key_model": str(tiny_ruler_dir),
+               "cache_dir": str(tmp_path / "cache"), "device": "cpu"}
+    result = compute_reg2025([REFERENCES[0]], [REFERENCES[0]], metrics="official,clinical",
+                             **options)
+    # A report equal to its reference: every clinical fact matches.
+    assert result["headlines"] == {"clinical": {"column": "clinical_weighted", "mean": 1.0}}
+    assert next(iter(result["metrics"]["clinical"])) == "clinical_weighted"
+    official_only = compute_reg2025([REFERENCES[0]], [REFERENCES[0]], metrics="official",
+                                    **options)
+    assert "headlines" not in official_only

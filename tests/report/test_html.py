@@ -177,3 +177,20 @@ def test_the_policy_allows_exactly_the_pages_own_blocks_and_no_inline_styles() -
     assert len(styles) == 3 and len(scripts) == 1  # page CSS, two plots; the page script
     assert set(directives["style-src"].split()) == styles
     assert set(directives["script-src"].split()) == scripts
+
+
+def test_a_groups_headline_column_is_marked_and_the_rest_are_diagnostics() -> None:
+    ids = ["c0", "c1", "c2"]
+    result = make_result(ids, bleu=[0.1, 0.2, 0.3], clinical=True)
+    data = result.to_dict()
+    assert data["metrics"]["clinical"]["headline"] is None
+    plain = build_report(_run("a", result), references=None)
+    assert "headline" not in plain and "diagnostic" not in plain
+    data["metrics"]["clinical"]["headline"] = "clinical_f1"
+    data["metrics"]["clinical"]["means"]["clinical_precision"] = 0.5
+    data["metrics"]["clinical"]["ci"]["clinical_precision"] = [0.4, 0.6]
+    saved = result_from_dict(data, name="a", path=Path("a.json"))
+    base = _run("a", result)
+    page = build_report(ReportRun("a", saved, base.cases, base.hypotheses), references=None)
+    assert 'clinical_f1 <span class="muted">(clinical, headline)</span>' in page
+    assert 'clinical_precision <span class="muted">(clinical, diagnostic)</span>' in page
