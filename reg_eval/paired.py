@@ -252,7 +252,8 @@ def paired_tests(
         means[i] = [defined_mean(right[:, j]) for j in range(len(metrics))]
         for rows, columns in _same_cases(both, metrics):
             a, b = left[np.ix_(rows, columns)], right[np.ix_(rows, columns)]
-            deltas[i, columns] = (b - a).mean(axis=0)
+            # column by column: a 1-D mean sums pairwise, as every other mean here does
+            deltas[i, columns] = [defined_mean(b[:, k] - a[:, k]) for k in range(len(columns))]
             raw[i, columns] = _p_values(a, b, test=test, n=n, seed=seed)
     adjusted = np.full_like(raw, np.nan)
     for j in range(len(metrics)):
