@@ -416,6 +416,33 @@ class FeatureCache:
         warnings.warn(message, CacheCorruptionWarning, stacklevel=3)
 
 
+def read_decoded(
+    cache: FeatureCache,
+    namespace: str,
+    keys: Mapping[str, str],
+    decode: Callable[[bytes], T],
+    *,
+    reason: str,
+) -> dict[str, T]:
+    """The stored values of the items in `keys` (item -> cache key) that decode, in the
+    order of `keys`; a payload that does not decode is set aside with `reason`, so the item
+    counts as missing and is computed again rather than trusted."""
+    stored = cache.get_many(namespace, list(keys.values()))
+    found: dict[str, T] = {}
+    undecodable: list[str] = []
+    for item, key in keys.items():
+        payload = stored.get(key)
+        if payload is None:
+            continue
+        try:
+            found[item] = decode(payload)
+        except ValueError:
+            undecodable.append(key)
+    if undecodable:
+        cache.reject(namespace, undecodable, reason=reason)
+    return found
+
+
 def cached_compute(
     texts: Sequence[str],
     compute: Callable[[list[str]], list[T]],
@@ -434,18 +461,9 @@ def cached_compute(
     results: dict[str, T] = {}
     if cache is not None and distinct:
         keys = {text: text_key(text) for text in distinct}
-        stored = cache.get_many(namespace, list(keys.values()))
-        undecodable: list[str] = []
-        for text in distinct:
-            payload = stored.get(keys[text])
-            if payload is None:
-                continue
-            try:
-                results[text] = decode(payload)
-            except ValueError:
-                undecodable.append(keys[text])
-        if undecodable:
-            cache.reject(namespace, undecodable, reason="payload could not be decoded")
+        results = read_decoded(
+            cache, namespace, keys, decode, reason="payload could not be decoded"
+        )
     missing = [text for text in distinct if text not in results]
     if missing:
         computed = list(compute(missing))

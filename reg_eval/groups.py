@@ -103,6 +103,13 @@ class MetricGroup(Protocol):
     ) -> GroupResult: ...
 
 
+def check_pairs(refs: Sequence[str], hyps: Sequence[str]) -> None:
+    """A group computes over aligned pairs: unequal lengths are a caller's mistake (the
+    scorer aligns and checks user input first), so a ValueError, not a user-facing error."""
+    if len(refs) != len(hyps):
+        raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses")
+
+
 # name -> "module:factory"; imported only when asked for, so unused groups cost nothing.
 GROUPS: dict[str, str] = {
     "clinical": "reg_eval.clinical.group:ClinicalGroup",

@@ -6,6 +6,7 @@ the CLI.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -145,9 +146,15 @@ PROFILES: dict[str, Profile] = {
 }
 
 
-def get_profile(name: str) -> Profile:
+def find_profile(table: Mapping[str, Profile], name: str, *, use: str = "") -> Profile:
+    """The profile of that name in an edition's table; an unknown name is a usage error that
+    lists the known ones (`use` says which scoring the table serves, e.g. " for ...")."""
     try:
-        return PROFILES[name]
+        return table[name]
     except KeyError:
-        known = ", ".join(PROFILES)
-        raise UsageError(f"unknown profile {name!r}", hint=f"choose one of: {known}") from None
+        known = ", ".join(table)
+        raise UsageError(f"unknown profile {name!r}{use}", hint=f"choose one of: {known}") from None
+
+
+def get_profile(name: str) -> Profile:
+    return find_profile(PROFILES, name)

@@ -13,6 +13,7 @@ from reg_eval.commands.options import (
     MaxDecodedMbOption,
     MaxPixelsPerByteOption,
     QuietOption,
+    SlidePathsArgument,
 )
 from reg_eval.slides.bounds import DEFAULT_MAX_DECODED_MB, DEFAULT_MAX_PIXELS_PER_BYTE
 
@@ -26,7 +27,7 @@ features_app = typer.Typer(
 @features_app.command("extract")
 @guarded
 def extract_command(
-    slides: Annotated[list[Path], typer.Argument(help="Slide files or folders (walked).")],
+    slides: SlidePathsArgument,
     encoder: Annotated[
         str, typer.Option("--encoder", help="A named encoder from the local Hugging Face "
                           "cache (uni, uni2-h, conch, conch-v1.5, virchow2, h-optimus-0, "

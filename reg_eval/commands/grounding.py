@@ -9,7 +9,11 @@ from typing import Annotated
 import typer
 
 from reg_eval.commands.guard import guarded
-from reg_eval.commands.options import MaxDecodedMbOption, MaxPixelsPerByteOption
+from reg_eval.commands.options import (
+    MaxDecodedMbOption,
+    MaxPixelsPerByteOption,
+    SlidePathsArgument,
+)
 from reg_eval.slides.bounds import DEFAULT_MAX_DECODED_MB, DEFAULT_MAX_PIXELS_PER_BYTE
 
 grounding_app = typer.Typer(
@@ -23,7 +27,7 @@ grounding_app = typer.Typer(
 @grounding_app.command("probes")
 @guarded
 def probes_command(
-    slides: Annotated[list[Path], typer.Argument(help="Slide files or folders (walked).")],
+    slides: SlidePathsArgument,
     out: Annotated[Path, typer.Option("--out", help="The probe folder to write.")],
     n_tissue: Annotated[int, typer.Option("--n-tissue", help="Tissue ROIs per slide (each "
                                           "also gets a perturbed copy).")] = 4,

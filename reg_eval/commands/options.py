@@ -219,7 +219,14 @@ MaxCasesOption = Annotated[
     int, typer.Option("--max-cases", help="Most cases (items) in one input file.", min=1)
 ]
 
-# -- slide limits (reg_eval.slides.bounds): every command that opens whole-slide images --------
+# -- slides: every command that opens whole-slide images ------------------------------------
+
+SlidePathsArgument = Annotated[
+    list[Path], typer.Argument(help="Slide files or folders (walked).")
+]
+"""The slides a command reads; folders are walked (see reg_eval.slides)."""
+
+# -- slide limits (reg_eval.slides.bounds) ------------------------------------------------
 
 MaxDecodedMbOption = Annotated[
     int, typer.Option("--max-decoded-mb", help=decoded_mb_help(), min=1)

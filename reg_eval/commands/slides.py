@@ -13,6 +13,7 @@ from reg_eval.commands.options import (
     TEXT_OR_JSON,
     MaxDecodedMbOption,
     MaxPixelsPerByteOption,
+    SlidePathsArgument,
     TextOrJsonOption,
     check_choice,
     input_limits,
@@ -57,7 +58,7 @@ def _text_row(result: object) -> str:
 @guarded
 @input_limits("max_upload_mb", "max_cases")
 def check_command(
-    paths: Annotated[list[Path], typer.Argument(help="Slide files or folders (walked).")],
+    paths: SlidePathsArgument,
     exclude: Annotated[
         Path | None, typer.Option("--exclude", help="The organisers' list of excluded "
                                   "(corrupted) slides, e.g. corrupted_id.csv.")
@@ -129,7 +130,7 @@ def check_command(
 @slides_app.command("fix")
 @guarded
 def fix_command(
-    sources: Annotated[list[Path], typer.Argument(help="Slide files or folders (walked).")],
+    sources: SlidePathsArgument,
     out: Annotated[
         Path | None, typer.Option("--out", help="Folder for the fixed copies (the sources "
                                   "stay as they are).")

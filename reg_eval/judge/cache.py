@@ -108,18 +108,12 @@ class CachedJudge:
         found: dict[str, JudgeReply] = {}
         with self._lock:
             if self.cache is not None and distinct:
-                stored = self.cache.get_many(namespace, list(keys.values()))
-                bad: list[str] = []
-                for prompt in distinct:
-                    payload = stored.get(keys[prompt])
-                    if payload is None:
-                        continue
-                    try:
-                        found[prompt] = reply_from_bytes(payload)
-                    except ValueError:
-                        bad.append(keys[prompt])
-                if bad:
-                    self.cache.reject(namespace, bad, reason="payload is not a judge reply")
+                from reg_eval.cache import read_decoded
+
+                found = read_decoded(
+                    self.cache, namespace, keys, reply_from_bytes,
+                    reason="payload is not a judge reply",
+                )
             self.hits += len(found)
         missing = [prompt for prompt in distinct if prompt not in found]
         if missing:

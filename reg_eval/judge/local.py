@@ -58,6 +58,13 @@ def pick_dtype(device: str, dtype: str | None) -> str:
     return "bfloat16" if major >= 8 else "float16"
 
 
+def _out_of_memory(exc: BaseException, doing: str, *, hint: str) -> UsageError:
+    """The error for torch running out of memory while `doing`: what was asked, the first
+    line of torch's own message, and what to change."""
+    detail = (str(exc).strip().splitlines() or ["out of memory"])[0]
+    return UsageError(f"out of GPU memory while {doing}: {detail}", hint=hint)
+
+
 def resolve_judge_model(name_or_path: str, cache_root: Path | None) -> tuple[Path, str | None, str]:
     """(folder to load, hub revision, sha256 over its files) from this machine only.
 
@@ -199,10 +206,9 @@ class TransformersJudge:
         try:
             model.to(self.device)
         except out_of_memory_types() as exc:
-            detail = (str(exc).strip().splitlines() or ["out of memory"])[0]
-            raise UsageError(
-                f"out of GPU memory while moving the judge {self.identity.model} to "
-                f"{self.device} in {self.dtype}: {detail}",
+            raise _out_of_memory(
+                exc,
+                f"moving the judge {self.identity.model} to {self.device} in {self.dtype}",
                 hint="free the GPU, use a larger one, or serve the model elsewhere and pass "
                 "--judge openai:URL --judge-model NAME",
             ) from None
@@ -375,10 +381,10 @@ class TransformersJudge:
                     **inputs, generation_config=config, logits_processor=processors
                 )
         except out_of_memory_types() as exc:
-            detail = (str(exc).strip().splitlines() or ["out of memory"])[0]
-            raise UsageError(
-                f"out of GPU memory while the judge generated {len(texts)} replies of up to "
-                f"{self.settings.max_new_tokens} tokens: {detail}",
+            raise _out_of_memory(
+                exc,
+                f"the judge generated {len(texts)} replies of up to "
+                f"{self.settings.max_new_tokens} tokens",
                 hint="lower the judge batch size (each Qwen3-8B reply of 32,768 tokens holds "
                 "about 4.5 GiB of attention cache), or serve the model with vLLM "
                 "(--judge openai:URL), which pages that cache",

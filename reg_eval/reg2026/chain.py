@@ -12,7 +12,7 @@ Every problem becomes a `Finding`; only an unreadable path raises (`UsageError`)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -293,40 +293,39 @@ def _check_duplicate_ids(load: ChainLoad) -> None:
             first[case.id] = case
 
 
-def _missing(path: Path, role: str) -> UsageError:
-    return UsageError(f"the {role} {path} does not exist", hint="check the path")
+def _load(
+    path: str | Path, role: str, read_folder: Callable[[Path, ChainLoad], None]
+) -> ChainLoad:
+    """One file listing cases, or a folder read by `read_folder`; ids checked once for both."""
+    path = Path(path)
+    load = ChainLoad(path)
+    if path.is_dir():
+        read_folder(path, load)
+    elif path.exists():
+        _read_case_list(path, load)
+    else:
+        raise UsageError(f"the {role} {path} does not exist", hint="check the path")
+    _check_duplicate_ids(load)
+    return load
+
+
+def _read_case_list_folder(folder: Path, load: ChainLoad) -> None:
+    """A ground-truth folder: every visible .json file in it is a list of cases."""
+    files = sorted(p for p in folder.glob("*.json") if not p.name.startswith("."))
+    if not files:
+        raise UsageError(f"the ground-truth folder {folder} holds no .json file")
+    for file in files:
+        _read_case_list(file, load)
 
 
 def load_ground_truth(path: str | Path) -> ChainLoad:
     """A ground-truth file (a list of cases), or a folder of such files."""
-    path = Path(path)
-    load = ChainLoad(path)
-    if path.is_dir():
-        files = sorted(p for p in path.glob("*.json") if not p.name.startswith("."))
-        if not files:
-            raise UsageError(f"the ground-truth folder {path} holds no .json file")
-        for file in files:
-            _read_case_list(file, load)
-    elif path.exists():
-        _read_case_list(path, load)
-    else:
-        raise _missing(path, "ground truth")
-    _check_duplicate_ids(load)
-    return load
+    return _load(path, "ground truth", _read_case_list_folder)
 
 
 def load_predictions(path: str | Path) -> ChainLoad:
     """A submission: one file listing cases with ids, or a folder of per-case files."""
-    path = Path(path)
-    load = ChainLoad(path)
-    if path.is_dir():
-        _read_folder(path, load)
-    elif path.exists():
-        _read_case_list(path, load)
-    else:
-        raise _missing(path, "submission")
-    _check_duplicate_ids(load)
-    return load
+    return _load(path, "submission", _read_folder)
 
 
 def reference_findings(

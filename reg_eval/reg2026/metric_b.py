@@ -15,7 +15,7 @@ The organisers' rules, which `docs/reg2026.md` spells out with their quirks:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from reg_eval.errors import InvalidInputError
@@ -111,6 +111,29 @@ def _partner(by_id: Mapping[str, RoiRow], row: RoiRow, column: str) -> RoiRow:
     return partner
 
 
+def _tissue_pairs(
+    rows: Sequence[RoiRow],
+    by_id: Mapping[str, RoiRow],
+    answers: Mapping[str, RoiAnswer],
+    column: str,
+) -> Iterator[tuple[RoiRow, str, RoiRow, list[str], tuple[str, str]]]:
+    """Each original tissue row paired through `column` (B2: its perturbed twin, B3: a
+    background ROI), in mapping order: the partner's id and row, why the pair does not count
+    (empty when it counts), and the two answers' texts ("" for a missing answer)."""
+    for row in rows:
+        if row.label != "tissue" or row.variant != "original":
+            continue
+        partner_id: str = getattr(row, column)
+        if partner_id == NO_PARTNER:
+            continue
+        partner = _partner(by_id, row, column)
+        first = answers.get(row.anonymous_id)
+        second = answers.get(partner_id)
+        reasons = _gate(row, first) + _gate(partner, second)
+        yield (row, partner_id, partner, reasons,
+               (first.text if first else "", second.text if second else ""))
+
+
 def plan_metric_b(rows: Sequence[RoiRow], answers: Mapping[str, RoiAnswer]) -> MetricBPlan:
     """The items of B1, B2 and B3 in mapping order, each gated and with its prompts.
 
@@ -129,34 +152,19 @@ def plan_metric_b(rows: Sequence[RoiRow], answers: Mapping[str, RoiAnswer]) -> M
             )
             items.append(PlanItem("B1", (row.anonymous_id,), row.line, not reasons,
                                   tuple(reasons), (text,), judgements, row.pair_id))
-    for row in rows:
-        if row.label != "tissue" or row.variant != "original":
-            continue
-        if row.paired_anonymous_id == NO_PARTNER:
-            continue
-        partner = _partner(by_id, row, "paired_anonymous_id")
-        original = answers.get(row.anonymous_id)
-        perturbed = answers.get(row.paired_anonymous_id)
-        reasons = _gate(row, original) + _gate(partner, perturbed)
-        texts = (original.text if original else "", perturbed.text if perturbed else "")
+    for row, partner_id, _twin, reasons, texts in _tissue_pairs(
+        rows, by_id, answers, "paired_anonymous_id"
+    ):
         judgements = () if reasons else (
             Judgement("similarity", similarity_prompt(row.question, *texts)),
         )
-        items.append(PlanItem("B2", (row.anonymous_id, row.paired_anonymous_id), row.line,
+        items.append(PlanItem("B2", (row.anonymous_id, partner_id), row.line,
                               not reasons, tuple(reasons), texts, judgements, row.pair_id))
-    for row in rows:
-        if row.label != "tissue" or row.variant != "original":
-            continue
-        if row.b3_paired_anonymous_id == NO_PARTNER:
-            continue
-        background = _partner(by_id, row, "b3_paired_anonymous_id")
-        tissue_answer = answers.get(row.anonymous_id)
-        background_answer = answers.get(row.b3_paired_anonymous_id)
-        reasons = _gate(row, tissue_answer) + _gate(background, background_answer)
-        if not row.b3_paired_anonymous_id:
+    for row, partner_id, background, reasons, texts in _tissue_pairs(
+        rows, by_id, answers, "b3_paired_anonymous_id"
+    ):
+        if not partner_id:
             reasons.append("empty b3_paired_anonymous_id")
-        texts = (tissue_answer.text if tissue_answer else "",
-                 background_answer.text if background_answer else "")
         judgements = () if reasons else (
             Judgement("similarity", similarity_prompt(row.question, *texts)),
             Judgement("background", background_prompt(background.question, texts[1])),
@@ -164,7 +172,7 @@ def plan_metric_b(rows: Sequence[RoiRow], answers: Mapping[str, RoiAnswer]) -> M
         mismatch = not reasons and (
             canonical_text(row.question) != canonical_text(background.question)
         )
-        items.append(PlanItem("B3", (row.anonymous_id, row.b3_paired_anonymous_id), row.line,
+        items.append(PlanItem("B3", (row.anonymous_id, partner_id), row.line,
                               not reasons, tuple(reasons), texts, judgements, row.pair_id,
                               mismatch))
     return MetricBPlan(tuple(items))

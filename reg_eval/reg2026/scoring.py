@@ -34,7 +34,7 @@ from reg_eval.reg2026.metric_a import (
 from reg_eval.reg2026.settings import get_settings
 from reg_eval.scoring.alignment import Alignment, match_cases
 from reg_eval.scoring.result import RunSummary
-from reg_eval.scoring.scorer import cache_root_of
+from reg_eval.scoring.scorer import cache_root_of, chosen_profile
 from reg_eval.scoring_options import RunOptions, ScoringOptions
 from reg_eval.signature import Signature, SignedModel
 
@@ -148,9 +148,7 @@ class CotScorer:
         options = CotScoringOptions.of(options, **changes)
         self.options: CotScoringOptions = options
         self.cache_root = cache_root_of(options)
-        named = options.profile
-        base = get_settings(named) if isinstance(named, str) else named
-        self.settings = base.with_models(emb=options.emb_model, key=options.key_model)
+        self.settings = chosen_profile(options, options.profile, get_settings)
         if options.bootstrap < 1:
             raise UsageError("--bootstrap must be at least 1")
 

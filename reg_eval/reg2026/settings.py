@@ -8,8 +8,14 @@ the REG 2025 setups) whose `emb` serves both.
 
 from __future__ import annotations
 
-from reg_eval.errors import UsageError
-from reg_eval.profiles import MINILM_L6, OFFLINE_KEY, SCISPACY_LG, ModelSpec, Profile
+from reg_eval.profiles import (
+    MINILM_L6,
+    OFFLINE_KEY,
+    SCISPACY_LG,
+    ModelSpec,
+    Profile,
+    find_profile,
+)
 
 PUBMEDBERT = ModelSpec(kind="transformers", name="NeuML/pubmedbert-base-embeddings")
 OFFLINE_MODEL = ModelSpec(
@@ -51,10 +57,4 @@ SETTINGS: dict[str, Profile] = {
 
 
 def get_settings(name: str) -> Profile:
-    try:
-        return SETTINGS[name]
-    except KeyError:
-        raise UsageError(
-            f"unknown profile {name!r} for chain-of-thought scoring",
-            hint=f"choose one of: {', '.join(SETTINGS)}",
-        ) from None
+    return find_profile(SETTINGS, name, use=" for chain-of-thought scoring")

@@ -8,7 +8,7 @@ signature.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +40,15 @@ def cache_root_of(options: RunOptions) -> Path:
     return cache_root(options.cache_dir)
 
 
+def chosen_profile(
+    options: RunOptions, named: str | Profile, lookup: Callable[[str], Profile]
+) -> Profile:
+    """The profile a run uses: `named` (a name found by the edition's `lookup`, or a
+    `Profile`) with the options' model overrides, which break leaderboard parity."""
+    base = lookup(named) if isinstance(named, str) else named
+    return base.with_models(emb=options.emb_model, key=options.key_model)
+
+
 class Scorer:
     """The official REG score with models kept loaded between calls.
 
@@ -55,9 +64,7 @@ class Scorer:
         options = ScoringOptions.of(options, **changes)
         self.options: ScoringOptions = options
         self.cache_root = cache_root_of(options)
-        named = options.profile
-        base = get_profile(named) if isinstance(named, str) else named
-        self.profile = base.with_models(emb=options.emb_model, key=options.key_model)
+        self.profile = chosen_profile(options, options.profile, get_profile)
         from reg_eval.backends.devices import check_device_name, check_dtype_name
 
         check_device_name(options.device)

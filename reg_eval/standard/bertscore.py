@@ -27,7 +27,7 @@ from typing import Any
 
 from reg_eval.columns import ColumnLayout
 from reg_eval.errors import UsageError
-from reg_eval.groups import GroupResult, ScoringContext
+from reg_eval.groups import GroupResult, ScoringContext, check_pairs
 
 COLUMNS: tuple[str, str, str] = ("bertscore_precision", "bertscore_recall", "bertscore_f1")
 LAYOUT = ColumnLayout(numeric=COLUMNS)
@@ -82,8 +82,7 @@ class BertScoreGroup:
         from reg_eval.backends.identity import library_versions
         from reg_eval.standard.local_model import package_version, read_json, resolve_local_model
 
-        if len(refs) != len(hyps):
-            raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses")
+        check_pairs(refs, hyps)
         local = resolve_local_model(
             self.model_type,
             cache_root=context.cache_root,

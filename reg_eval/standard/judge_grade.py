@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from reg_eval.columns import ColumnLayout
 from reg_eval.errors import UsageError
-from reg_eval.groups import GroupResult, ScoringContext
+from reg_eval.groups import GroupResult, ScoringContext, check_pairs
 from reg_eval.judge import GenerationSettings, load_judge
 from reg_eval.judge.local import DEFAULT_BATCH_SIZE
 from reg_eval.signature import SignedModel
@@ -105,8 +105,7 @@ class JudgeGroup:
     ) -> GroupResult:
         import numpy as np
 
-        if len(refs) != len(hyps):
-            raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses")
+        check_pairs(refs, hyps)
         judge = self.make_judge(context)
         prompts = [grading_prompt(ref, hyp) for ref, hyp in zip(refs, hyps, strict=True)]
         replies = judge.generate(prompts) if prompts else []

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reg_eval.columns import ColumnLayout
-from reg_eval.groups import GroupResult, ScoringContext
+from reg_eval.groups import GroupResult, ScoringContext, check_pairs
 
 ROUGE_TYPES: tuple[str, ...] = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 SENTENCE_BLEU_COLUMN = "sacrebleu_sentence_bleu"
@@ -53,8 +53,7 @@ class LexicalGroup:
 
         from reg_eval.standard.local_model import package_version
 
-        if len(refs) != len(hyps):
-            raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses")
+        check_pairs(refs, hyps)
         refs, hyps = list(refs), list(hyps)
 
         corpus_bleu, corpus_chrf = BLEU(), CHRF()

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from reg_eval.columns import ColumnLayout
-from reg_eval.groups import GroupResult, ScoringContext
+from reg_eval.groups import GroupResult, ScoringContext, check_pairs
 from reg_eval.signature import SignedModel
 
 if TYPE_CHECKING:
@@ -94,8 +94,7 @@ class SemanticGroup:
     def compute(
         self, refs: Sequence[str], hyps: Sequence[str], context: ScoringContext
     ) -> GroupResult:
-        if len(refs) != len(hyps):
-            raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses")
+        check_pairs(refs, hyps)
         backend = self.make_backend(context)
         self.backend = backend
         n = len(refs)
