@@ -164,7 +164,8 @@ def test_scorer_call(api_options: dict[str, Any], name: str, side: str) -> None:
 def test_hf_module(api_options: dict[str, Any], name: str) -> None:
     from reg_eval.hf_metric.compute import compute_reg2025
 
-    with pytest.raises(RegEvalError, match=r"hypotheses\[0\] "):
+    # the HF module names its own argument: `predictions`, as evaluate's compute() calls it
+    with pytest.raises(RegEvalError, match=r"predictions\[0\] "):
         compute_reg2025([HOSTILE_TEXTS[name]], ["Lung, biopsy"], **api_options)
 
 
