@@ -61,11 +61,11 @@ def weights_sha256(folder: Path) -> str:
 def _offline_reference(requested: str, cache_root: Path | None) -> LMReference:
     import json
 
-    from reg_eval.cache import default_cache_root
+    from reg_eval.cache import cache_root as run_cache_root
     from reg_eval.models.offline import prepare_offline_emb
     from reg_eval.profiles import OFFLINE_EMB
 
-    folder = prepare_offline_emb(cache_root or default_cache_root())
+    folder = prepare_offline_emb(run_cache_root(cache_root))
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     return LMReference(
         requested=requested, name=OFFLINE_EMB.name, path=str(folder), source="offline-cache",
