@@ -24,7 +24,13 @@ from reg_eval.errors import UsageError
 
 OFFLINE_ALIASES = ("offline", "offline:SmolLM2-135M", "offline:SmolLM2-135M-Instruct-Q4_1")
 DEFAULT_LM = "offline"
-WEIGHT_SUFFIXES = (".safetensors", ".bin")
+
+
+LM_DIGEST_FORMAT = 2
+"""How `sha256` of a folder LM is computed. 2: `reg_eval.standard.local_model.weights_sha256`
+(sha256 of model.safetensors, else one hash over the weight files), as the metric groups hash
+a model folder. Absent from lm.json: run folders written before, whose digest
+`_format1_weights_sha256` recomputes when they are checked."""
 _CHUNK = 1 << 20
 
 
@@ -36,19 +42,56 @@ class LMReference:
     source: str  # "offline-cache", "folder" or "hub-cache"
     revision: str | None
     sha256: str | None  # of the weight files; None for hub models (the revision says it)
+    sha256_format: int = LM_DIGEST_FORMAT
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def weights_sha256(folder: Path) -> str:
-    """One digest over the names and contents of the weight files of a model folder."""
-    weights = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in WEIGHT_SUFFIXES)
-    if not weights:
-        raise UsageError(
-            f"model folder {folder} holds no weight files ({', '.join(WEIGHT_SUFFIXES)})",
-            hint="point --lm at a folder written by save_pretrained()",
+def _offline_reference(requested: str, root: Path) -> LMReference:
+    from reg_eval.models.offline import prepare_offline_emb, read_manifest
+    from reg_eval.profiles import OFFLINE_EMB
+
+    folder = prepare_offline_emb(root)
+    manifest = read_manifest(folder)
+    return LMReference(
+        requested=requested, name=OFFLINE_EMB.name, path=str(folder), source="offline-cache",
+        revision=f"gguf-sha256:{manifest['gguf_sha256']}", sha256=str(manifest["model_sha256"]),
+    )
+
+
+def resolve_lm(requested: str, *, cache_root: Path | None = None) -> LMReference:
+    """Find the LM named by `--lm` without touching the network: the offline model, a
+    folder, or a hub name in the local Hugging Face cache (`resolve_local_model`)."""
+    from reg_eval.cache import cache_root as run_cache_root
+    from reg_eval.standard.local_model import resolve_local_model
+
+    root = run_cache_root(cache_root)
+    if requested in OFFLINE_ALIASES:
+        return _offline_reference(requested, root)
+    local = resolve_local_model(
+        requested, cache_root=root, what="prefix-lm", option="--lm",
+        default_hint="use --lm offline (SmolLM2-135M from the offline scoring models)",
+    )
+    if local.is_hub_name:
+        return LMReference(
+            requested=requested, name=local.label, path=str(local.load_path),
+            source="hub-cache", revision=local.revision, sha256=None,
         )
+    return LMReference(
+        requested=requested, name=local.load_path.name, path=str(local.load_path.resolve()),
+        source="folder", revision=None, sha256=local.sha256,
+    )
+
+
+def _format1_weights_sha256(folder: Path) -> str | None:
+    """The digest run folders recorded before `LM_DIGEST_FORMAT` 2: sha256 over the name, a
+    NUL and the content of each .safetensors and .bin file, in name order. Only read to
+    check such an older run folder."""
+    weights = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (
+        ".safetensors", ".bin"))
+    if not weights:
+        return None
     digest = hashlib.sha256()
     for path in weights:
         digest.update(path.name.encode("utf-8") + b"\0")
@@ -58,58 +101,23 @@ def weights_sha256(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _offline_reference(requested: str, cache_root: Path | None) -> LMReference:
-    import json
-
-    from reg_eval.cache import default_cache_root
-    from reg_eval.models.offline import prepare_offline_emb
-    from reg_eval.profiles import OFFLINE_EMB
-
-    folder = prepare_offline_emb(cache_root or default_cache_root())
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    return LMReference(
-        requested=requested, name=OFFLINE_EMB.name, path=str(folder), source="offline-cache",
-        revision=f"gguf-sha256:{manifest['gguf_sha256']}", sha256=manifest["model_sha256"],
-    )
-
-
-def resolve_lm(requested: str, *, cache_root: Path | None = None) -> LMReference:
-    """Find the LM named by `--lm` without touching the network."""
-    if requested in OFFLINE_ALIASES:
-        return _offline_reference(requested, cache_root)
-    path = Path(requested).expanduser()
-    if path.is_dir():
-        return LMReference(
-            requested=requested, name=path.name, path=str(path.resolve()), source="folder",
-            revision=None, sha256=weights_sha256(path),
-        )
-    if path.exists() or requested.startswith((".", "/", "~")):
-        raise UsageError(
-            f"cannot load the language model {requested!r}: not a model folder",
-            hint="give a folder written by save_pretrained(), a hub name, or 'offline'",
-        )
-    from reg_eval.models.hub import find_in_hub_cache
-
-    name, _, revision = requested.partition("@")
-    found = find_in_hub_cache(name, revision or None)
-    if found is None:
-        raise UsageError(
-            f"cannot load the language model {requested!r}: not in the local Hugging Face "
-            "cache, and the hub is not consulted",
-            hint="copy the model into the cache (HF_HOME), pass a local folder with --lm, "
-            "or use --lm offline (SmolLM2-135M from the offline scoring models)",
-        )
-    snapshot, commit = found
-    return LMReference(
-        requested=requested, name=name, path=str(snapshot), source="hub-cache",
-        revision=commit, sha256=None,
-    )
+def _recorded_digest_matches(recorded: dict[str, Any], current: LMReference) -> bool:
+    if recorded.get("sha256") == current.sha256:
+        return True
+    if "sha256_format" in recorded or current.source != "folder":
+        return False
+    return recorded.get("sha256") == _format1_weights_sha256(Path(current.path))
 
 
 def check_same_lm(recorded: dict[str, Any], current: LMReference, run_dir: Path) -> None:
-    """Generation must load the LM that training used: same weights or same revision."""
-    for key in ("sha256", "revision"):
-        if recorded.get(key) != getattr(current, key):
+    """Generation must load the LM that training used: same weights or same revision.
+
+    A run folder without `sha256_format` recorded a folder's digest the earlier way; it is
+    compared with that digest of the current folder."""
+    checks = (("sha256", _recorded_digest_matches(recorded, current)),
+              ("revision", recorded.get("revision") == current.revision))
+    for key, same in checks:
+        if not same:
             raise UsageError(
                 f"run {run_dir} was trained on {recorded.get('name')} with {key} "
                 f"{recorded.get(key)}, but {current.path} has {getattr(current, key)}",

@@ -6,7 +6,8 @@ the report tokens only (labels -100 on the prefix and on padding).
 
 The loop runs under Hugging Face Accelerate: `accelerate launch` spreads it over several
 GPUs or machines (each process takes every N-th micro-batch; DDP averages the gradients),
-bf16 autocast is on on CUDA, and gradient accumulation uses `accelerator.accumulate`.
+bf16 autocast is on on CUDA (`autocast_dtype`, checked by `reg_eval.backends.devices`), and
+gradient accumulation uses `accelerator.accumulate`.
 Training is seeded and resumable: the data order of each epoch is a function of
 (seed, epoch), and a checkpoint holds model, optimiser, schedule and random states at an
 optimiser-step boundary, so a resumed run takes exactly the steps an uninterrupted one
@@ -106,14 +107,34 @@ def resolve_device(name: str) -> Any:
     return torch_device(name)
 
 
+def autocast_dtype(device: Any) -> Any:
+    """The precision of training and generation on `device` (a torch device): float32 on
+    the CPU, exact and reproducible; bfloat16 autocast on CUDA, checked by
+    `reg_eval.backends.devices.resolve_dtype` (a GPU without bfloat16 is refused)."""
+    from reg_eval.backends.devices import resolve_dtype, torch_dtype
+
+    if device.type == "cpu":
+        return torch_dtype("float32")
+    try:
+        return resolve_dtype("bfloat16", str(device))
+    except UsageError as exc:
+        raise UsageError(
+            f"prefix-lm trains in bfloat16 mixed precision on CUDA: {exc.message}",
+            hint="use --device cpu, or a GPU with bfloat16 (NVIDIA Ampere or newer)",
+        ) from None
+
+
 def make_accelerator(device: str, grad_accum: int) -> Any:
-    """bf16 mixed precision on CUDA, float32 on CPU; `accelerate launch` sets the processes."""
+    """Mixed precision as `autocast_dtype` says (none on the CPU); `accelerate launch` sets
+    the processes."""
+    import torch
     from accelerate import Accelerator
 
-    on_cpu = resolve_device(device).type == "cpu"
+    chosen = resolve_device(device)
+    dtype = autocast_dtype(chosen)
+    mixed = {torch.float32: "no", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
     return Accelerator(
-        cpu=on_cpu, mixed_precision="no" if on_cpu else "bf16",
-        gradient_accumulation_steps=grad_accum,
+        cpu=chosen.type == "cpu", mixed_precision=mixed, gradient_accumulation_steps=grad_accum,
     )
 
 
@@ -521,7 +542,8 @@ class PrefixLMBaseline(Baseline):
             bar = tqdm(total=len(ids), unit="report", desc="prefix-lm generate",
                        dynamic_ncols=True)
         started, n_tokens = time.perf_counter(), 0
-        autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda"
+        dtype = autocast_dtype(device)
+        autocast = (torch.autocast(device.type, dtype=dtype) if dtype is not torch.float32
                     else contextlib.nullcontext())
         with torch.no_grad():
             for start in range(0, len(ids), cfg.generate_batch_size):

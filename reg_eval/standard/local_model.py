@@ -37,12 +37,14 @@ class LocalModel:
 
 
 def resolve_local_model(
-    model: str | None, *, cache_root: Path | None, what: str, option: str
+    model: str | None, *, cache_root: Path | None, what: str, option: str,
+    default_hint: str | None = None,
 ) -> LocalModel:
     """A loadable folder for `model`; errors say how to get the model onto this machine.
 
-    `what` names the metric in messages ("semantic similarity"), `option` the group option
-    that chooses the model.
+    `what` names the metric (or method) in messages ("semantic similarity"), `option` the
+    option that chooses the model, `default_hint` how to get the offline default instead
+    (None: the sentence model).
     """
     from reg_eval.models.hashing import HashMemo
     from reg_eval.models.hub import find_in_hub_cache
@@ -50,6 +52,11 @@ def resolve_local_model(
     from reg_eval.profiles import MINILM_L6
 
     root = _cache_root(cache_root)
+    if default_hint is None:
+        default_hint = (
+            f"leave it unset for the offline default ({OFFLINE_SENTENCE_MODEL} from the "
+            f"{MINILM_L6.requirement} wheel)"
+        )
     if model is None:
         folder = prepare_sentence_model(root)
         return LocalModel(folder, OFFLINE_SENTENCE_MODEL, None, MINILM_L6.member_sha256)
@@ -65,8 +72,7 @@ def resolve_local_model(
     if model.startswith((".", "/", "~")) or model.count("/") > 1 or "\\" in model:
         raise UsageError(
             f"the {what} model folder {model} does not exist",
-            hint=f"check the path given to {option}, or leave it unset for the offline "
-            f"default ({OFFLINE_SENTENCE_MODEL} from the {MINILM_L6.requirement} wheel)",
+            hint=f"check the path given to {option}, or {default_hint}",
         )
     name, _, revision = model.partition("@")
     found = find_in_hub_cache(name, revision or None)
@@ -75,8 +81,7 @@ def resolve_local_model(
         raise UsageError(
             f"the {what} model {model} is not in the local Hugging Face cache",
             hint=f"on a machine that reaches the hub run `hf download {wanted}` and copy the "
-            f"cache (HF_HOME) here, give {option} a local folder, or leave it unset for the "
-            f"offline default ({OFFLINE_SENTENCE_MODEL} from the {MINILM_L6.requirement} wheel)",
+            f"cache (HF_HOME) here, give {option} a local folder, or {default_hint}",
         )
     snapshot, commit = found
     return LocalModel(snapshot, name, commit, None, is_hub_name=True)

@@ -34,6 +34,14 @@ def write_trident_h5(path: Path, features: np.ndarray, *, slide_level: bool = Fa
     return path
 
 
+@pytest.fixture(autouse=True)
+def own_cache_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's cache root (hash memo of LM folders included), never the user's."""
+    root = tmp_path / "reg-eval-cache"
+    monkeypatch.setenv("REG_EVAL_CACHE_DIR", str(root))
+    return root
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)

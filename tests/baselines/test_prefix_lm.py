@@ -123,6 +123,21 @@ def test_seeded_and_resume_is_identical(tokenizer, data, tmp_path: Path) -> None
         changed.fit(ids, features, reports)
 
 
+def test_precision_is_float32_on_cpu_and_checked_bfloat16_on_cuda(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reg_eval_baselines.prefix_lm import autocast_dtype, make_accelerator
+
+    assert autocast_dtype(torch.device("cpu")) is torch.float32
+    assert make_accelerator("cpu", 2).mixed_precision == "no"
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+    assert autocast_dtype(torch.device("cuda", 0)) is torch.bfloat16
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: False)
+    with pytest.raises(UsageError, match="does not support bfloat16") as refused:
+        autocast_dtype(torch.device("cuda"))
+    assert "--device cpu" in (refused.value.hint or "")
+
+
 def test_generate_needs_fit(tokenizer) -> None:
     model = PrefixLMBaseline(settings(), lm=tiny_lm(tokenizer), tokenizer=tokenizer)
     with pytest.raises(UsageError, match="not fitted"):
@@ -154,7 +169,7 @@ def test_run_from_local_folder(tokenizer, tmp_path: Path) -> None:
     truth = json.loads((bench / "test.json").read_text(encoding="utf-8"))
     assert [r["id"] for r in written] == [r["id"] for r in truth]
     assert all(isinstance(r["report"], str) for r in written)
-    with pytest.raises(UsageError, match="cannot load the language model"):
+    with pytest.raises(UsageError, match=r"prefix-lm model folder .* does not exist"):
         run_baseline(
             "prefix-lm", features_dir=bench / "features", train_path=bench / "train.json",
             test_ids_path=bench / "test.json", out_path=tmp_path / "x.json",

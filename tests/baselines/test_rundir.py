@@ -204,6 +204,7 @@ def test_prefix_lm_round_trip_and_resume(bench: Path, tmp_path: Path, tiny_lm_fo
 
 def test_prefix_lm_frozen_lm_and_changed_weights(bench: Path, tmp_path: Path,
                                                  tiny_lm_folder: Path) -> None:
+    import hashlib
     import shutil
 
     folder = tmp_path / "lm-copy"
@@ -213,6 +214,19 @@ def test_prefix_lm_frozen_lm_and_changed_weights(bench: Path, tmp_path: Path,
     generate(bench, run_dir, tmp_path / "a.json", generation={"max_new_tokens": 8})
     assert json.loads((tmp_path / "a.json").read_text())
     weights = next(p for p in folder.iterdir() if p.suffix == ".safetensors")
+
+    # lm.json as run folders written before `sha256_format` recorded it still loads
+    reference = json.loads((run_dir / "lm.json").read_text())
+    assert reference["sha256_format"] == 2
+    old_digest = hashlib.sha256()
+    for file in sorted(p for p in folder.iterdir() if p.suffix in (".safetensors", ".bin")):
+        old_digest.update(file.name.encode() + b"\0" + file.read_bytes())
+    assert old_digest.hexdigest() != reference["sha256"]
+    del reference["sha256_format"]
+    (run_dir / "lm.json").write_text(json.dumps({**reference, "sha256": old_digest.hexdigest()}))
+    generate(bench, run_dir, tmp_path / "old.json", generation={"max_new_tokens": 8})
+    assert (tmp_path / "old.json").read_bytes() == (tmp_path / "a.json").read_bytes()
+
     weights.write_bytes(weights.read_bytes()[:-4] + b"\0\0\0\0")
     with pytest.raises(UsageError, match="was trained on"):
         generate(bench, run_dir, tmp_path / "b.json")
