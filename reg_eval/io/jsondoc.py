@@ -355,7 +355,7 @@ def scan_list(text: str, offset: int, scanner: JsonScanner) -> Iterator[ScannedI
     offset = skip(text, offset).end()
     if offset < len(text):
         raise ListScanError("extra data after the list", offset,
-                            "a submission is exactly one JSON list; remove what follows the "
+                            "the file is exactly one JSON list; remove what follows the "
                             "closing ]")
 
 

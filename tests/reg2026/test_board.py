@@ -71,7 +71,9 @@ def test_a_reg2026_rows_file_is_read_within_the_depth_limit(tmp_path: Path) -> N
     res = runner.invoke(app, ["report", "--out", str(tmp_path / "r.html"), "--results",
                               str(path), "--per-case", str(deep), "--max-depth", "20"])
     assert res.exit_code == 1
-    assert "--max-depth" in res.output and "line" in res.output
+    line = len(rows.read_text(encoding="utf-8").splitlines()) + 1
+    assert f"deep.jsonl:{line}: lists and objects nested more than 20 levels deep " \
+        "(--max-depth)" in res.output
 
 
 def test_page_shows_the_judges_from_metric_b_layout(tmp_path: Path) -> None:
