@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from reg_eval.columns import OFFICIAL_COMPONENTS
+
 FULL = {"n_train": 8000, "n_test": 1000, "dim": 1536, "patches": (16, 64), "batch_size": 32,
         "lm_layers": None, "device": "cuda", "max_new_tokens": 128, "generate_batch": 128}
 TINY = {"n_train": 64, "n_test": 16, "dim": 32, "patches": (4, 8), "batch_size": 8,
@@ -114,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
 
     atomic_write_text(args.out / "timings.json", json.dumps({
         "size": {k: v for k, v in size.items()}, "timings": timings.__dict__,
-        "score": {k: means[k] for k in ("ranking", "bleu", "rouge", "key", "emb")},
+        "score": {k: means[k] for k in ("ranking", *OFFICIAL_COMPONENTS)},
         "signature": scored.signature.format(),
         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
     }, indent=2) + "\n", force=True)

@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from reg_eval.columns import OFFICIAL_COMPONENTS
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -100,7 +102,7 @@ def workload(n: int, distinct_share: float, seed: int = 7) -> tuple[list[str], l
     return refs, hyps
 
 
-OFFICIAL = ("bleu", "rouge", "key", "emb", "ranking")
+OFFICIAL = (*OFFICIAL_COMPONENTS, "ranking")
 
 
 def literal_scores(refs: list[str], hyps: list[str]) -> tuple[list[dict[str, float]], float]:

@@ -12,9 +12,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from reg_eval.columns import OFFICIAL_COMPONENTS, OFFICIAL_LABELS
+
 METHODS = ("majority", "knn", "prefix-lm")
-COMPONENTS = (("ranking", "Ranking"), ("bleu", "BLEU-4"), ("rouge", "ROUGE-L"), ("key", "KEY"),
-              ("emb", "EMB"))
+COMPONENTS = tuple((name, OFFICIAL_LABELS[name]) for name in ("ranking", *OFFICIAL_COMPONENTS))
 
 
 def _load(path: Path) -> dict[str, Any]:

@@ -56,6 +56,10 @@ def merged(layouts: Iterable[ColumnLayout]) -> ColumnLayout:
 
 OFFICIAL_COMPONENTS: tuple[str, ...] = ("bleu", "rouge", "key", "emb")
 """The four REG 2025 components, in the organisers' order."""
+OFFICIAL_LABELS: dict[str, str] = {
+    "ranking": "Ranking", "bleu": "BLEU-4", "rouge": "ROUGE-L", "key": "KEY", "emb": "EMB",
+}
+"""How tables, pages and plots name the official columns."""
 OFFICIAL = ColumnLayout(
     numeric=("ranking", *OFFICIAL_COMPONENTS),
     detail=("ref_keywords", "hyp_keywords", "missed_keywords", "extra_keywords"),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reg_eval.columns import OFFICIAL_COMPONENTS
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.results import SavedCases, SavedResult, check_same_run
 from reg_eval.paired import (
@@ -35,7 +36,8 @@ OFFICIAL_TABLES: dict[str, tuple[str, int | None, str]] = {
     ),
 }
 COMPONENTS_FILE = "reg2025_components.csv"
-_CSV_COMPONENTS = {"bleu": "BLEU", "rouge": "ROUGE", "key": "KEY", "emb": "EMB"}
+_CSV_COMPONENTS = {key: key.upper() for key in OFFICIAL_COMPONENTS}
+"""The organisers' components file heads each component in capitals (BLEU, ROUGE, ...)."""
 
 
 def leaderboards_dir() -> Path:

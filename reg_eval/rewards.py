@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from reg_eval.columns import OFFICIAL
 from reg_eval.errors import UsageError
 from reg_eval.groups import GROUPS
+from reg_eval.io.texts import checked_texts
 from reg_eval.scoring_options import ScoringOptions
 
 if TYPE_CHECKING:
@@ -202,13 +203,8 @@ def _references(kwargs: Mapping[str, Any], column: str, n: int) -> list[str]:
     values = list(kwargs[column])
     if len(values) != n:
         raise UsageError(f"{n} completions but {len(values)} references in column {column!r}")
-    for index, value in enumerate(values):
-        if not isinstance(value, str):
-            raise UsageError(
-                f"reference {index} in column {column!r} is a {type(value).__name__}, not a "
-                "report string"
-            )
-    return values
+    # Named as the caller passed them (the dataset column), checked as the Scorer checks.
+    return checked_texts(values, column)
 
 
 def _with_group(metrics: Any, group: str) -> str:

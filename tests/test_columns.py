@@ -60,3 +60,10 @@ def test_every_group_declares_what_it_writes() -> None:
     assert BertScoreGroup.layout.numeric == (
         "bertscore_precision", "bertscore_recall", "bertscore_f1"
     )
+
+
+def test_every_official_column_has_its_printed_label() -> None:
+    from reg_eval.columns import OFFICIAL_LABELS
+
+    assert [OFFICIAL_LABELS[c] for c in OFFICIAL.numeric] == [
+        "Ranking", "BLEU-4", "ROUGE-L", "KEY", "EMB"]

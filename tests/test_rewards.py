@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from reg_eval import rewards
-from reg_eval.errors import UsageError
+from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.rewards import completion_text, reg_reward
 
 REFERENCES = [
@@ -200,7 +200,7 @@ def test_missing_or_wrong_reference_column_is_a_clear_error(
         reward(["x"], prompts=["p"], report=["r"])
     with pytest.raises(UsageError, match="2 completions but 1 references"):
         reward(["x", "y"], ground_truth=["r"])
-    with pytest.raises(UsageError, match="reference 0"):
+    with pytest.raises(InvalidInputError, match=r"^ground_truth\[0\] is null, not a report string"):
         reward(["x"], ground_truth=[None])
     other = reg_reward(reference_column="report", **model_options)
     assert len(other(["Lung, wedge biopsy"], report=["Lung, wedge biopsy"])) == 1

@@ -20,15 +20,14 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.files import read_input_bytes
 from reg_eval.io.findings import shown
-from reg_eval.io.limits import LimitExceeded, current_limits, nesting_depth, raise_hint
+from reg_eval.io.jsondoc import json_lines
+from reg_eval.io.limits import LimitExceeded, current_limits, raise_hint
 from reg_eval.io.texts import SURROGATE_HINT, surrogate_problem
 from reg_eval.io.writers import refuse_existing, write_json
 
@@ -191,45 +190,10 @@ def read_jsonl(path: Path) -> Converted:
     rows: list[dict[str, str]] = []
     dropped: dict[str, int] = {}
 
-    limits = current_limits()
-
-    def refuse(token: str) -> None:
-        raise ValueError(f"{token} is not allowed in JSON")
-
-    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        obj = dict(pairs)
-        if len(obj) != len(pairs):
-            seen: set[str] = set()
-            twice = next(key for key, _ in pairs if key in seen or seen.add(key))
-            raise ValueError(f"the key {shown(twice, 40)!r} appears twice in one object, and "
-                             "only one value could be kept")
-        return obj
-
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line, parse_constant=refuse, object_pairs_hook=unique_keys)
-        except RecursionError:
-            raise LimitExceeded(
-                f"{path}:{number}: lists and objects nested deeper than can be read",
-                hint="each line must hold one flat JSON object",
-            ) from None
-        except ValueError as exc:
-            raise InvalidInputError(f"{path}:{number}: not valid JSON ({shown(str(exc))})",
-                                    hint="each line must hold one JSON object") from None
-        if nesting_depth(value, limits.max_depth) > limits.max_depth:
-            raise LimitExceeded(
-                f"{path}:{number}: lists and objects nested more than {limits.max_depth} "
-                "levels deep (--max-depth)",
-                hint="each line must hold one flat JSON object",
-            )
-        if len(rows) >= limits.max_cases:
-            raise LimitExceeded(f"{path}:{number}: more than {limits.max_cases:,} lines "
-                                "(--max-cases)", hint=raise_hint("max_cases"))
-        if not isinstance(value, dict):
-            raise InvalidInputError(f"{path}:{number}: the line is not a JSON object",
-                                    hint='write {"id": "...", "report": "..."} on each line')
+    for number, value in json_lines(
+        text, str(path),
+        hint='each line must hold one JSON object such as {"id": "...", "report": "..."}',
+    ):
         for key in ("id", "report"):
             if not isinstance(value.get(key), str):
                 problem = "has no" if key not in value else "has a non-string"

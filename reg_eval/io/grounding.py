@@ -21,7 +21,13 @@ from typing import Any
 from reg_eval.errors import InvalidInputError
 from reg_eval.io.files import read_input_bytes
 from reg_eval.io.findings import Finding, HasFindings, make_finding, shown
-from reg_eval.io.jsondoc import decode_utf8
+from reg_eval.io.jsondoc import (
+    JsonScanner,
+    ListScanError,
+    NonStandardNumber,
+    decode_utf8,
+    scan_list,
+)
 from reg_eval.io.limits import LimitExceeded, current_limits, nesting_depth
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
@@ -262,42 +268,16 @@ def _row_findings(mapping: RoiMapping) -> list[Finding]:
 # --- the answers ---------------------------------------------------------------------------
 
 
-def _positioned_items(text: str) -> list[tuple[int, Any]] | None:
-    """(offset, value) of each item of a top-level JSON list, or None if it is not one."""
-    decoder = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys)
-    at = len(text) - len(text.lstrip())
-    if not text.startswith("[", at):
-        return None
-    at += 1
-    items: list[tuple[int, Any]] = []
-    while True:
-        at += len(text[at:]) - len(text[at:].lstrip())
-        if text.startswith("]", at) and not items:
-            break
-        start = at
-        value, at = decoder.raw_decode(text, at)
-        items.append((start, value))
-        at += len(text[at:]) - len(text[at:].lstrip())
-        if text.startswith(",", at):
-            at += 1
-            continue
-        if text.startswith("]", at):
-            break
-        raise json.JSONDecodeError("Expecting ',' delimiter", text, at)
-    return items
-
-
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise _DuplicateKey(key)
-        seen[key] = value
-    return seen
+def _as_organisers_read(value: Any) -> Any:
+    """NaN/Infinity as the organisers' `json.load` reads them (floats), so the answer checks
+    say what a non-string value becomes there."""
+    if isinstance(value, NonStandardNumber):
+        return float(value.token)
+    if isinstance(value, dict):
+        return {key: _as_organisers_read(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_organisers_read(item) for item in value]
+    return value
 
 
 def _line_of(text: str, offset: int) -> int:
@@ -311,27 +291,56 @@ def read_answers(path: str | Path) -> RoiAnswers:
     file = str(path)
     text = decode_utf8(read_input_bytes(path, "answers file", limits=limits), file)
     result = RoiAnswers(path)
-    try:
-        items = _positioned_items(text)
-        if items is None:
+    start = len(text) - len(text.lstrip())
+    if not text.startswith("[", start):
+        try:
             json.loads(text)  # the syntax error, if any, is the better message
+        except json.JSONDecodeError as exc:
             result.findings.append(make_finding(
-                "E004", "the answers file is not a JSON list", file=file, line=1,
-                hint='write [{"id": ..., "image": ..., "question": ..., "answer": ...}, ...]',
+                "E003", f"not valid JSON ({exc.msg})", file=file, line=exc.lineno,
+                column=exc.colno,
             ))
             return result
-    except _DuplicateKey as exc:
+        except RecursionError:
+            raise LimitExceeded(f"{file}: lists and objects nested deeper than can be read"
+                                ) from None
+        except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+            result.findings.append(make_finding(
+                "E003", f"not valid JSON (a value cannot be read: {shown(str(exc), 100)})",
+                file=file, line=1,
+            ))
+            return result
         result.findings.append(make_finding(
-            "E013", f"the key {shown(str(exc), 40)!r} appears twice in one object", file=file,
+            "E004", "the answers file is not a JSON list", file=file, line=1,
+            hint='write [{"id": ..., "image": ..., "question": ..., "answer": ...}, ...]',
         ))
         return result
-    except json.JSONDecodeError as exc:
+    items: list[tuple[int, Any]] = []
+    try:
+        for item in scan_list(text, start, JsonScanner()):
+            if item.repeated_keys:
+                result.findings.append(make_finding(
+                    "E013", f"the key {shown(item.repeated_keys[0], 40)!r} appears twice in one "
+                    "object", file=file, line=_line_of(text, item.start), index=len(items),
+                ))
+                return result
+            items.append((item.start, _as_organisers_read(item.value) if item.non_standard
+                          else item.value))
+    except ListScanError as exc:
+        if isinstance(exc.cause, RecursionError):
+            raise LimitExceeded(f"{file}: lists and objects nested deeper than can be read"
+                                ) from None
+        if isinstance(exc.cause, json.JSONDecodeError):
+            message, line, column = exc.cause.msg, exc.cause.lineno, exc.cause.colno
+        else:
+            line = _line_of(text, exc.offset)
+            message = exc.message
+            column = exc.offset - (text.rfind("\n", 0, exc.offset) + 1) + 1
         result.findings.append(make_finding(
-            "E003", f"not valid JSON ({exc.msg})", file=file, line=exc.lineno, column=exc.colno,
+            "E003", f"not valid JSON ({message})", file=file, line=line, column=column,
+            hint=exc.hint,
         ))
         return result
-    except RecursionError:
-        raise LimitExceeded(f"{file}: lists and objects nested deeper than can be read") from None
     if len(items) > limits.max_cases:
         raise LimitExceeded(
             f"{file}: {len(items):,} answers, more than --max-cases {limits.max_cases:,}",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from reg_eval.io.findings import make_finding, shown
 from reg_eval.io.ids import explain_id_fix, is_valid_id, suggest_id
+from reg_eval.io.jsondoc import NonStandardNumber, ObjectWithDuplicateKeys
 from reg_eval.io.limits import depth_finding, nesting_depth
 from reg_eval.io.records import Case
 from reg_eval.io.texts import (
@@ -39,24 +40,6 @@ _ID_ALIASES = ("ID", "Id", "case_id", "slide_id", "image_id", "filename", "file"
 _REPORT_ALIASES = (
     "Report", "REPORT", "text", "prediction", "pred", "generated_report", "caption", "output",
 )
-
-
-class NonStandardNumber:
-    """A NaN/Infinity token: Python's json accepts it, strict JSON parsers refuse it."""
-
-    __slots__ = ("token",)
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def __repr__(self) -> str:
-        return self.token
-
-
-class ObjectWithDuplicateKeys(dict):  # type: ignore[type-arg]
-    """A decoded object that had the same key twice (the last value won)."""
-
-    duplicate_keys: list[str]
 
 
 def describe(value: Any) -> str:

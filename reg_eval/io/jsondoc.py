@@ -1,7 +1,11 @@
 """Bytes that should be one JSON document: the one place that decodes them defensively.
 
-Every JSON reader goes through here: the submission loader (for the bytes before its
-item-by-item scan), chain-of-thought files, job outputs, result, training and id files.
+Every JSON reader goes through here: the submission loader and the grounding answers reader
+(bytes, then the item-by-item list scan of `scan_list`), JSON-lines files (`json_lines`:
+`convert`'s input, per-case files, REG 2026 rows), chain-of-thought files, job outputs,
+result, training and id files. Item and line scans share one `JsonScanner`, so a NaN token
+or a key written twice in one object is always seen, never silently a float or the last
+value.
 Whatever the bytes hold (UTF-16, a CSV table, 100,000 nested brackets, a 5,000-digit number)
 the answer is the text or value, or one `JsonProblem` that names what the file is, where, and
 the fix. A problem becomes a `Finding` for readers that collect findings (`.finding`), or an
@@ -13,6 +17,8 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +31,7 @@ from reg_eval.io.limits import (
     Limits,
     current_limits,
     nesting_depth,
+    raise_hint,
     too_many_values,
 )
 from reg_eval.io.sniff import table_header, utf16_without_bom
@@ -214,3 +221,202 @@ def load_json_document(
     return parse_json_document(
         read_input_bytes(path, what, limits=limits), str(path), limits=limits, hint=hint
     )
+
+
+# --- item by item: lists and JSON lines ------------------------------------------------------
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+class NonStandardNumber:
+    """A NaN/Infinity token: Python's json accepts it, strict JSON parsers refuse it."""
+
+    __slots__ = ("token",)
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __repr__(self) -> str:
+        return self.token
+
+
+class ObjectWithDuplicateKeys(dict):  # type: ignore[type-arg]
+    """A decoded object that had the same key twice (the last value won)."""
+
+    duplicate_keys: list[str]
+
+
+class JsonScanner:
+    """The C scanner, told to keep NaN/Infinity and repeated keys visible.
+
+    The one decoder of JSON values read one at a time. A NaN or Infinity token becomes a
+    `NonStandardNumber` (counted in `non_standard`), an object with a repeated key an
+    `ObjectWithDuplicateKeys` (its keys also in `repeated_keys`): each reader then says what
+    that means for its file, none keeps a value silently.
+    """
+
+    def __init__(self) -> None:
+        self.non_standard = 0
+        self.repeated_keys: list[str] = []
+        self._decoder = json.JSONDecoder(
+            parse_constant=self._constant, object_pairs_hook=self._object
+        )
+
+    def _constant(self, token: str) -> NonStandardNumber:
+        self.non_standard += 1
+        return NonStandardNumber(token)
+
+    def _object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) == len(pairs):
+            return obj
+        dup = ObjectWithDuplicateKeys(obj)
+        seen: set[str] = set()
+        dup.duplicate_keys = []
+        for key, _ in pairs:
+            if key in seen and key not in dup.duplicate_keys:
+                dup.duplicate_keys.append(key)
+            seen.add(key)
+        self.repeated_keys.extend(dup.duplicate_keys)
+        return dup
+
+    def value_at(self, text: str, offset: int) -> tuple[Any, int]:
+        """The value starting at `offset` and the offset after it (JSONDecodeError,
+        ValueError or RecursionError when there is none to read)."""
+        try:
+            return self._decoder.scan_once(text, offset)  # type: ignore[attr-defined]
+        except StopIteration:  # no value here: let raw_decode raise the located error
+            return self._decoder.raw_decode(text, offset)
+
+
+@dataclass(frozen=True)
+class ScannedItem:
+    """One item of a JSON list: where it starts, its value, and what the scanner saw in it."""
+
+    start: int
+    value: Any
+    non_standard: int
+    """NaN/Infinity tokens inside the item."""
+    repeated_keys: tuple[str, ...]
+    """Keys written twice in one of its objects."""
+
+
+class ListScanError(ValueError):
+    """Why a JSON list cannot be read on: a message, the offset it is about, the fix, and
+    the decoder's own exception when an item could not be read (`cause`)."""
+
+    def __init__(self, message: str, offset: int, hint: str | None = None,
+                 cause: Exception | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+        self.hint = hint
+        self.cause = cause
+
+
+def scan_list(text: str, offset: int, scanner: JsonScanner) -> Iterator[ScannedItem]:
+    """The items of the JSON list whose `[` is at `offset`, one at a time, then a check that
+    only whitespace follows it. Raises `ListScanError` at the first problem; a caller may
+    stop early (at `--max-cases`) without the rest being read."""
+    skip = _WHITESPACE.match
+    offset = skip(text, offset + 1).end()
+    count = 0
+    if text.startswith("]", offset):
+        offset += 1
+    else:
+        while True:
+            start = offset
+            before, repeated_before = scanner.non_standard, len(scanner.repeated_keys)
+            try:
+                value, offset = scanner.value_at(text, offset)
+            except (ValueError, RecursionError) as exc:
+                raise ListScanError(str(exc), start, cause=exc) from None
+            yield ScannedItem(start, value, scanner.non_standard - before,
+                              tuple(scanner.repeated_keys[repeated_before:]))
+            count += 1
+            offset = skip(text, offset).end()
+            char = text[offset : offset + 1]
+            if char == ",":
+                comma = offset
+                offset = skip(text, offset + 1).end()
+                if text.startswith("]", offset):
+                    raise ListScanError(f"a comma after the last item (item {count - 1})",
+                                        comma, "remove the comma before ]")
+                continue
+            if char == "]":
+                offset += 1
+                break
+            if not char:
+                message = "the file ends before the list is closed with ]"
+            else:
+                message = f"expected ',' or ']' after item {count - 1}"
+            raise ListScanError(message, offset,
+                                "items must be separated by commas and the list closed with ]")
+    offset = skip(text, offset).end()
+    if offset < len(text):
+        raise ListScanError("extra data after the list", offset,
+                            "the file is exactly one JSON list; remove what follows the "
+                            "closing ]")
+
+
+def json_lines(
+    text: str, where: str, *, hint: str, limits: Limits | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSON-lines text, within
+    `--max-cases` (rows) and `--max-depth` (each line).
+
+    Each line must be one JSON object. NaN/Infinity and a key written twice in one object
+    are refused as not JSON (strict parsers refuse the first; of the second only one value
+    could be kept). Errors name `where` and the line (`FILE:LINE: ...`); `hint` says how to
+    get a good file.
+    """
+    limits = limits or current_limits()
+    rows = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        if rows >= limits.max_cases:
+            raise LimitExceeded(f"{where}:{number}: more than {limits.max_cases:,} rows "
+                                "(--max-cases)", hint=raise_hint("max_cases"))
+        value = _line_value(line, f"{where}:{number}", hint)
+        if nesting_depth(value, limits.max_depth) > limits.max_depth:
+            raise LimitExceeded(
+                f"{where}:{number}: lists and objects nested more than {limits.max_depth} "
+                "levels deep (--max-depth)", hint=raise_hint("max_depth"),
+            )
+        if not isinstance(value, dict):
+            raise InvalidInputError(f"{where}:{number}: the line is not a JSON object",
+                                    hint=hint)
+        rows += 1
+        yield number, value
+
+
+def _line_value(line: str, place: str, hint: str) -> Any:
+    """The one JSON value of a line, read by `JsonScanner` and held to the strict policy."""
+    scanner = JsonScanner()
+    start = _WHITESPACE.match(line).end()
+    try:
+        value, end = scanner.value_at(line, start)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"{place}: not valid JSON ({exc.msg}, column {exc.colno})",
+                                hint=syntax_hint(exc.msg) or hint) from None
+    except RecursionError:
+        raise LimitExceeded(f"{place}: lists and objects nested deeper than can be read",
+                            hint=hint) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise InvalidInputError(f"{place}: not valid JSON (a value cannot be read: "
+                                f"{shown(str(exc), 100)})", hint=hint) from None
+    end = _WHITESPACE.match(line, end).end()
+    if end < len(line):
+        raise InvalidInputError(f"{place}: not valid JSON (extra data after the object, "
+                                f"column {end + 1})", hint="write one JSON object per line")
+    if scanner.non_standard:
+        raise InvalidInputError(
+            f"{place}: not valid JSON (NaN or Infinity is not allowed in JSON)", hint=hint,
+        )
+    if scanner.repeated_keys:
+        raise InvalidInputError(
+            f"{place}: not valid JSON (the key {shown(scanner.repeated_keys[0], 40)!r} appears "
+            "twice in one object, and only one value could be kept)", hint=hint,
+        )
+    return value

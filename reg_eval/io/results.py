@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from reg_eval.columns import OFFICIAL, OFFICIAL_COMPONENTS, ColumnLayout, merged
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.files import read_input_bytes
-from reg_eval.io.jsondoc import decode_utf8, parse_json_document
-from reg_eval.io.limits import LimitExceeded, current_limits, nesting_depth, raise_hint
+from reg_eval.io.jsondoc import decode_utf8, json_lines, parse_json_document
+from reg_eval.io.limits import LimitExceeded, current_limits, raise_hint
 
 if TYPE_CHECKING:
     from reg_eval.signature import Signature
@@ -329,36 +329,10 @@ def load_per_case(path: str | Path, *, layout: ColumnLayout | None = None) -> Sa
 
 
 def jsonl_rows(path: Path, text: str, *, hint: str) -> list[dict[str, Any]]:
-    """The objects of a JSON-lines file's `text`, one a line (blank lines skipped), within
-    `--max-cases` (rows) and `--max-depth` (each line); `hint` says how to get a good file."""
-    limits = current_limits()
-    rows: list[dict[str, Any]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        _check_row_count(path, number, len(rows), limits.max_cases)
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidInputError(
-                f"{path}: line {number}, column {exc.colno}: not valid JSON ({exc.msg})",
-                hint=hint,
-            ) from None
-        except (ValueError, RecursionError) as exc:
-            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-            raise InvalidInputError(
-                f"{path}: line {number}: a value cannot be read ({reason[:100]})", hint=hint,
-            ) from None
-        if nesting_depth(row, limits.max_depth) > limits.max_depth:
-            raise LimitExceeded(
-                f"{path}: line {number}: lists and objects nested more than "
-                f"{limits.max_depth} levels deep (--max-depth)",
-                hint=raise_hint("max_depth"),
-            )
-        if not isinstance(row, dict):
-            raise InvalidInputError(f"{path}: line {number} is not a JSON object", hint=hint)
-        rows.append(row)
-    return rows
+    """The objects of a JSON-lines file's `text`, one a line (blank lines skipped), read by
+    `reg_eval.io.jsondoc.json_lines` (`--max-cases`, `--max-depth`, no NaN, no key twice);
+    `hint` says how to get a good file."""
+    return [row for _, row in json_lines(text, str(path), hint=hint)]
 
 
 def _check_row_count(path: Path, line: int, rows_so_far: int, max_cases: int) -> None:

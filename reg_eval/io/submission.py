@@ -24,13 +24,19 @@ from reg_eval.io.files import read_input_bytes
 from reg_eval.io.findings import Finding, HasFindings, make_finding, shown
 from reg_eval.io.items import (
     EXAMPLE_ITEM,
-    NonStandardNumber,
-    ObjectWithDuplicateKeys,
     check_duplicates,
     check_item,
     describe,
 )
-from reg_eval.io.jsondoc import UTF8_BOM_HINT, UTF8_BOM_MESSAGE, decode_text, syntax_hint
+from reg_eval.io.jsondoc import (
+    UTF8_BOM_HINT,
+    UTF8_BOM_MESSAGE,
+    JsonScanner,
+    ListScanError,
+    decode_text,
+    scan_list,
+    syntax_hint,
+)
 from reg_eval.io.limits import Limits, current_limits, depth_finding, raise_hint
 from reg_eval.io.records import Case
 from reg_eval.io.sniff import table_header
@@ -121,40 +127,6 @@ def parse_submission(data: bytes, path: Path, *, limits: Limits | None = None) -
     return result
 
 
-class _Decoder:
-    """The C scanner, told to keep NaN/Infinity and duplicate keys visible."""
-
-    def __init__(self) -> None:
-        self.non_standard = 0
-        self._decoder = json.JSONDecoder(
-            parse_constant=self._constant, object_pairs_hook=self._object
-        )
-
-    def _constant(self, token: str) -> NonStandardNumber:
-        self.non_standard += 1
-        return NonStandardNumber(token)
-
-    @staticmethod
-    def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        obj = dict(pairs)
-        if len(obj) == len(pairs):
-            return obj
-        dup = ObjectWithDuplicateKeys(obj)
-        seen: set[str] = set()
-        dup.duplicate_keys = []
-        for key, _ in pairs:
-            if key in seen and key not in dup.duplicate_keys:
-                dup.duplicate_keys.append(key)
-            seen.add(key)
-        return dup
-
-    def value_at(self, text: str, offset: int) -> tuple[Any, int]:
-        try:
-            return self._decoder.scan_once(text, offset)  # type: ignore[attr-defined]
-        except StopIteration:  # no value here: let raw_decode raise the located error
-            return self._decoder.raw_decode(text, offset)
-
-
 def _syntax_finding(
     message: str, offset: int, positions: _Positions, file: str, hint: str | None = None
 ) -> Finding:
@@ -180,7 +152,7 @@ def _parse_text(text: str, result: LoadResult) -> None:
     file = str(result.path)
     positions = _Positions(text)
     result._positions = positions
-    decoder = _Decoder()
+    decoder = JsonScanner()
     skip = _WHITESPACE.match
     offset = skip(text, 0).end()
     if offset == len(text):
@@ -208,21 +180,11 @@ def _parse_text(text: str, result: LoadResult) -> None:
         return
 
     items: list[tuple[int, Any, int]] = []  # (start offset, value, NaN/Infinity tokens inside)
-    offset = skip(text, offset + 1).end()
-    if text.startswith("]", offset):
-        offset += 1
-    else:
-        while True:
-            start = offset
-            before = decoder.non_standard
-            try:
-                value, offset = decoder.value_at(text, offset)
-            except (ValueError, RecursionError) as exc:
-                result.findings.append(_decode_error(exc, start, positions, file, result.limits))
-                return
-            items.append((start, value, decoder.non_standard - before))
+    try:
+        for item in scan_list(text, offset, decoder):
+            items.append((item.start, item.value, item.non_standard))
             if len(items) > result.limits.max_cases:
-                line, column = positions.line_column(start)
+                line, column = positions.line_column(item.start)
                 result.findings.append(make_finding(
                     "E014",
                     f"the list holds more than {result.limits.max_cases:,} items "
@@ -231,36 +193,13 @@ def _parse_text(text: str, result: LoadResult) -> None:
                     hint=raise_hint("max_cases"),
                 ))
                 return
-            offset = skip(text, offset).end()
-            char = text[offset : offset + 1]
-            if char == ",":
-                comma = offset
-                offset = skip(text, offset + 1).end()
-                if text.startswith("]", offset):
-                    result.findings.append(_syntax_finding(
-                        f"a comma after the last item (item {len(items) - 1})", comma,
-                        positions, file, hint="remove the comma before ]",
-                    ))
-                    return
-                continue
-            if char == "]":
-                offset += 1
-                break
-            if not char:
-                message = "the file ends before the list is closed with ]"
-            else:
-                message = f"expected ',' or ']' after item {len(items) - 1}"
-            result.findings.append(_syntax_finding(
-                message, offset, positions, file,
-                hint="items must be separated by commas and the list closed with ]",
-            ))
-            return
-    offset = skip(text, offset).end()
-    if offset < len(text):
-        result.findings.append(_syntax_finding(
-            "extra data after the list", offset, positions, file,
-            hint="a submission is exactly one JSON list; remove what follows the closing ]",
-        ))
+    except ListScanError as exc:
+        if exc.cause is not None:
+            result.findings.append(
+                _decode_error(exc.cause, exc.offset, positions, file, result.limits))
+        else:
+            result.findings.append(
+                _syntax_finding(exc.message, exc.offset, positions, file, hint=exc.hint))
         return
 
     result.parsed = True
@@ -278,7 +217,7 @@ def _parse_text(text: str, result: LoadResult) -> None:
 
 
 def _not_a_list(
-    text: str, offset: int, decoder: _Decoder, positions: _Positions, result: LoadResult
+    text: str, offset: int, decoder: JsonScanner, positions: _Positions, result: LoadResult
 ) -> None:
     file = str(result.path)
     try:

@@ -126,15 +126,16 @@ class HashMemo:
             pass  # a read-only cache only means hashing again next time
 
 
-def memoised_sha256(file: Path, cache_root: Path | None = None) -> str:
+def memoised_sha256(file: Path, cache_root: str | Path | None = None) -> str:
     """sha256 of a (large) file, read only when it changed since it was last hashed.
 
-    The memo is the one of `cache_root` (default: `reg_eval.cache.default_cache_root()`), so
+    The memo is the one of `cache_root`, resolved as every cache root is
+    (`reg_eval.cache.cache_root`: `~` expanded, default root when not given), so
     multi-gigabyte weights are read once, not on every run.
     """
-    from reg_eval.cache import default_cache_root
+    from reg_eval.cache import cache_root as resolve_cache_root
 
-    return HashMemo(cache_root if cache_root is not None else default_cache_root()).sha256(file)
+    return HashMemo(resolve_cache_root(cache_root)).sha256(file)
 
 
 def folder_sha256(folder: Path, files: list[Path], memo: HashMemo) -> str:

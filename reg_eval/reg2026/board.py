@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reg_eval.io.results_reg2026 import Reg2026Saved
+from reg_eval.reg2026.metric_b import REASONING_COLUMNS, VERDICT_COLUMNS
 
 COLUMNS = ("rank", "run", "overall", "A", "A 95% CI", "B", "B 95% CI", "B1", "B2", "B3",
            "judge", "voting", "B spread (sd)", "comparable")
@@ -127,9 +128,10 @@ def render_page(run: Reg2026Saved, per_case: Sequence[dict[str, Any]] = ()) -> s
         header = ("part", "ids", "score", "answers", "verdicts", "reasoning")
         body = []
         for row in judged:
-            verdicts = "; ".join(f"{key[:-8]}: {row[key]}" for key in row
-                                 if key.endswith("_verdict"))
-            reasoning = " | ".join(str(row[key]) for key in row if key.endswith("_reasoning"))
+            verdicts = "; ".join(f"{kind}: {row[column]}"
+                                 for kind, column in VERDICT_COLUMNS.items() if column in row)
+            reasoning = " | ".join(str(row[column]) for column in REASONING_COLUMNS.values()
+                                   if column in row)
             body.append([str(row["part"]), "/".join(map(str, row.get("ids", []))),
                          f"{float(row.get('score', 0.0)):.2f}",
                          " || ".join(map(str, row.get("answers", []))),

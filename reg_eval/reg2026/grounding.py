@@ -43,6 +43,7 @@ from reg_eval.reg2026.metric_b import (
     WEIGHTS,
     MetricBPlan,
     PlanItem,
+    judged_column,
     metric_b,
     plan_metric_b,
     score_plan,
@@ -187,7 +188,7 @@ class GroundingResult:
                 }
                 for judgement in item.judgements:
                     for key, value in self._judged(judgement.prompt).items():
-                        row[f"{judgement.kind}_{key}"] = value
+                        row[judged_column(judgement.kind, key)] = value
                 if name == "B3":
                     row["question_mismatch"] = item.question_mismatch
                 rows.append(row)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from reg_eval.columns import ColumnLayout
 from reg_eval.errors import InvalidInputError
 from reg_eval.io.grounding import NO_PARTNER, RoiAnswer, RoiRow
 from reg_eval.reg2026.canonical import canonical_text
@@ -32,6 +33,28 @@ from reg_eval.reg2026.grounding_prompts import (
 WEIGHTS: dict[str, float] = {"B1": 0.3, "B2": 0.3, "B3": 0.4}
 PARTS: tuple[str, ...] = ("B1", "B2", "B3")
 COMPUTED = "reg2026-metric-b=0.3*b1_background+0.3*b2_sensitivity+0.4*b3_cross_region"
+JUDGE_KINDS: tuple[str, ...] = ("similarity", "background")
+"""The two judges, in the order a B3 row asks them."""
+JUDGED_FIELDS: tuple[str, ...] = ("verdict", "votes", "content", "raw", "reasoning")
+"""What a per-case row keeps of each judgement: the voted verdict, every vote, and the
+chosen reply (its answer, its raw text and its reasoning)."""
+
+
+def judged_column(kind: str, field: str) -> str:
+    """The per-case column of one field of one judge's judgement ('similarity_verdict')."""
+    return f"{kind}_{field}"
+
+
+VERDICT_COLUMNS: dict[str, str] = {kind: judged_column(kind, "verdict") for kind in JUDGE_KINDS}
+REASONING_COLUMNS: dict[str, str] = {
+    kind: judged_column(kind, "reasoning") for kind in JUDGE_KINDS
+}
+LAYOUT = ColumnLayout(
+    numeric=("score",),
+    detail=tuple(judged_column(kind, f) for kind in JUDGE_KINDS for f in JUDGED_FIELDS),
+)
+"""Metric B's per-case rows: one score per part row, and what the judges said (shown, never
+averaged)."""
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,6 @@ OFFLINE_MODEL = ModelSpec(
 )
 
 
-Reg2026Settings = Profile
-"""A REG 2026 setup is a `Profile`: `emb` serves MESS (sentence-transformers) and the final
-report's EMB (AutoModel mean), `key` the final report's KEY, and `comparable_with_leaderboard`
-says whether numbers may sit beside REG 2026 Metric A. (The name is kept for callers.)"""
-
-
 SETTINGS: dict[str, Profile] = {
     s.name: s
     for s in (

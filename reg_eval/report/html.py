@@ -14,6 +14,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reg_eval.columns import OFFICIAL_LABELS
 from reg_eval.io.results import SCORE_COLUMNS
 from reg_eval.paired import DEFAULT_TEST, DEFAULT_TRIALS
 from reg_eval.report.analysis import (
@@ -27,7 +28,7 @@ from reg_eval.report.analysis import (
 from reg_eval.report.static import CSS, JS, with_content_security_policy
 from reg_eval.stats import DEFAULT_SEED
 
-LABELS = {"ranking": "Ranking", "bleu": "BLEU-4", "rouge": "ROUGE-L", "key": "KEY", "emb": "EMB"}
+LABELS = OFFICIAL_LABELS
 esc = html.escape
 
 

@@ -13,12 +13,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reg_eval.columns import OFFICIAL_LABELS
 from reg_eval.io.results import COMPONENTS, SCORE_COLUMNS, SavedResult
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-LABELS = {"ranking": "Ranking", "bleu": "BLEU-4", "rouge": "ROUGE-L", "key": "KEY", "emb": "EMB"}
+LABELS = OFFICIAL_LABELS
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 """Okabe-Ito colours: distinguishable with the common colour-vision deficiencies."""
 CREATOR = "reg-eval"

@@ -11,11 +11,12 @@ import html
 import io
 import math
 
+from reg_eval.columns import OFFICIAL_COMPONENTS, OFFICIAL_LABELS
 from reg_eval.leaderboard import Leaderboard, LocalEntry, OfficialRow, clinical_headline
 from reg_eval.report.static import with_content_security_policy
 
-LABELS = {"ranking": "Ranking", "bleu": "BLEU-4", "rouge": "ROUGE-L", "key": "KEY", "emb": "EMB"}
-_COMPONENT_ORDER = ("bleu", "rouge", "key", "emb")
+LABELS = OFFICIAL_LABELS
+_COMPONENT_ORDER = OFFICIAL_COMPONENTS
 FINAL_NOTE = (
     "A local score s is placed in the final table as if it had been scored in both phases "
     "(0.2·s + 0.8·s = s)."

@@ -12,6 +12,7 @@ from reg_eval.io.jobs import parse_output
 from reg_eval.io.jsondoc import (
     decode_json,
     decode_text,
+    json_lines,
     load_json_document,
     parse_text,
 )
@@ -132,3 +133,35 @@ def test_a_job_output_that_is_not_json_is_its_text_and_deep_json_is_refused() ->
         parse_output(b"[" * 50 + b"]" * 50, "job 1, output r", limits)
     with pytest.raises(InvalidInputError, match=r"^job 1, output r: byte 10 \(0xff\)"):
         parse_output(BAD_UTF8, "job 1, output r", limits)
+
+
+def test_json_lines_reads_objects_with_their_line_numbers() -> None:
+    text = '{"a": 1}\n\n  {"b": [2, 3]}  \r\n{"c": "x\u2028y"}\n'
+    assert list(json_lines(text, "f.jsonl", hint="h")) == [
+        (1, {"a": 1}), (3, {"b": [2, 3]}), (4, {"c": "x\u2028y"})]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"a": 1, "a": 2}', "f.jsonl:2: not valid JSON (the key 'a' appears twice in one "
+         "object, and only one value could be kept)"),
+        ('{"a": {"b": 1, "b": 1}}', "f.jsonl:2: not valid JSON (the key 'b' appears twice"),
+        ('{"a": -Infinity}', "f.jsonl:2: not valid JSON (NaN or Infinity is not allowed"),
+        ('{"a": 1} {"b": 2}', "f.jsonl:2: not valid JSON (extra data after the object, "
+         "column 10)"),
+        ('{"a": 1', "f.jsonl:2: not valid JSON (Expecting ',' delimiter, column 8)"),
+        ("[1]", "f.jsonl:2: the line is not a JSON object"),
+    ],
+)
+def test_json_lines_refuses_a_line_with_its_place(line: str, message: str) -> None:
+    with pytest.raises(InvalidInputError) as refused:
+        list(json_lines('{"ok": 1}\n' + line + "\n", "f.jsonl", hint="h"))
+    assert refused.value.message.startswith(message)
+
+
+def test_json_lines_keeps_to_the_row_and_depth_limits() -> None:
+    with pytest.raises(LimitExceeded, match=r"^f.jsonl:3: more than 2 rows \(--max-cases\)"):
+        list(json_lines("{}\n{}\n{}\n", "f.jsonl", hint="h", limits=Limits(max_cases=2)))
+    with pytest.raises(LimitExceeded, match=r"^f.jsonl:1: .*more than 2 levels deep"):
+        list(json_lines('{"a": [[1]]}\n', "f.jsonl", hint="h", limits=Limits(max_depth=2)))

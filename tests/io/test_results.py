@@ -168,3 +168,31 @@ def test_a_csv_reads_lists_by_the_layout_not_by_the_name(tmp_path: Path) -> None
     old = load_per_case(table).rows[0]  # a layout-1 reading goes by the names
     assert old["lesion_found"] == ["0.25"]
     assert is_detail_column("lesion_found") and not is_detail_column("lesion_found", layout)
+
+
+_GOOD_ROW = '{"id": "a", "ranking": 0.5, "bleu": 0.1, "rouge": 0.2, "key": 0.3, "emb": 0.4}'
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ('{"id": "b", "ranking": 0.9, "bleu": 0.1, "rouge": 0.2, "key": 0.3, "emb": 0.4, '
+         '"ranking": 0.1}', "the key 'ranking' appears twice in one object"),
+        ('{"id": "b", "ranking": NaN, "bleu": 0.1, "rouge": 0.2, "key": 0.3, "emb": 0.4}',
+         "NaN or Infinity is not allowed in JSON"),
+        ('{"id": "b", "ranking": 0.5,}', "not valid JSON (Expecting property name"),
+    ],
+    ids=["key-twice", "nan", "syntax"],
+)
+def test_a_per_case_line_that_is_not_strict_json_is_refused_with_its_line(
+    tmp_path: Path, line: str, says: str
+) -> None:
+    """A repeated score key would otherwise go into the paired tests with its last value."""
+    from reg_eval.errors import InvalidInputError
+
+    per_case = tmp_path / "cases.jsonl"
+    per_case.write_text(_GOOD_ROW + "\n\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(InvalidInputError) as refused:
+        load_per_case(per_case)
+    assert refused.value.message.startswith(f"{per_case}:3: ")
+    assert says in refused.value.message

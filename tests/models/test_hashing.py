@@ -127,3 +127,16 @@ def test_memoised_sha256_reads_a_file_once_per_change(
     other_root = tmp_path / "elsewhere"
     assert hashing.memoised_sha256(weights, other_root) == sha256_bytes(b"other weights!!")
     assert len(read) == 3 and (other_root / "models" / "file-hashes.json").is_file()
+
+
+def test_memoised_sha256_expands_a_home_relative_cache_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`~/...` names the home folder's cache, as `--cache-dir` does, not a folder named `~`."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    weights = tmp_path / "pytorch_model.bin"
+    weights.write_bytes(b"encoder weights")
+    assert hashing.memoised_sha256(weights, "~/my-cache") == sha256_bytes(b"encoder weights")
+    assert (tmp_path / "home" / "my-cache" / "models" / "file-hashes.json").is_file()
+    assert not (tmp_path / "~").exists()

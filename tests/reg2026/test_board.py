@@ -71,4 +71,36 @@ def test_a_reg2026_rows_file_is_read_within_the_depth_limit(tmp_path: Path) -> N
     res = runner.invoke(app, ["report", "--out", str(tmp_path / "r.html"), "--results",
                               str(path), "--per-case", str(deep), "--max-depth", "20"])
     assert res.exit_code == 1
-    assert "--max-depth" in res.output and "line" in res.output
+    line = len(rows.read_text(encoding="utf-8").splitlines()) + 1
+    assert f"deep.jsonl:{line}: lists and objects nested more than 20 levels deep " \
+        "(--max-depth)" in res.output
+
+
+def test_page_shows_the_judges_from_metric_b_layout(tmp_path: Path) -> None:
+    """Verdicts and reasoning come from Metric B's declared columns, in the judges' order;
+    a stray column that only looks like one is not shown as a verdict."""
+    from reg_eval.io.results_reg2026 import load_reg2026_result
+    from reg_eval.reg2026.board import render_page
+
+    path, _, _ = _saved(tmp_path, 0)
+    row = {"part": "B3", "ids": ["000001", "000002"], "score": 0.0, "answers": ["a", "b"],
+           "background_verdict": "CORRECT", "background_reasoning": "why bg",
+           "similarity_verdict": "SAME", "similarity_reasoning": "why sim",
+           "note_verdict": "stray"}
+    page = render_page(load_reg2026_result(path), [row])
+    rows_section = page.split("<h2>Metric B rows</h2>", 1)[1]
+    assert "similarity: SAME; background: CORRECT" in rows_section
+    assert "why sim | why bg" in rows_section
+    assert "stray" not in rows_section
+
+
+def test_per_case_judge_columns_are_declared_in_metric_b_layout(tmp_path: Path) -> None:
+    from reg_eval.reg2026.metric_b import LAYOUT
+
+    _, rows, _ = _saved(tmp_path, 0)
+    judged = [json.loads(line) for line in rows.read_text(encoding="utf-8").splitlines()]
+    columns = {key for row in judged for key in row
+               if key.startswith(("similarity_", "background_"))}
+    assert columns == set(LAYOUT.detail)
+    assert {"similarity_verdict", "similarity_reasoning", "background_verdict",
+            "background_reasoning"} <= set(LAYOUT.detail)

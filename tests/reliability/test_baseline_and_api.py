@@ -21,7 +21,7 @@ from hostile_inputs import (
 )
 from typer.testing import Result
 
-from reg_eval.errors import InvalidInputError, RegEvalError, UsageError
+from reg_eval.errors import InvalidInputError, RegEvalError
 
 Cli = Callable[..., Result]
 IDS = ["PIT_01_00001_01.tiff", "PIT_01_00002_01.tiff"]
@@ -197,8 +197,10 @@ def test_reward_function_refuses_a_hostile_reference(api_options: dict[str, Any]
     from reg_eval import rewards
 
     reward = rewards.reg_reward("offline", **api_options)
-    with pytest.raises(UsageError, match="reference 0"):
+    with pytest.raises(InvalidInputError, match=r"^ground_truth\[0\] is null, not a report string"):
         reward(["Lung"], ground_truth=[None])
+    with pytest.raises(InvalidInputError, match=r"^ground_truth\[1\] "):
+        reward(["Lung", "Lung"], ground_truth=["Lung", HOSTILE_TEXTS["lone-surrogate"]])
     values = reward(["Lung", ""], ground_truth=["Lung, biopsy", "Lung"])
     assert all(isinstance(v, float) and math.isfinite(v) for v in values)
     rewards.clear_shared_scorers()
