@@ -19,7 +19,7 @@ from reg_eval.commands.options import (
     SHARED,
     ForceOption,
     JudgeModelOption,
-    JudgeOption,
+    MetricBJudgeOption,
     PerCaseOutputOption,
     ResultFormatOption,
     ResultOutputOption,
@@ -119,7 +119,7 @@ def score_cot_command(
         typer.Option("--grounding-answers", help="Metric B answers: a JSON list of {id, image, "
                      "question, answer}, or an algorithm phase's input folder."),
     ] = None,
-    judge: JudgeOption = None,
+    judge: MetricBJudgeOption = None,
     judge_model: JudgeModelOption = None,
     judge_seed: JudgeSeedOption = DEFAULT_JUDGE_SEED,
     voting: VotingOption = 1,

@@ -18,7 +18,7 @@ from reg_eval.commands.judging import (
     VotingOption,
 )
 from reg_eval.commands.options import (
-    JUDGE_HELP,
+    METRIC_B_JUDGE_HELP,
     BootstrapOption,
     ForceOption,
     JudgeModelOption,
@@ -80,7 +80,7 @@ def run_grounding(
 def score_grounding_command(
     mapping: MappingOption,
     answers: AnswersOption,
-    judge: Annotated[str, typer.Option("--judge", help=JUDGE_HELP)],
+    judge: Annotated[str, typer.Option("--judge", help=METRIC_B_JUDGE_HELP)],
     judge_model: JudgeModelOption = None,
     judge_seed: JudgeSeedOption = DEFAULT_JUDGE_SEED,
     voting: VotingOption = 1,

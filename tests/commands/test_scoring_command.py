@@ -36,6 +36,7 @@ from reg_eval.commands.options import (
     LIMIT_OPTIONS,
     RUN_OPTIONS,
     SHARED,
+    MetricBJudgeOption,
     SharedOption,
     build_options,
     scoring_command,
@@ -300,7 +301,15 @@ def test_the_judge_options_are_declared_once(command: str) -> None:
         assert name not in SHARED
     assert declared["judge_seed"].default == judging.DEFAULT_JUDGE_SEED == 12345
     assert declared["voting"].default == 1
-    # --judge and --judge-model: the judge group's declaration, whichever command names it.
+    # --judge-model: the judge group's declaration, whichever command names it; --judge says
+    # which judge it is (the group's on gc-evaluate, Metric B's elsewhere).
     assert declared["judge_model"].annotation is SHARED["judge_model"].declaration
-    if command != "score-grounding":  # there --judge is required
+    judge_help = declared["judge"].annotation.__metadata__[0].help
+    if command == "gc-evaluate":
         assert declared["judge"].annotation is SHARED["judge"].declaration
+        assert "judge metric group" in judge_help and "Metric B" in judge_help
+    else:
+        assert judge_help.startswith("The LLM judge of REG 2026 Metric B")
+        assert "metric group" not in judge_help
+    if command == "score-cot":  # score-grounding requires it
+        assert declared["judge"].annotation is MetricBJudgeOption
