@@ -179,6 +179,18 @@ JudgeModelOption = Annotated[
     str | None,
     typer.Option("--judge-model", help="Model name on the judge server (openai: judges)."),
 ]
+JudgeDtypeOption = Annotated[
+    str,
+    typer.Option(
+        "--judge-dtype",
+        help="Precision of a local (transformers:) judge: auto (bfloat16 on a GPU of compute "
+        "capability 8 or more, float16 on an older GPU, float32 on the CPU), float32, bfloat16 "
+        "or float16; refused if the device cannot run it. Apart from --dtype (EMB's). Enters "
+        "the judge's signature.",
+    ),
+]
+DEFAULT_JUDGE_DTYPE = "auto"
+"""The organisers' choice for the device (`reg_eval.judge.local.pick_dtype`)."""
 RougeStemmerOption = Annotated[
     bool, typer.Option("--rouge-stemmer", help="Porter stemmer in the lexical group's ROUGE.")
 ]
@@ -194,6 +206,7 @@ def group_options(
     clinical_soft: bool = False,
     judge: str | None = None,
     judge_model: str | None = None,
+    judge_dtype: str = DEFAULT_JUDGE_DTYPE,
 ) -> dict[str, dict[str, object]]:
     """The metric-group options of the command line, keyed by group name."""
     return {
@@ -205,7 +218,7 @@ def group_options(
         },
         "lexical": {"rouge_stemmer": rouge_stemmer},
         "clinical": {"soft": clinical_soft},
-        "judge": {"judge": judge, "judge_model": judge_model},
+        "judge": {"judge": judge, "judge_model": judge_model, "judge_dtype": judge_dtype},
     }
 
 
@@ -357,6 +370,7 @@ GROUP_OPTIONS = (
     SharedOption("clinical_soft", ClinicalSoftOption, False),
     SharedOption("judge", JudgeOption, None),
     SharedOption("judge_model", JudgeModelOption, None),
+    SharedOption("judge_dtype", JudgeDtypeOption, DEFAULT_JUDGE_DTYPE),
 )
 """The metric groups and their options (REG 2025 scoring: `score`, `compare`, `report`,
 `gc-evaluate`); `group_options` turns the per-group ones into `ScoringOptions.group_options`."""

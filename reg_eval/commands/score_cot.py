@@ -16,8 +16,10 @@ from reg_eval.commands.judging import (
     VotingOption,
 )
 from reg_eval.commands.options import (
+    DEFAULT_JUDGE_DTYPE,
     SHARED,
     ForceOption,
+    JudgeDtypeOption,
     JudgeModelOption,
     MetricBJudgeOption,
     PerCaseOutputOption,
@@ -121,6 +123,7 @@ def score_cot_command(
     ] = None,
     judge: MetricBJudgeOption = None,
     judge_model: JudgeModelOption = None,
+    judge_dtype: JudgeDtypeOption = DEFAULT_JUDGE_DTYPE,
     judge_seed: JudgeSeedOption = DEFAULT_JUDGE_SEED,
     voting: VotingOption = 1,
     judge_cache_dir: JudgeCacheDirOption = None,
@@ -148,7 +151,7 @@ def score_cot_command(
         combined = OverallResult.of(result, run_grounding(
             grounding_mapping, grounding_answers, judge, judge_model=judge_model,
             judge_seed=judge_seed, voting=voting, bootstrap=options.bootstrap, seed=options.seed,
-            judge_cache_dir=judge_cache_dir,
+            judge_cache_dir=judge_cache_dir, judge_dtype=judge_dtype,
         ))
         deliver_result(
             combined, output=output, per_case=per_case, force=force,

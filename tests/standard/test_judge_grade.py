@@ -221,3 +221,24 @@ def test_one_group_keeps_its_judge_across_submissions(tmp_path: Path) -> None:
         assert group.judge is first
         assert first is not None and first.calls == 4 and first.hits == 2
         assert server.completions == 4
+
+
+def test_the_judge_dtype_reaches_a_local_judge_and_not_the_run_dtype(tmp_path: Path) -> None:
+    folder = build_tiny_qwen3(tmp_path / "qwen3")
+    import dataclasses
+
+    import torch
+
+    from reg_eval.backends import devices
+
+    if not devices._cpu_supports(torch.bfloat16):
+        pytest.skip("this torch build cannot run bfloat16 on the CPU")
+    asked = JudgeGroup(f"transformers:{folder}", judge_dtype="bfloat16")
+    official = context(tmp_path / "cache")  # the run's --dtype (EMB's) is float32
+    assert asked.make_judge(official).judge.identity.precision == "bfloat16"
+    run = dataclasses.replace(official, dtype="bfloat16")
+    default = JudgeGroup(f"transformers:{folder}", judge_dtype="auto")
+    assert default.make_judge(run).judge.identity.precision == "float32"  # auto on the CPU
+    with pytest.raises(UsageError, match="unknown dtype 'half'") as info:
+        JudgeGroup(f"transformers:{folder}", judge_dtype="half")
+    assert "--judge-dtype" in (info.value.hint or "")
