@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
-from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from tiny_qwen3 import scripted_qwen3
 
 from reg_eval.errors import UsageError
 from reg_eval.judge import GenerationSettings, load_judge
@@ -194,48 +194,6 @@ def test_a_hub_name_resolves_from_the_local_cache_only(
     (repo / "snapshots" / commit / "chat_template.jinja").write_text("{{ 'x' }}", encoding="utf-8")
     again = load_judge("transformers:pathology/tiny-qwen3", device="cpu", cache_root=tmp_path)
     assert again.identity.file_hash != identity.file_hash
-
-
-def scripted_qwen3(source: Path, folder: Path, script: list[str]) -> Path:
-    """The tiny Qwen3 with weights set so that greedy decoding after the chat template's
-    generation prompt writes exactly `script` (token strings), then ends its turn.
-
-    Every layer's output projections are zero, so the residual stream is the current token's
-    embedding; each scripted token (and the prompt's last one) gets a hidden direction of its
-    own, and the LM head maps that direction to the next scripted token.
-    """
-    import torch
-    from transformers import AutoTokenizer, Qwen3ForCausalLM
-
-    shutil.copytree(source, folder)
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    model = Qwen3ForCausalLM.from_pretrained(folder)
-    rendered = tokenizer.apply_chat_template(
-        [{"role": "user", "content": "x"}], tokenize=False, add_generation_prompt=True
-    )
-    chain = [tokenizer(rendered)["input_ids"][-1]]
-    chain += [tokenizer.convert_tokens_to_ids(token) for token in script]
-    chain.append(tokenizer.convert_tokens_to_ids("<|im_end|>"))
-    assert len(set(chain)) == len(chain), "a scripted token repeats"
-    hidden = model.config.hidden_size
-    with torch.no_grad():
-        for layer in model.model.layers:
-            layer.self_attn.o_proj.weight.zero_()
-            layer.mlp.down_proj.weight.zero_()
-        embeddings = model.model.embed_tokens.weight
-        embeddings.zero_()
-        embeddings[:, 0] = 1.0  # every other token: direction 0, which leads to <|im_end|>
-        head = model.lm_head.weight
-        head.zero_()
-        head[chain[-1], 0] = 10.0
-        for step, (current, following) in enumerate(pairwise(chain)):
-            direction = 1 + step
-            assert direction < hidden
-            embeddings[current] = 0.0
-            embeddings[current, direction] = 1.0
-            head[following, direction] = 10.0
-    model.save_pretrained(folder)
-    return folder
 
 
 def test_generated_thinking_is_split_after_the_last_think_end(

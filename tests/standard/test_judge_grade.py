@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fake_chat_server import FakeChatServer
-from tiny_qwen3 import build_tiny_qwen3
+from tiny_qwen3 import build_tiny_qwen3, scripted_qwen3
 
 from reg_eval.cache import FeatureCache
 from reg_eval.errors import UsageError
@@ -182,6 +182,47 @@ def test_grades_from_a_tiny_local_model(tmp_path: Path) -> None:
     rerun = JudgeGroup(f"transformers:{folder}", settings=GenerationSettings(max_new_tokens=8))
     rerun.compute(REFS, HYPS, context(tmp_path / "cache"))
     assert rerun.judge is not None and rerun.judge.calls == 0
+
+
+VERDICT = '{"grade": 2, "category": "grade"}'
+"""What the scripted tiny judge answers for every pair, after a short reasoning."""
+
+
+def test_score_grades_with_a_tiny_local_judge_end_to_end(
+    tmp_path: Path, tiny_bert_dir: Path, tiny_ruler_dir: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from reg_eval.cli import app
+
+    folder = scripted_qwen3(
+        build_tiny_qwen3(tmp_path / "qwen3"), tmp_path / "judge",
+        ["<think>", "x", "</think>", VERDICT], added=[VERDICT],
+    )
+    ids = [f"PIT_01_{n:05d}_01.tiff" for n in range(len(REFS))]
+    gt, sub, out = tmp_path / "gt.json", tmp_path / "sub.json", tmp_path / "result.json"
+    cases = tmp_path / "cases.jsonl"
+    gt.write_text(json.dumps([{"id": i, "report": r} for i, r in zip(ids, REFS, strict=True)]))
+    sub.write_text(json.dumps([{"id": i, "report": h} for i, h in zip(ids, HYPS, strict=True)]))
+    done = CliRunner().invoke(app, [
+        "score", "-g", str(gt), "-s", str(sub), "--profile", "offline",
+        "--emb-model", str(tiny_bert_dir), "--key-model", str(tiny_ruler_dir),
+        "--device", "cpu", "--cache-dir", str(tmp_path / "cache"), "--bootstrap", "20",
+        "--quiet", "--metrics", "official,judge", "--judge", f"transformers:{folder}",
+        "--judge-dtype", "float32", "--output", str(out), "--per-case", str(cases),
+    ])
+    assert done.exit_code == 0, done.output
+    rows = [json.loads(line) for line in cases.read_text(encoding="utf-8").splitlines()]
+    assert [row["id"] for row in rows] == ids
+    assert [(r["judge_grade"], r["judge_score"], r["judge_category"], r["judge_answer"])
+            for r in rows] == [(2.0, 0.5, "grade", VERDICT)] * 4
+    judged = json.loads(out.read_text(encoding="utf-8"))["metrics"]["judge"]
+    assert judged["means"] == {"judge_grade": 2.0, "judge_score": 0.5}
+    assert judged["defined"] == {"judge_grade": 4, "judge_score": 4}
+    assert judged["corpus"] == {"judge_unparseable": 0}
+    signed = judged["signature"]["judge"]
+    assert signed["name"] == str(folder)
+    assert signed["precision"] == "float32"
 
 
 def test_no_cache_asks_again(tmp_path: Path) -> None:
