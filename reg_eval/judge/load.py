@@ -58,7 +58,9 @@ def load_judge(
     if backend == "openai":
         if not model:
             raise UsageError("a served judge needs a model name", hint=SPEC_HINT)
-        if dtype is not None and dtype.strip().lower() != "auto":
+        from reg_eval.judge.local import AUTO_DTYPE
+
+        if dtype is not None and dtype.strip().lower() != AUTO_DTYPE:
             raise UsageError(
                 f"--judge-dtype {dtype} sets a local judge's precision; a served judge runs in "
                 "the precision its server chose",

@@ -19,7 +19,7 @@ from reg_eval.columns import ColumnLayout
 from reg_eval.errors import UsageError
 from reg_eval.groups import GroupResult, ScoringContext, check_pairs
 from reg_eval.judge import GenerationSettings, load_judge
-from reg_eval.judge.local import DEFAULT_BATCH_SIZE
+from reg_eval.judge.local import AUTO_DTYPE, DEFAULT_BATCH_SIZE
 from reg_eval.signature import SignedModel
 from reg_eval.standard.judge_rubric import (
     CATEGORIES,
@@ -70,7 +70,7 @@ class JudgeGroup:
             )
         self.spec = judge
         self.judge_model = judge_model
-        if judge_dtype is not None and judge_dtype.strip().lower() != "auto":
+        if judge_dtype is not None and judge_dtype.strip().lower() != AUTO_DTYPE:
             from reg_eval.backends.devices import check_dtype_name
 
             judge_dtype = check_dtype_name(judge_dtype, option="--judge-dtype")
