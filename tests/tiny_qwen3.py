@@ -11,6 +11,9 @@ top-p 0.95), so "the model's own settings" mean sampling in tests too.
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 
 from tiny_models import REPORT_CORPUS
@@ -90,4 +93,56 @@ def build_tiny_qwen3(folder: Path, *, seed: int = 0) -> Path:
     model.save_pretrained(folder)
     written = json.loads((folder / "generation_config.json").read_text(encoding="utf-8"))
     assert written["temperature"] == 0.6, written
+    return folder
+
+
+def scripted_qwen3(
+    source: Path, folder: Path, script: list[str], *, added: Sequence[str] = ()
+) -> Path:
+    """The tiny Qwen3 in `source`, copied to `folder` with weights set so that greedy decoding
+    after the chat template's generation prompt writes exactly `script` (token strings), then
+    ends its turn.
+
+    Every layer's output projections are zero, so the residual stream is the current token's
+    embedding; each scripted token (and the prompt's last one) gets a hidden direction of its
+    own, and the LM head maps that direction to the next scripted token. A token therefore
+    cannot appear twice in a script: text that repeats a character (a JSON answer) goes in
+    `added`, whose strings become tokens of their own (not special, so decoding keeps them).
+    """
+    import torch
+    from tokenizers import AddedToken
+    from transformers import AutoTokenizer, Qwen3ForCausalLM
+
+    shutil.copytree(source, folder)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = Qwen3ForCausalLM.from_pretrained(folder)
+    if added:
+        tokenizer.add_tokens([AddedToken(text, special=False) for text in added])
+        tokenizer.save_pretrained(folder)
+        model.resize_token_embeddings(len(tokenizer))
+    rendered = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "x"}], tokenize=False, add_generation_prompt=True
+    )
+    chain = [tokenizer(rendered)["input_ids"][-1]]
+    chain += [tokenizer.convert_tokens_to_ids(token) for token in script]
+    chain.append(tokenizer.convert_tokens_to_ids("<|im_end|>"))
+    assert len(set(chain)) == len(chain), "a scripted token repeats"
+    hidden = model.config.hidden_size
+    with torch.no_grad():
+        for layer in model.model.layers:
+            layer.self_attn.o_proj.weight.zero_()
+            layer.mlp.down_proj.weight.zero_()
+        embeddings = model.model.embed_tokens.weight
+        embeddings.zero_()
+        embeddings[:, 0] = 1.0  # every other token: direction 0, which leads to <|im_end|>
+        head = model.lm_head.weight
+        head.zero_()
+        head[chain[-1], 0] = 10.0
+        for step, (current, following) in enumerate(pairwise(chain)):
+            direction = 1 + step
+            assert direction < hidden
+            embeddings[current] = 0.0
+            embeddings[current, direction] = 1.0
+            head[following, direction] = 10.0
+    model.save_pretrained(folder)
     return folder

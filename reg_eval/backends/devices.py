@@ -38,14 +38,15 @@ def check_device_name(device: str) -> str:
     )
 
 
-def check_dtype_name(dtype: str) -> str:
-    """Accept float32, bfloat16 or float16 without importing torch."""
+def check_dtype_name(dtype: str, *, option: str = "--dtype") -> str:
+    """Accept float32, bfloat16 or float16 without importing torch; `option` is the command-line
+    option the hint names."""
     name = dtype.strip().lower()
     if name in DTYPE_CHOICES:
         return name
     raise UsageError(
         f"unknown dtype {dtype!r}",
-        hint="use --dtype float32 (the official precision), bfloat16 or float16",
+        hint=f"use {option} float32 (the official precision), bfloat16 or float16",
     )
 
 
@@ -154,11 +155,14 @@ def torch_dtype(dtype: str = DEFAULT_DTYPE) -> torch.dtype:
     return dtype_of[check_dtype_name(dtype)]
 
 
-def resolve_dtype(dtype: str = DEFAULT_DTYPE, device: str = "cpu") -> torch.dtype:
-    """The torch dtype for a name; refuses a precision the device cannot run."""
+def resolve_dtype(
+    dtype: str = DEFAULT_DTYPE, device: str = "cpu", *, option: str = "--dtype"
+) -> torch.dtype:
+    """The torch dtype for a name; refuses a precision the device cannot run (the hint names
+    the command-line `option` that chose it)."""
     import torch
 
-    name = check_dtype_name(dtype)
+    name = check_dtype_name(dtype, option=option)
     chosen = torch_dtype(name)
     if chosen is torch.float32:
         return chosen
@@ -166,13 +170,13 @@ def resolve_dtype(dtype: str = DEFAULT_DTYPE, device: str = "cpu") -> torch.dtyp
         if chosen is torch.bfloat16 and not torch.cuda.is_bf16_supported():
             raise UsageError(
                 f"this GPU does not support {name}",
-                hint="use --dtype float16 or --dtype float32",
+                hint=f"use {option} float16 or {option} float32",
             )
         return chosen
     if not _cpu_supports(chosen):
         raise UsageError(
             f"this torch build cannot run {name} on the CPU",
-            hint="use --dtype float32 on the CPU, or --device cuda",
+            hint=f"use {option} float32 on the CPU, or --device cuda",
         )
     return chosen
 

@@ -32,8 +32,8 @@ def gc_evaluate_reg2026(
 
     `options` are gc-evaluate's: their run fields (models, device, resampling, cache) score
     Metric A, its REG 2025 profile becomes REG 2026's, and it has no metric groups; the judge
-    group's `--judge` and `--judge-model` name Metric B's judge. The input limits are those
-    the command applies while this runs."""
+    group's `--judge`, `--judge-model` and `--judge-dtype` name Metric B's judge. The input
+    limits are those the command applies while this runs."""
     from reg_eval.commands.score_grounding import run_grounding
     from reg_eval.grand_challenge.evaluation import SIGNATURE_FILE
     from reg_eval.io.writers import atomic_write_text, refuse_existing, write_json
@@ -45,6 +45,7 @@ def gc_evaluate_reg2026(
                          hint="leave --metrics out with --challenge reg2026")
     judge = options.group_options.get("judge", {}).get("judge")
     judge_model = options.group_options.get("judge", {}).get("judge_model")
+    judge_dtype = options.group_options.get("judge", {}).get("judge_dtype")
     if judge is None:
         raise UsageError("REG 2026 scores Metric B with an LLM judge: pass --judge",
                          hint="e.g. --judge transformers:/opt/ml/model/Qwen3-8B")
@@ -61,7 +62,7 @@ def gc_evaluate_reg2026(
     grounding = run_grounding(
         inputs.mapping, Path(input_dir), judge, judge_model=judge_model,
         judge_seed=judge_seed, voting=voting, bootstrap=options.bootstrap, seed=options.seed,
-        judge_cache_dir=judge_cache_dir, manifest=inputs.manifest,
+        judge_cache_dir=judge_cache_dir, judge_dtype=judge_dtype, manifest=inputs.manifest,
     )
     result = OverallResult.of(cot, grounding)
     metrics = challenge_metrics(result)

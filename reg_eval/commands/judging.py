@@ -41,9 +41,11 @@ def make_judge(
     model: str | None = None,
     seed: int = DEFAULT_JUDGE_SEED,
     cache_dir: Path | None = None,
+    dtype: str | None = None,
 ) -> Any:
-    """The judge `spec` names; its verdicts are cached on disk by the judge layer."""
+    """The judge `spec` names, a local one in precision `dtype` (None or "auto": the
+    organisers' choice for the device); its verdicts are cached on disk by the judge layer."""
     from reg_eval.judge import GenerationSettings, load_judge
 
     return load_judge(spec, model=model, settings=GenerationSettings(seed=seed),
-                      cache_root=cache_dir)
+                      cache_root=cache_dir, dtype=dtype)

@@ -5,10 +5,11 @@ through `input_limits`, which declares them and applies them while the command r
 
 A scoring command (`score`, `compare`, `report`, `gc-evaluate`, `score-cot`) declares none of
 the scoring options itself: `scoring_command` gives it the one shared set below (profile,
-metric groups, models and device, resampling, input limits), with defaults read from the
-options types, and hands it the `ScoringOptions` (or `CotScoringOptions`) that `build_options`
-makes of them (`--no-cache` is `cache=False`, `--quiet` is `progress=False`, the group
-options become `group_options`).
+metric groups and their options for the REG 2025 commands, of which `score-cot` has none;
+models and device, resampling, input limits), with defaults read from the options types, and
+hands it the `ScoringOptions` (or `CotScoringOptions`) that `build_options` makes of them
+(`--no-cache` is `cache=False`, `--quiet` is `progress=False`, the group options become
+`group_options`).
 """
 
 from __future__ import annotations
@@ -151,17 +152,45 @@ ClinicalSoftOption = Annotated[
         "default: it needs the all-MiniLM-L6-v2 wheel.",
     ),
 ]
-JUDGE_HELP = (
-    "The LLM judge, of the judge group (--metrics judge) and of REG 2026 Metric B: "
+JUDGE_SPEC_HELP = (
     "transformers:NAME_OR_PATH (a local model, best on a GPU) or openai:BASE_URL (an "
     "OpenAI-compatible server such as vLLM, with --judge-model; API key from "
     "$REG_EVAL_JUDGE_API_KEY)."
 )
-JudgeOption = Annotated[str | None, typer.Option("--judge", help=JUDGE_HELP)]
+"""How a judge is named, whichever judge it is."""
+JudgeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--judge",
+        help="The LLM judge of the judge metric group (--metrics judge), which grades each "
+        "report 0-4 by the severity rubric; for gc-evaluate --challenge reg2026, Metric B's "
+        "judge. " + JUDGE_SPEC_HELP,
+    ),
+]
+"""`--judge` of the commands with metric groups (`score`, `compare`, `report`, `gc-evaluate`)."""
+METRIC_B_JUDGE_HELP = (
+    "The LLM judge of REG 2026 Metric B, which decides whether ROI answers claim tissue and "
+    "agree: " + JUDGE_SPEC_HELP
+)
+MetricBJudgeOption = Annotated[str | None, typer.Option("--judge", help=METRIC_B_JUDGE_HELP)]
+"""`--judge` of `score-cot` (Metric B only with the grounding files); `score-grounding`
+requires it, with the same help."""
 JudgeModelOption = Annotated[
     str | None,
     typer.Option("--judge-model", help="Model name on the judge server (openai: judges)."),
 ]
+JudgeDtypeOption = Annotated[
+    str,
+    typer.Option(
+        "--judge-dtype",
+        help="Precision of a local (transformers:) judge: auto (bfloat16 on a GPU of compute "
+        "capability 8 or more, float16 on an older GPU, float32 on the CPU), float32, bfloat16 "
+        "or float16; refused if the device cannot run it. Apart from --dtype (EMB's). Enters "
+        "the judge's signature.",
+    ),
+]
+DEFAULT_JUDGE_DTYPE = "auto"
+"""The organisers' choice for the device (`reg_eval.judge.local.pick_dtype`)."""
 RougeStemmerOption = Annotated[
     bool, typer.Option("--rouge-stemmer", help="Porter stemmer in the lexical group's ROUGE.")
 ]
@@ -177,6 +206,7 @@ def group_options(
     clinical_soft: bool = False,
     judge: str | None = None,
     judge_model: str | None = None,
+    judge_dtype: str = DEFAULT_JUDGE_DTYPE,
 ) -> dict[str, dict[str, object]]:
     """The metric-group options of the command line, keyed by group name."""
     return {
@@ -188,7 +218,7 @@ def group_options(
         },
         "lexical": {"rouge_stemmer": rouge_stemmer},
         "clinical": {"soft": clinical_soft},
-        "judge": {"judge": judge, "judge_model": judge_model},
+        "judge": {"judge": judge, "judge_model": judge_model, "judge_dtype": judge_dtype},
     }
 
 
@@ -340,6 +370,7 @@ GROUP_OPTIONS = (
     SharedOption("clinical_soft", ClinicalSoftOption, False),
     SharedOption("judge", JudgeOption, None),
     SharedOption("judge_model", JudgeModelOption, None),
+    SharedOption("judge_dtype", JudgeDtypeOption, DEFAULT_JUDGE_DTYPE),
 )
 """The metric groups and their options (REG 2025 scoring: `score`, `compare`, `report`,
 `gc-evaluate`); `group_options` turns the per-group ones into `ScoringOptions.group_options`."""

@@ -16,10 +16,12 @@ from reg_eval.commands.judging import (
     VotingOption,
 )
 from reg_eval.commands.options import (
+    DEFAULT_JUDGE_DTYPE,
     SHARED,
     ForceOption,
+    JudgeDtypeOption,
     JudgeModelOption,
-    JudgeOption,
+    MetricBJudgeOption,
     PerCaseOutputOption,
     ResultFormatOption,
     ResultOutputOption,
@@ -119,8 +121,9 @@ def score_cot_command(
         typer.Option("--grounding-answers", help="Metric B answers: a JSON list of {id, image, "
                      "question, answer}, or an algorithm phase's input folder."),
     ] = None,
-    judge: JudgeOption = None,
+    judge: MetricBJudgeOption = None,
     judge_model: JudgeModelOption = None,
+    judge_dtype: JudgeDtypeOption = DEFAULT_JUDGE_DTYPE,
     judge_seed: JudgeSeedOption = DEFAULT_JUDGE_SEED,
     voting: VotingOption = 1,
     judge_cache_dir: JudgeCacheDirOption = None,
@@ -148,7 +151,7 @@ def score_cot_command(
         combined = OverallResult.of(result, run_grounding(
             grounding_mapping, grounding_answers, judge, judge_model=judge_model,
             judge_seed=judge_seed, voting=voting, bootstrap=options.bootstrap, seed=options.seed,
-            judge_cache_dir=judge_cache_dir,
+            judge_cache_dir=judge_cache_dir, judge_dtype=judge_dtype,
         ))
         deliver_result(
             combined, output=output, per_case=per_case, force=force,

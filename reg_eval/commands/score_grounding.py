@@ -18,9 +18,11 @@ from reg_eval.commands.judging import (
     VotingOption,
 )
 from reg_eval.commands.options import (
-    JUDGE_HELP,
+    DEFAULT_JUDGE_DTYPE,
+    METRIC_B_JUDGE_HELP,
     BootstrapOption,
     ForceOption,
+    JudgeDtypeOption,
     JudgeModelOption,
     ResultFormatOption,
     ResultOutputOption,
@@ -56,7 +58,7 @@ _LABELS = {"B": "Metric B", "B1": "B1 background rejection (0.3)",
 def run_grounding(
     mapping: Path, answers: Path, judge_spec: str, *, judge_model: str | None,
     judge_seed: int, voting: int, bootstrap: int, seed: int, judge_cache_dir: Path | None,
-    manifest: Path | None = None,
+    judge_dtype: str = DEFAULT_JUDGE_DTYPE, manifest: Path | None = None,
 ) -> GroundingResult:
     """Read, judge and score (shared with `score-cot`)."""
     from reg_eval.io.grounding import read_mapping, require_valid
@@ -70,7 +72,7 @@ def run_grounding(
     else:
         loaded = load_answers(answers, table)
     judge = judging.make_judge(judge_spec, model=judge_model, seed=judge_seed,
-                               cache_dir=judge_cache_dir)
+                               cache_dir=judge_cache_dir, dtype=judge_dtype)
     return score_grounding(table, loaded, judge, voting=voting, n_bootstrap=bootstrap,
                            seed=seed)
 
@@ -80,8 +82,9 @@ def run_grounding(
 def score_grounding_command(
     mapping: MappingOption,
     answers: AnswersOption,
-    judge: Annotated[str, typer.Option("--judge", help=JUDGE_HELP)],
+    judge: Annotated[str, typer.Option("--judge", help=METRIC_B_JUDGE_HELP)],
     judge_model: JudgeModelOption = None,
+    judge_dtype: JudgeDtypeOption = DEFAULT_JUDGE_DTYPE,
     judge_seed: JudgeSeedOption = DEFAULT_JUDGE_SEED,
     voting: VotingOption = 1,
     judge_cache_dir: JudgeCacheDirOption = None,
@@ -108,7 +111,7 @@ def score_grounding_command(
     result = run_grounding(
         mapping, answers, judge, judge_model=judge_model, judge_seed=judge_seed,
         voting=voting, bootstrap=bootstrap, seed=seed, judge_cache_dir=judge_cache_dir,
-        manifest=manifest,
+        judge_dtype=judge_dtype, manifest=manifest,
     )
     deliver_result(
         result, output=output, per_case=per_case, force=force,

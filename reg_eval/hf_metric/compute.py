@@ -50,6 +50,8 @@ Returns:
     headlines: with extra groups that have one, the column that stands for the group and
         its mean ({"clinical": {"column": "clinical_weighted", "mean": ...}}); the group's
         other columns are diagnostics.
+    per_case: with per_case=True, one row per case (id, organ, the official columns and
+        ranking, keywords matched, missed and extra, each extra group's columns and details).
 Examples:
     >>> import evaluate, reg_eval.hf_metric
     >>> metric = evaluate.load(str(reg_eval.hf_metric.metric_path()))

@@ -46,7 +46,8 @@ def load_judge(
     root when None; nothing stored with `use_cache=False`).
 
     Nothing heavy happens here for a served judge; a local model is resolved and hashed now
-    and loaded on its first uncached prompt.
+    and loaded on its first uncached prompt. `dtype` is a local judge's precision (None or
+    "auto": the organisers' choice for the device); a served model runs in the server's.
     """
     from reg_eval.cache import FeatureCache
     from reg_eval.cache import cache_root as resolve_cache_root
@@ -57,6 +58,14 @@ def load_judge(
     if backend == "openai":
         if not model:
             raise UsageError("a served judge needs a model name", hint=SPEC_HINT)
+        from reg_eval.judge.local import AUTO_DTYPE
+
+        if dtype is not None and dtype.strip().lower() != AUTO_DTYPE:
+            raise UsageError(
+                f"--judge-dtype {dtype} sets a local judge's precision; a served judge runs in "
+                "the precision its server chose",
+                hint="leave --judge-dtype out (or auto) with --judge openai:...",
+            )
         judge: Judge = OpenAIChatJudge(
             target,
             model,

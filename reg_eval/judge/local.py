@@ -4,8 +4,8 @@ As the organisers' judge does, each prompt is one user message through the model
 template (`add_generation_prompt=True`, `enable_thinking` as set), the generated ids are cut
 after the last `</think>` id (looked up in the tokenizer: 151668 for Qwen3), and each half is
 decoded without special tokens and stripped of newlines (the reasoning also loses its
-`<think>` tags, which Qwen3 does not count as special). Precision: bfloat16 on a GPU of
-compute capability 8 or more, else float16; float32 on the CPU.
+`<think>` tags, which Qwen3 does not count as special). Precision, unless asked for: bfloat16
+on a GPU of compute capability 8 or more, else float16; float32 on the CPU.
 
 Unlike that judge, prompts are generated in batches (left padding), and sampling is made
 repeatable per prompt: the model's own sampling settings (temperature, top-k, top-p, min-p
@@ -43,19 +43,28 @@ UNSUPPORTED_SAMPLING = {"typical_p": 1.0, "epsilon_cutoff": 0.0, "eta_cutoff": 0
 """Warpers this judge does not apply; a generation_config that sets them is refused."""
 
 
-def pick_dtype(device: str, dtype: str | None) -> str:
-    """The organisers' choice unless one is asked for: bfloat16 on a GPU of capability >= 8,
-    float16 on an older GPU, float32 on the CPU."""
-    from reg_eval.backends.devices import check_dtype_name
+AUTO_DTYPE = "auto"
+"""The precision name that asks for the organisers' choice (`pick_dtype`)."""
 
-    if dtype is not None:
-        return check_dtype_name(dtype)
-    if not device.startswith("cuda"):
-        return "float32"
-    import torch
 
-    major, _minor = torch.cuda.get_device_capability(torch.device(device))
-    return "bfloat16" if major >= 8 else "float16"
+def pick_dtype(device: str, dtype: str | None, *, option: str = "--judge-dtype") -> str:
+    """The organisers' choice unless one is asked for (None or "auto"): bfloat16 on a GPU of
+    capability >= 8, float16 on an older GPU, float32 on the CPU. Either way the precision is
+    checked by `reg_eval.backends.devices` against the device, so an asked-for bfloat16 on a
+    GPU or CPU that cannot run it is refused before any weights are read."""
+    from reg_eval.backends.devices import check_dtype_name, resolve_dtype
+
+    if dtype is not None and dtype.strip().lower() != AUTO_DTYPE:
+        name = check_dtype_name(dtype, option=option)
+    elif not device.startswith("cuda"):
+        name = "float32"
+    else:
+        import torch
+
+        major, _minor = torch.cuda.get_device_capability(torch.device(device))
+        name = "bfloat16" if major >= 8 else "float16"
+    resolve_dtype(name, device, option=option)
+    return name
 
 
 def _out_of_memory(exc: BaseException, doing: str, *, hint: str) -> UsageError:
@@ -184,8 +193,9 @@ class TransformersJudge:
         return self._ready(tokenizer, model)
 
     def _from_pretrained(self) -> tuple[Any, Any]:
-        import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from reg_eval.backends.devices import torch_dtype
 
         tokenizer = AutoTokenizer.from_pretrained(self.folder, local_files_only=True)
         tokenizer.padding_side = "left"
@@ -195,7 +205,7 @@ class TransformersJudge:
                 hint="use an instruction-tuned model whose tokenizer carries a chat template",
             )
         model = AutoModelForCausalLM.from_pretrained(
-            self.folder, dtype=getattr(torch, self.dtype), local_files_only=True
+            self.folder, dtype=torch_dtype(self.dtype), local_files_only=True
         )
         return tokenizer, model
 

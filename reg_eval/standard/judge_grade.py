@@ -19,7 +19,7 @@ from reg_eval.columns import ColumnLayout
 from reg_eval.errors import UsageError
 from reg_eval.groups import GroupResult, ScoringContext, check_pairs
 from reg_eval.judge import GenerationSettings, load_judge
-from reg_eval.judge.local import DEFAULT_BATCH_SIZE
+from reg_eval.judge.local import AUTO_DTYPE, DEFAULT_BATCH_SIZE
 from reg_eval.signature import SignedModel
 from reg_eval.standard.judge_rubric import (
     CATEGORIES,
@@ -54,6 +54,7 @@ class JudgeGroup:
         self,
         judge: str | None = None,
         judge_model: str | None = None,
+        judge_dtype: str | None = None,
         *,
         settings: GenerationSettings | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
@@ -69,6 +70,13 @@ class JudgeGroup:
             )
         self.spec = judge
         self.judge_model = judge_model
+        if judge_dtype is not None and judge_dtype.strip().lower() != AUTO_DTYPE:
+            from reg_eval.backends.devices import check_dtype_name
+
+            judge_dtype = check_dtype_name(judge_dtype, option="--judge-dtype")
+        self.judge_dtype = judge_dtype
+        """A local judge's precision: None or "auto" for the organisers' choice on the device;
+        separate from the run's `--dtype`, which is EMB's (float32 for the official numbers)."""
         self.settings = settings or GenerationSettings()
         self.batch_size = batch_size
         self.concurrency = concurrency
@@ -91,6 +99,7 @@ class JudgeGroup:
             cache_root=context.cache_root,
             use_cache=context.cache is not None,
             device=context.device,
+            dtype=self.judge_dtype,
             batch_size=self.batch_size,
             concurrency=self.concurrency,
             timeout_s=self.timeout_s,

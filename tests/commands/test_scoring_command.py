@@ -36,6 +36,7 @@ from reg_eval.commands.options import (
     LIMIT_OPTIONS,
     RUN_OPTIONS,
     SHARED,
+    MetricBJudgeOption,
     SharedOption,
     build_options,
     scoring_command,
@@ -70,6 +71,7 @@ FLAGS = {
     "clinical_soft": ["--clinical-soft"],
     "judge": ["--judge", "openai:http://127.0.0.1:8000/v1"],
     "judge_model": ["--judge-model", "qwen3-8b"],
+    "judge_dtype": ["--judge-dtype", "float16"],
     "emb_model": ["--emb-model", "emb-override"],
     "key_model": ["--key-model", "key-override"],
     "device": ["--device", "cpu"],
@@ -88,7 +90,8 @@ FIELDS = {
         "bertscore": {"model_type": "bert-model", "num_layers": 3, "rescale_with_baseline": True},
         "lexical": {"rouge_stemmer": True},
         "clinical": {"soft": True},
-        "judge": {"judge": "openai:http://127.0.0.1:8000/v1", "judge_model": "qwen3-8b"},
+        "judge": {"judge": "openai:http://127.0.0.1:8000/v1", "judge_model": "qwen3-8b",
+                  "judge_dtype": "float16"},
     },
     "emb_model": "emb-override",
     "key_model": "key-override",
@@ -106,7 +109,7 @@ GROUP_DEFAULTS = {
     "bertscore": {"model_type": None, "num_layers": None, "rescale_with_baseline": False},
     "lexical": {"rouge_stemmer": False},
     "clinical": {"soft": False},
-    "judge": {"judge": None, "judge_model": None},
+    "judge": {"judge": None, "judge_model": None, "judge_dtype": "auto"},
 }
 
 
@@ -271,7 +274,9 @@ def test_the_scorer_gets_exactly_the_options_given(
         args += [part for flags in _flags(command).values() for part in flags]
     result = CliRunner().invoke(app, args)
     assert "ScorerBuilt" in result.output, result.output
-    assert received == [(_expected(command, all_set=all_set), {})]
+    # compare prints paired tests, no intervals: its runs are scored with one resample.
+    changes = {"bootstrap": 1} if command == "compare" else {}
+    assert received == [(_expected(command, all_set=all_set), changes)]
 
 
 @pytest.mark.parametrize("command", ["score", "report"])
@@ -300,7 +305,17 @@ def test_the_judge_options_are_declared_once(command: str) -> None:
         assert name not in SHARED
     assert declared["judge_seed"].default == judging.DEFAULT_JUDGE_SEED == 12345
     assert declared["voting"].default == 1
-    # --judge and --judge-model: the judge group's declaration, whichever command names it.
+    # --judge-model and --judge-dtype: the judge group's declaration, whichever command names
+    # it; --judge says which judge it is (the group's on gc-evaluate, Metric B's elsewhere).
     assert declared["judge_model"].annotation is SHARED["judge_model"].declaration
-    if command != "score-grounding":  # there --judge is required
+    assert declared["judge_dtype"].annotation is SHARED["judge_dtype"].declaration
+    assert declared["judge_dtype"].default == SHARED["judge_dtype"].default == "auto"
+    judge_help = declared["judge"].annotation.__metadata__[0].help
+    if command == "gc-evaluate":
         assert declared["judge"].annotation is SHARED["judge"].declaration
+        assert "judge metric group" in judge_help and "Metric B" in judge_help
+    else:
+        assert judge_help.startswith("The LLM judge of REG 2026 Metric B")
+        assert "metric group" not in judge_help
+    if command == "score-cot":  # score-grounding requires it
+        assert declared["judge"].annotation is MetricBJudgeOption

@@ -180,3 +180,28 @@ def test_compute_names_the_clinical_headline(
     official_only = compute_reg2025([REFERENCES[0]], [REFERENCES[0]], metrics="official",
                                     **options)
     assert "headlines" not in official_only
+    assert "metrics" not in official_only and "per_case" not in official_only
+
+
+def test_the_card_names_every_value_compute_returns(
+    tmp_path: Path, tiny_bert_dir: Path, tiny_ruler_dir: Path
+) -> None:
+    from reg_eval.hf_metric.compute import KWARGS_DESCRIPTION, compute_reg2025
+
+    result = compute_reg2025(
+        [REFERENCES[0]], [REFERENCES[0]], metrics="official,clinical", per_case=True,
+        emb_model=str(tiny_bert_dir), key_model=str(tiny_ruler_dir),
+        cache_dir=str(tmp_path / "cache"), device="cpu",
+    )
+    assert set(result) == {"ranking", "components", "ci", "signature",
+                           "comparable_with_leaderboard", "n_cases", "metrics", "headlines",
+                           "per_case"}
+    (row,) = result["per_case"]
+    assert {"id", "organ", "bleu", "rouge", "key", "emb", "ranking", "ref_keywords",
+            "hyp_keywords", "missed_keywords", "extra_keywords", "clinical_weighted"} <= set(row)
+    card = (metric_path() / "README.md").read_text(encoding="utf-8")
+    outputs = card.split("### Output values", 1)[1].split("\n## ", 1)[0]
+    returns = KWARGS_DESCRIPTION.split("Returns:", 1)[1].split("Examples:", 1)[0]
+    for key in result:
+        assert f"`{key}`" in outputs, key
+        assert f"\n    {key}:" in returns, key

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from tiny_qwen3 import scripted_qwen3
 
 from reg_eval.errors import UsageError
 from reg_eval.judge import GenerationSettings, load_judge
-from reg_eval.judge.local import TransformersJudge, row_seed
+from reg_eval.judge.local import TransformersJudge, pick_dtype, row_seed
 
 PROMPTS = [
     "Prostate, biopsy; no tumor present",
@@ -196,48 +196,6 @@ def test_a_hub_name_resolves_from_the_local_cache_only(
     assert again.identity.file_hash != identity.file_hash
 
 
-def scripted_qwen3(source: Path, folder: Path, script: list[str]) -> Path:
-    """The tiny Qwen3 with weights set so that greedy decoding after the chat template's
-    generation prompt writes exactly `script` (token strings), then ends its turn.
-
-    Every layer's output projections are zero, so the residual stream is the current token's
-    embedding; each scripted token (and the prompt's last one) gets a hidden direction of its
-    own, and the LM head maps that direction to the next scripted token.
-    """
-    import torch
-    from transformers import AutoTokenizer, Qwen3ForCausalLM
-
-    shutil.copytree(source, folder)
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    model = Qwen3ForCausalLM.from_pretrained(folder)
-    rendered = tokenizer.apply_chat_template(
-        [{"role": "user", "content": "x"}], tokenize=False, add_generation_prompt=True
-    )
-    chain = [tokenizer(rendered)["input_ids"][-1]]
-    chain += [tokenizer.convert_tokens_to_ids(token) for token in script]
-    chain.append(tokenizer.convert_tokens_to_ids("<|im_end|>"))
-    assert len(set(chain)) == len(chain), "a scripted token repeats"
-    hidden = model.config.hidden_size
-    with torch.no_grad():
-        for layer in model.model.layers:
-            layer.self_attn.o_proj.weight.zero_()
-            layer.mlp.down_proj.weight.zero_()
-        embeddings = model.model.embed_tokens.weight
-        embeddings.zero_()
-        embeddings[:, 0] = 1.0  # every other token: direction 0, which leads to <|im_end|>
-        head = model.lm_head.weight
-        head.zero_()
-        head[chain[-1], 0] = 10.0
-        for step, (current, following) in enumerate(pairwise(chain)):
-            direction = 1 + step
-            assert direction < hidden
-            embeddings[current] = 0.0
-            embeddings[current, direction] = 1.0
-            head[following, direction] = 10.0
-    model.save_pretrained(folder)
-    return folder
-
-
 def test_generated_thinking_is_split_after_the_last_think_end(
     tiny_qwen3_dir: Path, tmp_path: Path
 ) -> None:
@@ -274,3 +232,69 @@ def test_gumbel_draws_follow_the_warped_distribution(tiny_qwen3_dir: Path) -> No
     assert counts[9].item() == pytest.approx(0.1402, abs=0.03)
     assert counts.sum().item() == pytest.approx(1.0)
     assert counts[7:10].sum().item() == pytest.approx(1.0)
+
+
+# -- precision: the organisers' choice by default, checked against the device when asked -----
+
+
+def test_the_judge_precision_defaults_to_float32_on_the_cpu() -> None:
+    assert pick_dtype("cpu", None) == "float32"
+    assert pick_dtype("cpu", "auto") == "float32"
+    assert pick_dtype("cpu", " Float32 ") == "float32"
+
+
+@pytest.mark.parametrize(("capability", "expected"), [((7, 5), "float16"), ((8, 0), "bfloat16"),
+                                                      ((9, 0), "bfloat16")])
+def test_the_judge_precision_on_a_gpu_follows_its_capability(
+    capability: tuple[int, int], expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: capability[0] >= 8)
+    assert pick_dtype("cuda", None) == expected
+    assert pick_dtype("cuda:0", "auto") == expected
+
+
+def test_an_asked_for_precision_the_device_cannot_run_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import torch
+
+    from reg_eval.backends import devices
+
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    with pytest.raises(UsageError, match="this GPU does not support bfloat16") as info:
+        pick_dtype("cuda", "bfloat16")
+    assert "--judge-dtype float16" in (info.value.hint or "")
+    assert pick_dtype("cuda", "float16") == "float16"  # asked for, and the GPU runs it
+    monkeypatch.setattr(devices, "_cpu_supports", lambda dtype: False)
+    with pytest.raises(UsageError, match="cannot run bfloat16 on the CPU"):
+        pick_dtype("cpu", "bfloat16")
+    with pytest.raises(UsageError, match="unknown dtype 'float64'") as info:
+        pick_dtype("cpu", "float64")
+    assert "--judge-dtype" in (info.value.hint or "")
+
+
+def test_the_asked_for_precision_reaches_the_model_and_the_identity(
+    tiny_qwen3_dir: Path, tmp_path: Path
+) -> None:
+    import torch
+
+    from reg_eval.backends import devices
+
+    if not devices._cpu_supports(torch.bfloat16):
+        pytest.skip("this torch build cannot run bfloat16 on the CPU")
+    local = TransformersJudge(str(tiny_qwen3_dir), device="cpu", dtype="bfloat16",
+                              cache_root=tmp_path)
+    assert local.identity.precision == "bfloat16"
+    _tokenizer, model = local._load()
+    assert next(model.parameters()).dtype is torch.bfloat16
+    assert TransformersJudge(str(tiny_qwen3_dir), device="cpu",
+                             cache_root=tmp_path).identity.precision == "float32"
+
+
+def test_a_served_judge_refuses_a_precision() -> None:
+    with pytest.raises(UsageError, match="--judge-dtype float16 sets a local judge's precision"):
+        load_judge("openai:http://127.0.0.1:1/v1", model="m", dtype="float16")
+    load_judge("openai:http://127.0.0.1:1/v1", model="m", dtype="auto")  # the default is fine

@@ -50,6 +50,7 @@ def test_score_grounding_prints_and_writes_b_equal_to_the_organisers(
     assert res.exit_code == 0, res.output
     assert fake_judge[0]["spec"] == "openai:http://127.0.0.1:9/v1"
     assert fake_judge[0]["model"] == "m" and fake_judge[0]["seed"] == 7
+    assert fake_judge[0]["dtype"] == "auto"  # the organisers' precision for the device
     reference = literal.run_visual(answers, mapping, ReferenceJudgeModel(3), voting=3)
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["B"] == pytest.approx(reference["B"], abs=1e-12)
@@ -227,3 +228,29 @@ def test_a_manifest_gives_jobs_their_case_titles(tmp_path: Path) -> None:
     assert got.answers["000000"].image == "roi_000000.jpg"
     unmatched = answers_from_jobs(folder, mapping)  # no manifest: the names match nothing
     assert [f.code for f in unmatched.errors] == ["E206", "E206"]
+
+
+def test_score_grounding_passes_the_judge_precision(
+    tmp_path: Path, fake_judge: list[dict[str, object]]
+) -> None:
+    mapping = write_mapping(tmp_path / "rois_mapping.txt")
+    answers = write_answers(tmp_path / "answers.json")
+    res = runner.invoke(app, [
+        "score-grounding", "--mapping", str(mapping), "--answers", str(answers),
+        "--judge", "transformers:/models/judge", "--judge-dtype", "float16",
+    ])
+    assert res.exit_code == 0, res.output
+    assert fake_judge == [{"spec": "transformers:/models/judge", "model": None, "seed": 12345,
+                           "cache_dir": None, "dtype": "float16"}]
+
+
+def test_a_served_metric_b_judge_refuses_a_precision(tmp_path: Path) -> None:
+    mapping = write_mapping(tmp_path / "rois_mapping.txt")
+    answers = write_answers(tmp_path / "answers.json")
+    res = runner.invoke(app, [
+        "score-grounding", "--mapping", str(mapping), "--answers", str(answers),
+        "--judge", "openai:http://127.0.0.1:9/v1", "--judge-model", "m",
+        "--judge-dtype", "bfloat16",
+    ])
+    assert res.exit_code == 2, res.output
+    assert "--judge-dtype bfloat16 sets a local judge's precision" in res.output

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fake_chat_server import FakeChatServer
-from tiny_qwen3 import build_tiny_qwen3
+from tiny_qwen3 import build_tiny_qwen3, scripted_qwen3
 
 from reg_eval.cache import FeatureCache
 from reg_eval.errors import UsageError
@@ -184,6 +184,47 @@ def test_grades_from_a_tiny_local_model(tmp_path: Path) -> None:
     assert rerun.judge is not None and rerun.judge.calls == 0
 
 
+VERDICT = '{"grade": 2, "category": "grade"}'
+"""What the scripted tiny judge answers for every pair, after a short reasoning."""
+
+
+def test_score_grades_with_a_tiny_local_judge_end_to_end(
+    tmp_path: Path, tiny_bert_dir: Path, tiny_ruler_dir: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from reg_eval.cli import app
+
+    folder = scripted_qwen3(
+        build_tiny_qwen3(tmp_path / "qwen3"), tmp_path / "judge",
+        ["<think>", "x", "</think>", VERDICT], added=[VERDICT],
+    )
+    ids = [f"PIT_01_{n:05d}_01.tiff" for n in range(len(REFS))]
+    gt, sub, out = tmp_path / "gt.json", tmp_path / "sub.json", tmp_path / "result.json"
+    cases = tmp_path / "cases.jsonl"
+    gt.write_text(json.dumps([{"id": i, "report": r} for i, r in zip(ids, REFS, strict=True)]))
+    sub.write_text(json.dumps([{"id": i, "report": h} for i, h in zip(ids, HYPS, strict=True)]))
+    done = CliRunner().invoke(app, [
+        "score", "-g", str(gt), "-s", str(sub), "--profile", "offline",
+        "--emb-model", str(tiny_bert_dir), "--key-model", str(tiny_ruler_dir),
+        "--device", "cpu", "--cache-dir", str(tmp_path / "cache"), "--bootstrap", "20",
+        "--quiet", "--metrics", "official,judge", "--judge", f"transformers:{folder}",
+        "--judge-dtype", "float32", "--output", str(out), "--per-case", str(cases),
+    ])
+    assert done.exit_code == 0, done.output
+    rows = [json.loads(line) for line in cases.read_text(encoding="utf-8").splitlines()]
+    assert [row["id"] for row in rows] == ids
+    assert [(r["judge_grade"], r["judge_score"], r["judge_category"], r["judge_answer"])
+            for r in rows] == [(2.0, 0.5, "grade", VERDICT)] * 4
+    judged = json.loads(out.read_text(encoding="utf-8"))["metrics"]["judge"]
+    assert judged["means"] == {"judge_grade": 2.0, "judge_score": 0.5}
+    assert judged["defined"] == {"judge_grade": 4, "judge_score": 4}
+    assert judged["corpus"] == {"judge_unparseable": 0}
+    signed = judged["signature"]["judge"]
+    assert signed["name"] == str(folder)
+    assert signed["precision"] == "float32"
+
+
 def test_no_cache_asks_again(tmp_path: Path) -> None:
     with FakeChatServer(grader) as server:
         for _ in range(2):
@@ -221,3 +262,24 @@ def test_one_group_keeps_its_judge_across_submissions(tmp_path: Path) -> None:
         assert group.judge is first
         assert first is not None and first.calls == 4 and first.hits == 2
         assert server.completions == 4
+
+
+def test_the_judge_dtype_reaches_a_local_judge_and_not_the_run_dtype(tmp_path: Path) -> None:
+    folder = build_tiny_qwen3(tmp_path / "qwen3")
+    import dataclasses
+
+    import torch
+
+    from reg_eval.backends import devices
+
+    if not devices._cpu_supports(torch.bfloat16):
+        pytest.skip("this torch build cannot run bfloat16 on the CPU")
+    asked = JudgeGroup(f"transformers:{folder}", judge_dtype="bfloat16")
+    official = context(tmp_path / "cache")  # the run's --dtype (EMB's) is float32
+    assert asked.make_judge(official).judge.identity.precision == "bfloat16"
+    run = dataclasses.replace(official, dtype="bfloat16")
+    default = JudgeGroup(f"transformers:{folder}", judge_dtype="auto")
+    assert default.make_judge(run).judge.identity.precision == "float32"  # auto on the CPU
+    with pytest.raises(UsageError, match="unknown dtype 'half'") as info:
+        JudgeGroup(f"transformers:{folder}", judge_dtype="half")
+    assert "--judge-dtype" in (info.value.hint or "")
