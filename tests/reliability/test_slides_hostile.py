@@ -257,3 +257,31 @@ def test_a_bad_tile_read_by_a_loader_worker_is_one_line(cli: Callable[..., objec
                       "0): page 0, tile 5: its JPEG frame declares 30000 x 30000 pixels, more "
                       "than the page's 128 x 128 tiles"]
     assert "Traceback" not in result.stderr  # type: ignore[attr-defined]
+
+
+# -- features extract with its default workers: the whole process tree --------------------
+
+TREE_BUDGET_KB = 1536 * 1024
+"""1.5 GB, the memory a grader's machine allows the whole run (workers included)."""
+
+
+def test_extract_default_workers_fits_the_budget_on_one_strip_slides(tmp_path: Path) -> None:
+    slides = tmp_path / "slides"
+    slides.mkdir()
+    # 9200 x 9200 RGB in one strip: 254 MB decoded from about 0.3 MB of Deflate data,
+    # within --max-pixels-per-byte; and 4600 x 4600 in one strip, 63.5 MB decoded
+    hs.raw_tiff(slides / "BIG_strip.tiff", 9_200, 9_200, hs.disc_strips(9_200, 9_200, 9_200))
+    hs.raw_tiff(slides / "MID_strip.tiff", 4_600, 4_600, hs.disc_strips(4_600, 4_600, 4_600))
+    out = tmp_path / "features"
+    measured = hs.run_tree_measured("features", "extract", slides, "--out", out, "--encoder",
+                                    "tiny", "--patch-size", "64", "--mpp", "8", "--device",
+                                    "cpu", "--quiet")
+    stderr = str(measured["stderr"])
+    assert "internal error" not in stderr and "Traceback" not in stderr
+    assert int(measured["tree_pss_kb"]) < TREE_BUDGET_KB, {
+        k: v for k, v in measured.items() if k != "stdout"}
+    assert measured["rc"] == 1, stderr
+    assert "error: slide BIG_strip:" in stderr and "--max-decoded-mb" in stderr
+    assert (out / "MID_strip.h5").is_file() and not (out / "BIG_strip.h5").exists()
+    print(f"extract, default workers: {measured['seconds']:.1f} s, whole-tree peak PSS "
+          f"{int(measured['tree_pss_kb']) // 1024} MB")
