@@ -538,15 +538,29 @@ def read_slide_info(path: Path, *, inspect_jpeg: bool = True,
                                 hint="run `reg-eval slides check` on it") from None
 
 
+def _exists(path: Path) -> bool:
+    """`path.exists()`, with the errors it raises (a name too long for the file system, a
+    folder that cannot be searched) a usage error naming the path and why."""
+    try:
+        return path.exists()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot be looked up ({exc.strerror or exc})",
+                         hint="check the path") from None
+
+
 def existing_slides(paths: Sequence[Path]) -> list[Path]:
     """`find_slides` over a command's arguments: a path that does not exist, or arguments
     that hold no slide at all, is a usage error (nothing would be checked or extracted)."""
     paths = [Path(p) for p in paths]
-    missing = [p for p in paths if not p.exists()]
-    if missing:
-        raise UsageError(f"{missing[0]} does not exist",
-                         hint="pass slide files or folders that hold them")
-    slides = find_slides(paths)
+    try:
+        missing = [p for p in paths if not _exists(p)]
+        if missing:
+            raise UsageError(f"{missing[0]} does not exist",
+                             hint="pass slide files or folders that hold them")
+        slides = find_slides(paths)
+    except OSError as exc:  # a folder walked that vanished or cannot be listed
+        raise UsageError(f"{exc.filename or ', '.join(map(str, paths))}: cannot be read "
+                         f"({exc.strerror or exc})", hint="check the path") from None
     if not slides:
         raise UsageError(f"no slides found in {', '.join(map(str, paths))}",
                          hint=f"folders are searched for {', '.join(SLIDE_SUFFIXES)} files")

@@ -63,6 +63,8 @@ def test_check_json(tmp_path: Path, slide_set: SlideSet) -> None:
 def test_check_usage_errors(tmp_path: Path, slide_set: SlideSet) -> None:
     missing = _run("check", tmp_path / "nope.tiff")
     assert missing.exit_code == 2 and "does not exist" in missing.output
+    too_long = _run("check", tmp_path / ("x" * 300 + ".tiff"))
+    assert too_long.exit_code == 2 and "File name too long" in too_long.output
     (tmp_path / "bad.csv").write_text("case,score\nx,1\n")
     bad_list = _run("check", slide_set.good, "--exclude", tmp_path / "bad.csv")
     assert bad_list.exit_code == 1 and "['case', 'score']" in bad_list.output
