@@ -73,6 +73,23 @@ def test_check_usage_errors(tmp_path: Path, slide_set: SlideSet) -> None:
     assert _run("check", tmp_path / "empty").exit_code == 2
 
 
+def test_output_to_a_reader_that_closed_ends_quietly(slide_set: SlideSet) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env.pop("REG_EVAL_DEBUG", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reg_eval", "slides", "check", str(slide_set.good), "--format",
+         "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # as `| head -0` does: nothing will read what it prints
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141, stderr
+    assert stderr == ""
+
+
 def test_fix_command(tmp_path: Path, slide_set: SlideSet) -> None:
     before = hashlib.sha256(slide_set.wrong_tag.read_bytes()).hexdigest()
     out = tmp_path / "fixed"
