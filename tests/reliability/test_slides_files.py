@@ -173,6 +173,29 @@ def test_two_sources_with_one_name_are_refused_before_writing(
     assert not out.exists() or not any(out.iterdir())
 
 
+@pytest.mark.parametrize("bad", ["fifo", "hard-link"])
+def test_a_batch_with_a_source_it_cannot_fix_is_refused_before_writing(
+        cli: Callable[..., Any], tmp_path: Path, bad: str) -> None:
+    # A.tiff sorts before Z.tiff: a fix that went slide by slide would write A first
+    first = _wrong_tag(tmp_path / "A.tiff", seed=1)
+    before = _sha(first)
+    last = tmp_path / "Z.tiff"
+    if bad == "fifo":
+        os.mkfifo(last)
+        args: list[object] = ["--out", tmp_path / "out"]
+    else:
+        _wrong_tag(last, seed=2)
+        os.link(last, tmp_path / "Z-other-name.tif")
+        args = ["--in-place"]
+    result = cli("slides", "fix", first, last, *args)
+    assert result.exit_code == 2, result.output
+    assert str(last) in result.stderr and "nothing was written" in result.stderr
+    assert ("FIFO" if bad == "fifo" else "2 hard links") in result.stderr
+    assert "wrote" not in result.stdout
+    assert _sha(first) == before
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
 def test_sigterm_during_a_fix_leaves_no_temporary_copy(cli: Callable[..., Any],
                                                        tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
