@@ -64,8 +64,10 @@ def _striped_60000(path: Path) -> Path:
 
 
 def _deflate_bomb_strip(path: Path) -> Path:
-    # declares one 2000 x 64 strip (384 KB) whose data unpacks to 12 MB
-    return hs.raw_tiff(path, 2_000, 64, [hs.deflate_rows(2_000, 2_000, 200)])
+    # declares one 2000 x 64 strip (384 KB) whose data unpacks to 12 MB; 0.5 um/px, so that
+    # features extract at its default --mpp reads the strip
+    return hs.raw_tiff(path, 2_000, 64, [hs.deflate_rows(2_000, 2_000, 200)],
+                       description="Aperio Image Library|AppMag = 20|MPP = 0.5")
 
 
 def _zero_width(path: Path) -> Path:
@@ -145,8 +147,9 @@ def test_fix_refuses_a_directory_loop(tmp_path: Path) -> None:
 # -- features extract: good slides plus hostile ones -----------------------------------------
 
 EXTRACT = hs.EXTRACT
-EXTRACT_CASES = ["ifd-3-loop", "bigtiff-ifd-loop", "tile-tags-30000", "jpeg-frame-30000",
-                 "deflate-strip-25000", "declared-1e6-square", "striped-60000x16384",
+EXTRACT_CASES = ["ifd-self-loop", "ifd-3-loop", "bigtiff-ifd-loop", "tile-tags-30000",
+                 "jpeg-frame-30000", "deflate-strip-25000", "declared-1e6-square",
+                 "sparse-100k-square", "striped-60000x16384", "deflate-bomb-strip",
                  "zero-width", "missing-tile-offsets", "corrupt-tile", "fifo"]
 
 
@@ -182,11 +185,14 @@ def test_extract_isolates_each_hostile_slide(tmp_path: Path) -> None:
     rows = {row["id"]: row for row in manifest["slides"]}
     assert rows[corrupt.stem]["status"] == "failed"
     assert "does not decode" in rows[corrupt.stem]["message"]
-    reasons = {"ifd-3-loop": "loops", "bigtiff-ifd-loop": "loops",
+    reasons = {"ifd-self-loop": "loops", "ifd-3-loop": "loops", "bigtiff-ifd-loop": "loops",
                "tile-tags-30000": "--max-decoded-mb", "jpeg-frame-30000": "JPEG frame",
                "deflate-strip-25000": "--max-pixels-per-byte",
                "declared-1e6-square": "--max-pixels-per-byte",
-               "striped-60000x16384": "--max-pixels-per-byte", "zero-width": "ImageWidth",
+               "striped-60000x16384": "--max-pixels-per-byte",
+               "sparse-100k-square": "--max-pixels-per-byte",
+               "deflate-bomb-strip": "unpacks to more than the 384,000 bytes",
+               "zero-width": "ImageWidth",
                "missing-tile-offsets": "tile offsets", "corrupt-tile": "does not decode",
                "fifo": "FIFO"}
     for case, reason in reasons.items():
