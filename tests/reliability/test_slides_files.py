@@ -219,6 +219,35 @@ def test_sigterm_during_a_fix_leaves_no_temporary_copy(cli: Callable[..., Any],
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 
+def test_sigint_from_outside_during_a_fix_leaves_no_temporary_copy(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    slide = _wrong_tag(tmp_path / "src" / "S.tiff")
+    with slide.open("ab") as handle:  # 256 MB after the image data: a copy that takes a while
+        handle.truncate(slide.stat().st_size + 256 * 1024 * 1024)
+    before = _sha(slide)
+    out = tmp_path / "out"
+    out.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(hs.REPO), "NO_COLOR": "1"}
+    env.pop("REG_EVAL_DEBUG", None)
+    process = subprocess.Popen([sys.executable, "-m", "reg_eval", "slides", "fix", str(slide),
+                                "--out", str(out)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 60
+    while not any(p.name.endswith(".tmp") for p in out.iterdir()):
+        assert process.poll() is None, "the fix ended before its copy was seen"
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    os.kill(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "wrote" not in stdout
+    assert list(out.iterdir()) == []
+    assert sorted(p.name for p in slide.parent.iterdir()) == ["S.tiff"]
+    assert _sha(slide) == before
+
+
 def test_the_next_fix_removes_stale_temporary_copies(cli: Callable[..., Any],
                                                      tmp_path: Path) -> None:
     slide = _wrong_tag(tmp_path / "S.tiff")
