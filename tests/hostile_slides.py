@@ -248,3 +248,73 @@ def raw_tiff(path: Path, width: int, height: int, segments: list[bytes | None], 
 
 def white(width: int, height: int) -> np.ndarray:
     return np.full((height, width, 3), 255, dtype=np.uint8)
+
+
+def disc_strips(width: int, height: int, rows_per_strip: int) -> list[bytes]:
+    """Deflate strips of a white RGB image with a pink disc (tissue to the detector) in its
+    middle, compressed row by row so the whole image is never held."""
+    strips: list[bytes] = []
+    radius2 = (min(width, height) / 3) ** 2
+    for top in range(0, height, rows_per_strip):
+        packer = zlib.compressobj(1)
+        parts = []
+        for y in range(top, min(height, top + rows_per_strip)):
+            row = np.full((width, 3), 255, np.uint8)
+            half = (radius2 - (y - height / 2) ** 2) ** 0.5 if (
+                y - height / 2) ** 2 < radius2 else -1.0
+            if half >= 0:
+                row[int(width / 2 - half):int(width / 2 + half)] = (200, 100, 160)
+            parts.append(packer.compress(row.tobytes()))
+        strips.append(b"".join(parts) + packer.flush())
+    return strips
+
+
+TREE_MEASURE = """
+import json, os, subprocess, sys, threading, time
+def pss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            return sum(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+    except OSError:
+        return 0
+def group(pgid):
+    pids = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid:
+                pids.append(int(name))
+    return pids
+start = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True)
+peak = [0]
+def sample():
+    while child.poll() is None:
+        peak[0] = max(peak[0], sum(pss_kb(pid) for pid in group(child.pid)))
+        time.sleep(0.02)
+watcher = threading.Thread(target=sample)
+watcher.start()
+stdout, stderr = child.communicate(timeout=170)
+watcher.join()
+print(json.dumps({"rc": child.returncode, "seconds": time.perf_counter() - start,
+                  "tree_pss_kb": peak[0], "stdout": stdout, "stderr": stderr}))
+"""
+"""Runs a command in its own process group and samples the summed proportional set size
+(PSS) of every process in the group (the command and its data-loader workers): the memory
+the whole run holds at once, with shared pages counted once."""
+
+
+def run_tree_measured(*args: object) -> dict[str, object]:
+    """`python -m reg_eval ARGS` with the peak summed PSS of its whole process tree in KB."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
+    env.pop("REG_EVAL_DEBUG", None)
+    done = subprocess.run([sys.executable, "-c", TREE_MEASURE, sys.executable, "-m",
+                           "reg_eval", *map(str, args)], capture_output=True, text=True,
+                          env=env, timeout=180)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)

@@ -168,18 +168,27 @@ def fix_command(
     failures = 0
     limits = SlideLimits(max_decoded_mb, max_pixels_per_byte)
     with terminate_as_interrupt(), slide_limits_applied(limits):
-        for source in _distinct_targets(existing_slides(sources), in_place=in_place):
+        for source in _distinct_targets(existing_slides(sources), in_place=in_place,
+                                        break_hard_links=break_hard_links):
             failures += _fix_one(source, out, in_place, force, break_hard_links)
     if failures:
         raise typer.Exit(1)
 
 
-def _distinct_targets(sources: list[Path], *, in_place: bool) -> list[Path]:
-    """One entry per file fixed; two different sources that would write one output name
-    are refused before anything is written (with or without --force)."""
+def _distinct_targets(sources: list[Path], *, in_place: bool,
+                      break_hard_links: bool = False) -> list[Path]:
+    """One entry per file fixed; refused before anything is written (with or without
+    --force): two different sources that would write one output name, and any source
+    that is not a regular file or (under --in-place) has other hard links."""
+    from reg_eval.slides.fix import fixable_file
+
     seen: dict[str, Path] = {}
     distinct: list[Path] = []
     for source in sources:
+        try:
+            fixable_file(source, in_place=in_place, break_hard_links=break_hard_links)
+        except UsageError as exc:
+            raise UsageError(f"{exc.message}; nothing was written", hint=exc.hint) from None
         real = source.resolve()
         key = str(real) if in_place else source.name
         earlier = seen.get(key)

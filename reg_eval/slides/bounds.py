@@ -6,9 +6,11 @@ say anything (a 2 KB file declaring a 30000 x 30000 tile, a million-pixel-square
 file ends with a message naming the slide, the limit and the option that raises it:
 
 - `--max-decoded-mb`: the decoded bytes of one tile, strip or region read at once. The
-  default (256 MB) is far above a real tile (256 x 256 x 3 = 192 KB) or a strip of a real
-  striped slide (100,000 pixels wide x 64 rows = 19 MB), and far below what would exhaust
-  a worker.
+  default (64 MB) is far above a real tile (256 x 256 x 3 = 192 KB) or a strip of a real
+  striped slide (100,000 pixels wide x 64 rows = 19 MB), and sized for the whole run: the
+  main process and each of `features extract`'s data-loader workers (2 by default) may each
+  hold one decoded strip while decoding the next, and all of them together, with torch,
+  stay under the 1.5 GB a grader's machine allows.
 - `--max-pixels-per-byte`: declared pixels of the largest page per byte of the file. JPEG
   and Deflate slides hold 2 to 50 pixels per byte, 200 where most tiles are empty glass;
   the default (1,000) refuses a header that declares an image its file cannot hold.
@@ -29,7 +31,7 @@ from pathlib import Path
 from reg_eval.errors import InvalidInputError, UsageError
 from reg_eval.io.limits import MIB, LimitExceeded, require_whole_numbers, value_applied
 
-DEFAULT_MAX_DECODED_MB = 256
+DEFAULT_MAX_DECODED_MB = 64
 DEFAULT_MAX_PIXELS_PER_BYTE = 1_000
 MAX_IFDS = 1_024
 """Directories followed in one file: a slide has a few (levels, label, macro image)."""

@@ -177,6 +177,12 @@ class PatchDataset:
         state["_reader"] = None
         return state
 
+    def close(self) -> None:
+        """Closes this process's reader (and drops its decoded strips)."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
     def __getitem__(self, index: int) -> Any:
         import torch
         from PIL import Image
@@ -283,9 +289,11 @@ def extract_slide(path: Path, out_path: Path, *, options: ExtractOptions, encode
                                    reader.level_downsamples, where=str(path))
         thumbnail, downsample = reader.thumbnail()
         tissue = detect_tissue(thumbnail, downsample)
-        coords = tile_coords(reader.level_dimensions[0], tissue, geometry.patch_size_level0,
-                             min_tissue=options.min_tissue)
+        level0_width, level0_height = reader.level_dimensions[0]
+        coords = tile_coords((level0_width, level0_height), tissue,
+                             geometry.patch_size_level0, min_tissue=options.min_tissue)
         backend = reader.backend
+    del reader, thumbnail  # the encode workers read the slide again; hold no pixels here
     features = np.zeros((0, encoder.dim), dtype=np.float32)
     if len(coords):
         features = _encode(path, backend, coords, geometry, options, batch_encoder,
@@ -300,8 +308,8 @@ def extract_slide(path: Path, out_path: Path, *, options: ExtractOptions, encode
         "read_size": geometry.read_size,
         "mpp": options.mpp,
         "level0_mpp": slide_mpp,
-        "level0_width": reader.level_dimensions[0][0],
-        "level0_height": reader.level_dimensions[0][1],
+        "level0_width": level0_width,
+        "level0_height": level0_height,
         "min_tissue": options.min_tissue,
     }
     file_attrs = {
@@ -341,12 +349,15 @@ def _encode(path: Path, backend: str, coords: np.ndarray, geometry: Any,
         bar = tqdm(total=len(dataset), unit="patch", desc=desc, leave=False,
                    dynamic_ncols=True, file=sys.stderr)
     chunks = []
-    for batch in loader:
-        chunks.append(batch_encoder(batch))
+    try:
+        for batch in loader:
+            chunks.append(batch_encoder(batch))
+            if bar is not None:
+                bar.update(len(batch))
+    finally:
+        dataset.close()
         if bar is not None:
-            bar.update(len(batch))
-    if bar is not None:
-        bar.close()
+            bar.close()
     return np.concatenate(chunks, axis=0).astype(np.float32)
 
 

@@ -163,13 +163,11 @@ def terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def fix_slide(source: Path, *, out_dir: Path | None = None, in_place: bool = False,
-              force: bool = False, break_hard_links: bool = False) -> FixResult:
-    """Write the fixed copy (or replace the source under `in_place`) and verify it."""
+def fixable_file(source: Path, *, in_place: bool, break_hard_links: bool) -> Path:
+    """The file a fix of `source` writes from (under `in_place`, a link's target: the link
+    stays); a FIFO, device or folder, or under `in_place` a file with other hard links, is
+    a UsageError. `slides fix` asks this of every source before it writes anything."""
     source = Path(source)
-    if (out_dir is None) == (not in_place):
-        raise UsageError("give either --out DIR or --in-place",
-                         hint="--out writes fixed copies and leaves the sources as they are")
     kind = bounds.file_kind(source)
     if kind is not None:
         raise UsageError(f"{source}: the slide is {kind}, not a regular file",
@@ -184,6 +182,17 @@ def fix_slide(source: Path, *, out_dir: Path | None = None, in_place: bool = Fal
                 "other names with the old tag 262",
                 hint="fix a copy with --out DIR, or pass --break-hard-links to fix this name "
                 "only")
+    return source
+
+
+def fix_slide(source: Path, *, out_dir: Path | None = None, in_place: bool = False,
+              force: bool = False, break_hard_links: bool = False) -> FixResult:
+    """Write the fixed copy (or replace the source under `in_place`) and verify it."""
+    source = Path(source)
+    if (out_dir is None) == (not in_place):
+        raise UsageError("give either --out DIR or --in-place",
+                         hint="--out writes fixed copies and leaves the sources as they are")
+    source = fixable_file(source, in_place=in_place, break_hard_links=break_hard_links)
     verdict = check_slide(source, decode=False)
     if not verdict.readable:
         reasons = "; ".join(f"{f.code}: {f.message}" for f in verdict.problems)

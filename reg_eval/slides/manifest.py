@@ -3,7 +3,8 @@
 Every run of `features extract` (each shard, each process) writes its own part in
 `manifests/`; the main process merges every part in the folder, a later part winning per
 slide. A file in `manifests/` that is not a part manifest (a stray `zz.json`, a part from
-elsewhere) is left out of the merge with a warning, never the end of a finished run.
+elsewhere, a FIFO or other non-regular file, which is not opened, or a file over
+`--max-upload-mb`) is left out of the merge with a warning, never the end of a finished run.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from reg_eval.errors import RegEvalError
+from reg_eval.io.files import read_input_bytes
 from reg_eval.io.writers import write_json
+from reg_eval.slides.bounds import file_kind
 
 MANIFEST = "manifest.json"
 PARTS_DIR = "manifests"
@@ -22,9 +26,14 @@ def _read_part(part: Path) -> dict[str, Any] | str:
     """A part manifest, or why it is not one (it is then left out of the merge)."""
     if not part.name.startswith("part-"):
         return "its name does not start with part-"
+    kind = file_kind(part)
+    if kind is not None:  # a FIFO would block the merge for ever: refused by its type
+        return f"it is {kind}, not a regular file; it was not opened"
     try:
-        data = json.loads(part.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        data = json.loads(read_input_bytes(part, "part manifest"))
+    except RegEvalError as exc:  # over --max-upload-mb, or unreadable
+        return f"it cannot be read: {exc.message}"
+    except ValueError as exc:
         return f"it cannot be read ({type(exc).__name__})"
     if not isinstance(data, dict):
         return f"it holds a JSON {type(data).__name__}, not a part manifest"

@@ -203,7 +203,11 @@ class TiffReader(SlideReader):
         return out
 
     def close(self) -> None:
+        """Closes the file and drops the decoded tiles or strips, so a reader that
+        outlives its `with` block holds no decoded pixels."""
         self._handle.close()
+        self._cache.clear()
+        self._cached = 0
 
 
 READERS = ("auto", "openslide", "tifffile")

@@ -258,6 +258,29 @@ def _jpeg_frame_error(page: PageInfo, header: jpeg.JpegHeader) -> str | None:
     return None
 
 
+INFLATE_PIECE = 1024 * 1024
+"""Bytes of Deflate output counted at a time (and dropped) by `_inflated_size`."""
+
+
+def _inflated_size(data: bytes, stop: int) -> int:
+    """Bytes `data` inflates to, counted up to `stop` in 1 MB pieces that are dropped, so
+    the bomb check never holds the decoded strip beside the codec's own copy. 0 when it is
+    not a zlib stream this check reads: the codec then says why."""
+    inflater = zlib.decompressobj()
+    total = 0
+    pending = data
+    try:
+        while total < stop:
+            piece = inflater.decompress(pending, min(INFLATE_PIECE, stop - total))
+            total += len(piece)
+            pending = inflater.unconsumed_tail
+            if not piece and not pending:
+                break
+    except zlib.error:
+        return 0
+    return total
+
+
 def decode_segment(handle: Any, page: PageInfo, index: int, where: Path,
                    limits: SlideLimits | None = None) -> np.ndarray | None:
     """Decode one stored tile or strip within the limits; None for an empty one.
@@ -283,15 +306,11 @@ def decode_segment(handle: Any, page: PageInfo, index: int, where: Path,
         if problem:
             raise InvalidInputError(f"{where}: {what}: {problem}",
                                     hint="download the slide again")
-    elif page.compression in COMPRESSION_DEFLATE:
-        try:
-            unpacked = zlib.decompressobj().decompress(data, page.segment_bytes + 1)
-        except zlib.error:
-            unpacked = b""  # not a zlib stream this check reads: the codec below says why
-        if len(unpacked) > page.segment_bytes:
-            raise InvalidInputError(f"{where}: {what}: its Deflate data unpacks to more than "
-                                    f"the {page.segment_bytes:,} bytes the {page.kind} holds",
-                                    hint="download the slide again")
+    elif (page.compression in COMPRESSION_DEFLATE
+          and _inflated_size(data, page.segment_bytes + 1) > page.segment_bytes):
+        raise InvalidInputError(f"{where}: {what}: its Deflate data unpacks to more than "
+                                f"the {page.segment_bytes:,} bytes the {page.kind} holds",
+                                hint="download the slide again")
     try:
         decoded, _, _ = tiff_page.decode(data, index, jpegtables=tables)
     except Exception as exc:  # codecs raise many kinds (and MemoryError) on broken data
@@ -519,15 +538,29 @@ def read_slide_info(path: Path, *, inspect_jpeg: bool = True,
                                 hint="run `reg-eval slides check` on it") from None
 
 
+def _exists(path: Path) -> bool:
+    """`path.exists()`, with the errors it raises (a name too long for the file system, a
+    folder that cannot be searched) a usage error naming the path and why."""
+    try:
+        return path.exists()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot be looked up ({exc.strerror or exc})",
+                         hint="check the path") from None
+
+
 def existing_slides(paths: Sequence[Path]) -> list[Path]:
     """`find_slides` over a command's arguments: a path that does not exist, or arguments
     that hold no slide at all, is a usage error (nothing would be checked or extracted)."""
     paths = [Path(p) for p in paths]
-    missing = [p for p in paths if not p.exists()]
-    if missing:
-        raise UsageError(f"{missing[0]} does not exist",
-                         hint="pass slide files or folders that hold them")
-    slides = find_slides(paths)
+    try:
+        missing = [p for p in paths if not _exists(p)]
+        if missing:
+            raise UsageError(f"{missing[0]} does not exist",
+                             hint="pass slide files or folders that hold them")
+        slides = find_slides(paths)
+    except OSError as exc:  # a folder walked that vanished or cannot be listed
+        raise UsageError(f"{exc.filename or ', '.join(map(str, paths))}: cannot be read "
+                         f"({exc.strerror or exc})", hint="check the path") from None
     if not slides:
         raise UsageError(f"no slides found in {', '.join(map(str, paths))}",
                          hint=f"folders are searched for {', '.join(SLIDE_SUFFIXES)} files")

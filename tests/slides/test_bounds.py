@@ -57,6 +57,45 @@ def test_the_strip_cache_keeps_a_byte_budget(tmp_path: Path) -> None:
     assert region.shape == (1_024, 2_000, 3) and np.all(region == 200)
 
 
+def test_a_closed_reader_holds_no_decoded_strips(tmp_path: Path) -> None:
+    strips = [hs.deflate_rows(2_000, 16, 200) for _ in range(4)]  # 96,000 bytes each
+    slide = hs.raw_tiff(tmp_path / "S.tiff", 2_000, 64, strips, rows_per_strip=16)
+    with TiffReader(slide) as reader:
+        reader.read_region(0, 0, 0, 2_000, 64)
+        assert reader._cached == 4 * 96_000
+    assert reader._cached == 0 and not reader._cache
+    assert reader.level_dimensions == [(2_000, 64)]  # what extract copies out stays
+
+
+def test_the_deflate_check_counts_without_holding_the_strip(tmp_path: Path) -> None:
+    import tracemalloc
+
+    # one 4000 x 2000 strip (24 MB decoded) of honest Deflate data: the check must not
+    # hold its own 24 MB copy beside the one the codec builds
+    slide = hs.raw_tiff(tmp_path / "S.tiff", 4_000, 2_000, [hs.deflate_rows(4_000, 2_000, 90)])
+    info = tiff.read_tiff_info(slide, inspect_jpeg=False)
+    import tifffile
+
+    with tifffile.TiffFile(slide) as handle:
+        tracemalloc.start()
+        decoded = tiff.decode_segment(handle, info.levels[0], 0, slide, SlideLimits())
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert decoded is not None and decoded.size == 24_000_000 and int(decoded.max()) == 90
+    assert peak < 36_000_000, f"{peak:,} bytes traced while decoding a 24 MB strip"
+
+
+def test_the_deflate_check_counts_what_a_strip_unpacks_to() -> None:
+    data = hs.deflate_rows(1_000, 10, 7)  # 30,000 bytes
+    assert tiff._inflated_size(data, 100_000) == 30_000
+    assert tiff._inflated_size(data, 30_001) == 30_000
+    assert tiff._inflated_size(data, 29_999) == 29_999  # stops at the limit asked
+    assert tiff._inflated_size(data * 2, 100_000) == 30_000  # bytes after the stream end
+    assert tiff._inflated_size(b"not zlib", 100) == 0
+    big = hs.deflate_rows(1_000, 1_000, 7)  # 3,000,000 bytes: several 1 MB pieces
+    assert tiff._inflated_size(big, 5_000_000) == 3_000_000
+
+
 def test_a_region_over_the_limit_is_refused_before_it_is_allocated(tmp_path: Path) -> None:
     slide = hs.small_slide(tmp_path / "S.tiff")
     with TiffReader(slide, limits=SlideLimits(max_decoded_mb=1)) as reader:

@@ -34,6 +34,14 @@ def test_existing_slides_refuses_missing_paths_and_empty_folders(tmp_path: Path)
     assert empty.value.hint == "folders are searched for .tif, .tiff, .svs, .btf files"
 
 
+def test_existing_slides_names_a_path_that_cannot_be_looked_up(tmp_path: Path) -> None:
+    too_long = tmp_path / ("x" * 300 + ".tiff")  # over the 255 bytes a file name may have
+    with pytest.raises(UsageError, match=r"x{300}\.tiff: cannot be looked up \(File name "
+                       r"too long\)") as caught:
+        tiff.existing_slides([too_long])
+    assert caught.value.exit_code == 2
+
+
 def test_read_slide_info(slide_set: SlideSet, monkeypatch: pytest.MonkeyPatch) -> None:
     info = tiff.read_slide_info(slide_set.good)
     assert info is not None and info.levels
