@@ -152,10 +152,10 @@ def test_bad_server_addresses_are_usage_errors(url: str) -> None:
         OpenAIChatJudge(url, "m")
 
 
-def test_null_content_is_a_reply_without_content() -> None:
+def test_null_content_is_the_empty_text_as_the_local_judge_decodes_it() -> None:
     with FakeChatServer(lambda p, b: None) as server:
         (reply,) = judge_for(server).generate(["a"])
-    assert reply == JudgeReply(content=None, reasoning="", raw="")
+    assert reply == JudgeReply(content="", reasoning="", raw="")
 
 
 def test_a_loopback_server_is_reached_past_any_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
