@@ -35,15 +35,31 @@ DEFAULT_JUDGE_SEED = DEFAULT_SEED
 seed + i."""
 
 
+def judge_cache_folder(judge_cache_dir: Path | None, cache_dir: str | Path | None) -> Path | None:
+    """`--judge-cache-dir`, else the run's `--cache-dir` (None: the default cache folder)."""
+    if judge_cache_dir is not None:
+        return judge_cache_dir
+    return None if cache_dir is None else Path(cache_dir)
+
+
 def make_judge(
     spec: str,
     *,
     model: str | None = None,
     seed: int = DEFAULT_JUDGE_SEED,
     cache_dir: Path | None = None,
+    device: str = "auto",
+    use_cache: bool = True,
+    progress: bool = False,
+    batch_size: int | None = None,
 ) -> Any:
-    """The judge `spec` names; its verdicts are cached on disk by the judge layer."""
+    """The judge `spec` names; its verdicts are cached on disk by the judge layer (nothing
+    read or stored with `use_cache=False`). `device` and `batch_size` (None: the judge
+    layer's own) apply to a local model."""
     from reg_eval.judge import GenerationSettings, load_judge
+    from reg_eval.judge.local import DEFAULT_BATCH_SIZE
 
     return load_judge(spec, model=model, settings=GenerationSettings(seed=seed),
-                      cache_root=cache_dir)
+                      cache_root=cache_dir, use_cache=use_cache, device=device,
+                      batch_size=DEFAULT_BATCH_SIZE if batch_size is None else batch_size,
+                      progress=progress)

@@ -227,3 +227,20 @@ def test_a_manifest_gives_jobs_their_case_titles(tmp_path: Path) -> None:
     assert got.answers["000000"].image == "roi_000000.jpg"
     unmatched = answers_from_jobs(folder, mapping)  # no manifest: the names match nothing
     assert [f.code for f in unmatched.errors] == ["E206", "E206"]
+
+
+def test_the_shared_run_options_reach_the_judge(
+    tmp_path: Path, fake_judge: list[dict[str, object]]
+) -> None:
+    mapping = write_mapping(tmp_path / "rois_mapping.txt")
+    answers = write_answers(tmp_path / "answers.json")
+    args = ["score-grounding", "--mapping", str(mapping), "--answers", str(answers),
+            "--judge", "x:y", "--bootstrap", "10"]
+    res = runner.invoke(app, [*args, "--device", "cpu", "--no-cache", "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert (fake_judge[0]["device"], fake_judge[0]["use_cache"],
+            fake_judge[0]["progress"]) == ("cpu", False, False)
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert (fake_judge[1]["device"], fake_judge[1]["use_cache"],
+            fake_judge[1]["progress"]) == ("auto", True, True)
