@@ -75,6 +75,7 @@ def run_grounding(
         loaded = answers_from_jobs(answers, table, manifest=manifest)
     else:
         loaded = load_answers(answers, table)
+    require_valid(loaded, "answers")
     judge = judging.make_judge(judge_spec, model=judge_model, seed=judge_seed,
                                cache_dir=judge_cache_dir, device=device, use_cache=use_cache,
                                progress=progress, batch_size=batch_size)

@@ -244,3 +244,17 @@ def test_the_shared_run_options_reach_the_judge(
     assert res.exit_code == 0, res.output
     assert (fake_judge[1]["device"], fake_judge[1]["use_cache"],
             fake_judge[1]["progress"]) == ("auto", True, True)
+
+
+def test_broken_answers_are_refused_before_any_judge_is_made(
+    tmp_path: Path, fake_judge: list[dict[str, object]]
+) -> None:
+    mapping = write_mapping(tmp_path / "rois_mapping.txt")
+    items = answer_items()
+    del items[2]["image"]
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(items, indent=1), encoding="utf-8")
+    res = runner.invoke(app, ["score-grounding", "--mapping", str(mapping), "--answers",
+                              str(broken), "--judge", "x:y"])
+    assert res.exit_code == 1 and "E205" in res.output
+    assert not fake_judge
