@@ -13,6 +13,8 @@ told apart by the judge.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -194,13 +196,21 @@ class GroundingResult:
         return rows
 
 
-def _answers_hash(answers: Path | None) -> str | None:
-    """The answers file's sha256, or for a job folder its job list's (first 16 digits)."""
+def _answers_hash(answers: RoiAnswers | None) -> str | None:
+    """The answers file's sha256 (first 16 digits); for a job folder, the sha256 of the
+    answers assembled from its jobs (id -> image, question, answer, sorted by id), since the
+    job list alone does not hold the answers."""
     if answers is None:
         return None
-    if answers.is_dir():
-        answers = answers / "predictions.json"
-    return sha256_file(answers)[:16] if answers.is_file() else None
+    path = Path(answers.path)
+    if path.is_file():
+        return sha256_file(path)[:16]
+    assembled = {
+        key: {"image": item.image, "question": item.question, "answer": item.answer}
+        for key, item in sorted(answers.answers.items())
+    }
+    text = json.dumps(assembled, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()[:16]
 
 
 def _fields(source: Any, prefix: str) -> dict[str, object]:
@@ -252,7 +262,7 @@ def _cis(
 
 
 def grounding_signature(
-    judge: JudgeLike, *, voting: int, mapping: Path, answers: Path | None, seed: int,
+    judge: JudgeLike, *, voting: int, mapping: Path, answers: RoiAnswers | None, seed: int,
     n_bootstrap: int,
 ) -> Signature:
     """What a Metric B number is: judge model and its hash, prompts, generation settings,
@@ -309,7 +319,7 @@ def score_grounding(
                         "and score 0 (listed under 'missing')")
     signature = grounding_signature(
         judge, voting=voting, mapping=mapping.path,
-        answers=answers.path, seed=seed, n_bootstrap=n_bootstrap,
+        answers=answers, seed=seed, n_bootstrap=n_bootstrap,
     )
     return GroundingResult(
         signature=signature, plan=plan, verdicts=verdicts, replies=replies, scores=scores,

@@ -160,6 +160,19 @@ def test_answers_are_read_from_algorithm_jobs(
     assert results[0]["parts"] == results[1]["parts"]
     assert results[0]["missing"] == results[1]["missing"]
 
+    # The signature covers the answers the jobs gave, not only the job list: a changed answer
+    # with the same predictions.json changes answers_sha256.
+    first = results[0]["signature"]["answers_sha256"]
+    assert first and len(first) == 16
+    changed = folder / jobs[0]["pk"] / "output" / "visual-context-response.json"
+    changed.write_text(json.dumps("Something else entirely."), encoding="utf-8")
+    out = tmp_path / "changed.b.json"
+    res = runner.invoke(app, ["score-grounding", "--mapping", str(mapping), "--answers",
+                              str(folder), "--judge", "x:y", "--output", str(out),
+                              "--bootstrap", "20"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(out.read_text(encoding="utf-8"))["signature"]["answers_sha256"] != first
+
     jobs.append(_job("job-x", "roi_999999.jpg"))
     (folder / "predictions.json").write_text(json.dumps(jobs), encoding="utf-8")
     res = runner.invoke(app, ["validate", "--kind", "grounding", str(folder), "--ground-truth",
