@@ -27,6 +27,7 @@ from reg_eval.errors import UsageError
 from reg_eval.io.grounding import (
     RoiAnswers,
     RoiMapping,
+    cross_findings,
     read_answers,
     read_mapping,
     require_valid,
@@ -317,6 +318,14 @@ def score_grounding(
     if n_missing:
         messages.append(f"{n_missing} ROI(s) or pair(s) have a missing or mismatched answer "
                         "and score 0 (listed under 'missing')")
+    n_warnings = (len(mapping.warnings) + len(answers.warnings)
+                  + len(cross_findings(mapping, answers)))
+    if n_warnings:
+        messages.append(
+            f"{n_warnings} input warning(s) (e.g. unknown answer ids, a label or variant "
+            "outside its set, a partner of the wrong kind); list them with `reg-eval validate "
+            f"--kind grounding {answers.path} --ground-truth {mapping.path}`"
+        )
     signature = grounding_signature(
         judge, voting=voting, mapping=mapping.path,
         answers=answers, seed=seed, n_bootstrap=n_bootstrap,

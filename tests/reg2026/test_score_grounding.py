@@ -58,6 +58,11 @@ def test_score_grounding_prints_and_writes_b_equal_to_the_organisers(
     assert data["signature"]["voting"] == 3
     assert data["judge_spread"]["samples"] == 3
     assert "Metric B" in res.stdout and "signature: reg-eval" in res.stdout
+    # The fixture's warnings: label "Tissue" (W201); answers 000016/000017 not strings (W205);
+    # id 999999 unknown (W202); 000011/000015 mismatched (W203); 000009/000013 absent (W204).
+    warned = " ".join(res.stderr.split())
+    assert "8 input warning(s)" in warned
+    assert f"reg-eval validate --kind grounding {answers} --ground-truth {mapping}" in warned
     lines = [json.loads(line) for line in rows.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == sum(data["n"].values())
     judged = [row for row in lines if row["scored"] and row["part"] == "B3"]
