@@ -134,7 +134,11 @@ def read_mapping(path: str | Path) -> RoiMapping:
     """
     path = Path(path)
     limits = current_limits()
-    data = read_input_bytes(path, "ROI mapping", limits=limits)
+    data = read_input_bytes(
+        path, "ROI mapping", limits=limits,
+        folder_hint="pass the tab-separated mapping file itself (rois_mapping.txt; in the "
+        "organisers' ground truth, metric_B/rois_mapping.txt)",
+    )
     text = decode_utf8(data, str(path))
     mapping = RoiMapping(path)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t")

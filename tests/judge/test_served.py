@@ -176,3 +176,11 @@ def test_a_reply_cut_off_while_thinking_is_all_content(reasoning: str, after_tag
     text = "the region looks like <answer>CORRECT</answer> or not"
     assert reply.content == f"<think>{after_tag}{text}"
     assert reply.reasoning == ""
+
+
+def test_a_bad_address_is_not_repeated_as_it_may_hold_a_key() -> None:
+    with pytest.raises(UsageError) as caught:
+        OpenAIChatJudge("sk-SECRET@host", "m")
+    shown = f"{caught.value} {caught.value.hint}"
+    assert "SECRET" not in shown
+    assert "http" in shown and "/v1" in shown

@@ -276,3 +276,13 @@ def test_broken_answers_are_refused_before_any_judge_is_made(
                               str(broken), "--judge", "x:y"])
     assert res.exit_code == 1 and "E205" in res.output
     assert not fake_judge
+
+
+def test_a_mapping_folder_is_refused_with_the_mapping_hint(tmp_path: Path) -> None:
+    answers = write_answers(tmp_path / "answers.json")
+    res = runner.invoke(app, ["score-grounding", "--mapping", str(tmp_path), "--answers",
+                              str(answers), "--judge", "x:y"])
+    assert res.exit_code == 2
+    shown = " ".join(res.output.split())
+    assert "is a folder, not a ROI mapping" in shown and "rois_mapping.txt" in shown
+    assert "reg-eval convert" not in shown
