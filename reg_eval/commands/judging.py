@@ -27,8 +27,8 @@ VotingOption = Annotated[
 ]
 JudgeCacheDirOption = Annotated[
     Path | None,
-    typer.Option("--judge-cache-dir", help="Where verdicts are cached (default: the reg-eval "
-                 "cache folder)."),
+    typer.Option("--judge-cache-dir", help="Where verdicts are cached (default: --cache-dir "
+                 "where the command has it, else the reg-eval cache folder)."),
 ]
 DEFAULT_JUDGE_SEED = DEFAULT_SEED
 """The judge layer's default sampling seed (`GenerationSettings.seed`): vote i is drawn with
