@@ -1,6 +1,7 @@
 """The judge layer on a GPU: reg-eval's batched transformers judge against the one-prompt-at-a-
 time loop of the organisers' judge, and, when vLLM is installed, the served judge against a
-vLLM server on the same GPU. Prompts per second and peak GPU memory.
+vLLM server on the same GPU, on Metric B's prompts. Prompts, ROIs and pairs per second, and
+peak GPU memory.
 
 Needs: torch (a CUDA build for the real run), transformers, tokenizers; vLLM optionally; no
 network. Run from the repository root (`benchmarks/gpu_judge.sh` does): the script imports
@@ -13,7 +14,9 @@ What it does, seeded and offline:
    layout (151,643 ordinary tokens, then `<|endoftext|>` 151643, `<|im_start|>` 151644,
    `<|im_end|>` 151645, ..., `<think>` 151667, `</think>` 151668, padding ids up to 151,935),
    with a Qwen3-style chat template and Qwen3-8B's sampling settings; saves them to a folder;
-2. makes N grading prompts of the `judge` metric group over REG-like report pairs;
+2. makes at least N prompts of REG 2026 Metric B's judge (the organisers' background and
+   similarity prompts), planned by reg-eval's Metric B planner over synthetic ROI units of a
+   tissue original, its perturbed copy and a background ROI (3 prompts and 2 pairs a unit);
 3. times `TransformersJudge` (hashing, loading, then all prompts in batches, thinking on, the
    model's own sampling) and the organisers' way (the same judge with batch size 1) on the
    first few prompts; random weights almost never emit an end token, so every reply runs to
@@ -41,6 +44,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -92,20 +96,62 @@ FINDINGS = (
 ORGANS = ("Breast", "Prostate", "Stomach", "Colon", "Urinary bladder", "Lung", "Cervix")
 
 
-def workload(n: int, seed: int) -> list[str]:
-    """N judge-group prompts over REG-like (reference, generated) pairs."""
-    from reg_eval.standard.judge_rubric import grading_prompt
+QUESTION = "What is the dominant content in this ROI? Answer briefly."
+BACKGROUND_ANSWERS = ("No tissue, background only.", "Blank glass with no cells.",
+                      "Background; a few fibres of mounting medium.")
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Metric B's distinct judge prompts for a set of ROIs, and how many ROIs and pairs."""
+
+    prompts: list[str]
+    rois: int
+    pairs: int
+
+
+def workload(n: int, seed: int) -> Workload:
+    """At least N Metric B prompts, planned by reg-eval's own Metric B planner over units of
+    three ROIs (a tissue original, its perturbed copy and a background ROI): per unit B1
+    judges the background answer, B2 the original against the copy, B3 the original against
+    the background (its background verdict shared with B1), so 3 distinct prompts and 2
+    pairs. Every answer names its unit, so no two prompts coincide."""
+    from reg_eval.io.grounding import RoiAnswer, mapping_text, read_mapping, require_valid
+    from reg_eval.reg2026.metric_b import plan_metric_b
 
     rng = random.Random(seed)
-    prompts = []
-    for index in range(n):
-        organ = rng.choice(ORGANS)
-        ref = f"{organ}, biopsy;\n  {rng.choice(FINDINGS)}"
-        hyp = (f"## Final Diagnosis\n{organ}, biopsy: {rng.choice(FINDINGS)}.\n\n## Microscopic "
-               f"Description\nSections show {rng.choice(FINDINGS).lower()}; pleomorphism and "
-               f"mitoses are noted (case {index}).")
-        prompts.append(grading_prompt(ref, hyp))
-    return prompts
+    rows: list[dict[str, str]] = []
+    answers: dict[str, RoiAnswer] = {}
+
+    def add(rid: str, variant: str, paired: str, b3: str, label: str, text: str) -> None:
+        image = f"roi_{rid}.jpg"
+        rows.append({"row_index": str(len(rows)), "anonymous_id": rid, "image": image,
+                     "variant": variant, "paired_anonymous_id": paired,
+                     "b3_paired_anonymous_id": b3, "label": label, "question": QUESTION})
+        answers[rid] = RoiAnswer(id=rid, image=image, question=QUESTION, answer=text,
+                                 source="benchmark")
+
+    for unit in range((n + 2) // 3):
+        tissue, copy, background = (f"{3 * unit + k:06d}" for k in range(3))
+        finding = f"{rng.choice(ORGANS)} tissue: {rng.choice(FINDINGS).lower()} (region {unit})"
+        perturbed = finding if rng.random() < 0.5 else f"{rng.choice(FINDINGS)} (region {unit})"
+        add(tissue, "original", copy, background, "tissue", finding)
+        add(copy, "perturbed", "none", "none", "tissue", perturbed + ".")
+        add(background, "original", "none", "none", "background",
+            f"{rng.choice(BACKGROUND_ANSWERS)} (region {unit})")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "rois_mapping.txt"
+        path.write_text(mapping_text(rows), encoding="utf-8")
+        mapping = read_mapping(path)  # the reader's own checks, as a real mapping gets them
+    require_valid(mapping, "ROI mapping")
+    plan = plan_metric_b(mapping.rows, answers)
+    prompts = [judgement.prompt for judgement in plan.judgements()]
+    pairs = sum(item.part in ("B2", "B3") for item in plan.items)
+    return Workload(prompts=prompts, rois=len(mapping.rows), pairs=pairs)
+
+
+def rates(count: int, seconds: float) -> float:
+    return round(count / seconds, 3)
 
 
 def build_tokenizer(folder: Path, texts: list[str], seed: int) -> None:
@@ -192,13 +238,14 @@ def peak_gb(device: str) -> float | None:
     return round(torch.cuda.max_memory_allocated() / 2**30, 2)
 
 
-def time_transformers(folder: Path, prompts: list[str], args: argparse.Namespace,
+def time_transformers(folder: Path, work: Workload, args: argparse.Namespace,
                       cache_root: Path) -> dict[str, Any]:
     import torch
 
     from reg_eval.judge.local import TransformersJudge
     from reg_eval.judge.types import GenerationSettings
 
+    prompts = work.prompts
     settings = GenerationSettings(max_new_tokens=args.max_new_tokens)
     started = time.perf_counter()
     judge = TransformersJudge(str(folder), settings=settings, device=args.device,
@@ -233,7 +280,11 @@ def time_transformers(folder: Path, prompts: list[str], args: argparse.Namespace
         "prompts": len(prompts),
         "batch_size": args.batch_size,
         "batched_s": round(batched_s, 2),
-        "batched_prompts_per_s": round(len(prompts) / batched_s, 3),
+        "rois": work.rois,
+        "pairs": work.pairs,
+        "batched_prompts_per_s": rates(len(prompts), batched_s),
+        "batched_rois_per_s": rates(work.rois, batched_s),
+        "batched_pairs_per_s": rates(work.pairs, batched_s),
         "batched_new_tokens_per_s_at_most": round(len(prompts) * args.max_new_tokens / batched_s),
         "batched_peak_gb": batched_peak,
         "one_at_a_time_prompts": len(subset),
@@ -279,11 +330,12 @@ class MemoryPoller:
         self._thread.join(timeout=15)
 
 
-def time_vllm(folder: Path, prompts: list[str], args: argparse.Namespace,
+def time_vllm(folder: Path, work: Workload, args: argparse.Namespace,
               cache_root: Path) -> dict[str, Any]:
     from reg_eval.judge.served import OpenAIChatJudge
     from reg_eval.judge.types import GenerationSettings
 
+    prompts = work.prompts
     port = args.vllm_port
     command = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(folder),
                "--served-model-name", "judge", "--dtype", "bfloat16", "--port", str(port),
@@ -329,7 +381,9 @@ def time_vllm(folder: Path, prompts: list[str], args: argparse.Namespace,
         "start_s": round(start_s, 1),
         "concurrency": args.concurrency,
         "served_s": round(served_s, 2),
-        "served_prompts_per_s": round(len(prompts) / served_s, 3),
+        "served_prompts_per_s": rates(len(prompts), served_s),
+        "served_rois_per_s": rates(work.rois, served_s),
+        "served_pairs_per_s": rates(work.pairs, served_s),
         "served_new_tokens_per_s_at_most": round(len(prompts) * args.max_new_tokens / served_s),
         "gpu_memory_used_peak_gb": round(memory.peak_mib / 1024, 2),
         "seeded_requests_repeat": f"{sum(a == b for a, b in zip(again, replies, strict=False))}/4",
@@ -338,7 +392,8 @@ def time_vllm(folder: Path, prompts: list[str], args: argparse.Namespace,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--prompts", type=int, default=64)
+    parser.add_argument("--prompts", type=int, default=64,
+                        help="at least this many Metric B prompts (3 per unit of 3 ROIs)")
     parser.add_argument("--max-new-tokens", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--single-prompts", type=int, default=4,
@@ -367,7 +422,8 @@ def main() -> None:
     architecture = dict(TINY if args.tiny else QWEN3_8B)
     if args.layers:
         architecture["num_hidden_layers"] = args.layers
-    prompts = workload(args.prompts, args.seed)
+    load = workload(args.prompts, args.seed)
+    prompts = load.prompts
     work = Path(tempfile.mkdtemp(prefix="reg-eval-gpu-judge-"))
     folder = args.keep or work / "qwen3-random"
     folder.mkdir(parents=True, exist_ok=True)
@@ -382,6 +438,8 @@ def main() -> None:
                                                 "intermediate_size", "vocab_size")},
         "max_new_tokens": args.max_new_tokens,
         "thinking": True,
+        "workload": {"metric": "REG 2026 Metric B", "prompts": len(prompts),
+                     "rois": load.rois, "pairs": load.pairs},
     }
     try:
         started = time.perf_counter()
@@ -390,14 +448,14 @@ def main() -> None:
                                                             args.seed), 3)
         report["model"]["build_s"] = round(time.perf_counter() - started, 1)
         print(json.dumps(report, indent=1), flush=True)
-        report["transformers"] = time_transformers(folder, prompts, args, work)
+        report["transformers"] = time_transformers(folder, load, args, work)
         print(json.dumps(report["transformers"], indent=1), flush=True)
         has_vllm = shutil.which("nvidia-smi") is not None and _importable("vllm")
         if args.skip_vllm or not args.device.startswith("cuda") or not has_vllm:
             why = "skipped" if args.skip_vllm else "needs vLLM and a GPU"
             report["vllm"] = f"not run ({why})"
         else:
-            report["vllm"] = time_vllm(folder, prompts, args, work)
+            report["vllm"] = time_vllm(folder, load, args, work)
         print(json.dumps(report["vllm"], indent=1), flush=True)
     finally:
         if args.json is not None:

@@ -6,6 +6,7 @@
 #
 # Needs the slides of scripts/demo_slides.sh (out/demo/slides/ready) and the offline models.
 # Environment: SLIDES (out/demo/slides/ready)  OUT (out/demo/grounding)  SEED (0)
+#              JUDGE_PORT (8765)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REG=${REG:-.venv/bin/reg-eval}
@@ -28,7 +29,9 @@ $REG validate --kind grounding "$OUT/answers.json" --ground-truth "$OUT/probes/r
 
 step "Start the demo judge (rule-based stand-in) on 127.0.0.1"
 rm -f "$OUT/judge.port"
-$PY scripts/demo_judge_server.py --port-file "$OUT/judge.port" &
+# A fixed port (JUDGE_PORT, default 8765; a free one if taken) keeps the judge's address, and
+# so its verdict cache, the same from run to run.
+$PY scripts/demo_judge_server.py --port "${JUDGE_PORT:-8765}" --port-file "$OUT/judge.port" &
 JUDGE_PID=$!
 trap 'kill "$JUDGE_PID" 2>/dev/null || true' EXIT
 for _ in $(seq 50); do [ -s "$OUT/judge.port" ] && break; sleep 0.1; done

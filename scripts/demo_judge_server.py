@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -82,12 +83,31 @@ class Handler(BaseHTTPRequestHandler):
         })
 
 
+DEFAULT_PORT = 8765
+"""A fixed port by default: the server's address is part of a served judge's identity, so
+the verdict cache of the demo hits across runs only while the address stays the same."""
+
+
+def bind(port: int) -> ThreadingHTTPServer:
+    """Listen on 127.0.0.1:`port`; when it is taken, on a free port (the cache then misses)."""
+    try:
+        return ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    except OSError:
+        if port == 0:
+            raise
+        print(f"port {port} is taken; serving on a free port (the judge cache, keyed by the "
+              "server address, will not hit)", file=sys.stderr)
+        return ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help=f"port to listen on (default {DEFAULT_PORT}; a free one when it "
+                        "is taken; 0 picks a free one)")
     parser.add_argument("--port-file", type=Path, help="write the port here once listening")
     args = parser.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server = bind(args.port)
     if args.port_file:
         args.port_file.write_text(f"{server.server_address[1]}\n", encoding="utf-8")
     server.serve_forever()

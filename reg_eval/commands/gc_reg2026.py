@@ -34,6 +34,7 @@ def gc_evaluate_reg2026(
     Metric A, its REG 2025 profile becomes REG 2026's, and it has no metric groups; the judge
     group's `--judge`, `--judge-model` and `--judge-dtype` name Metric B's judge. The input
     limits are those the command applies while this runs."""
+    from reg_eval.commands.judging import judge_cache_folder
     from reg_eval.commands.score_grounding import run_grounding
     from reg_eval.grand_challenge.evaluation import SIGNATURE_FILE
     from reg_eval.io.writers import atomic_write_text, refuse_existing, write_json
@@ -62,7 +63,9 @@ def gc_evaluate_reg2026(
     grounding = run_grounding(
         inputs.mapping, Path(input_dir), judge, judge_model=judge_model,
         judge_seed=judge_seed, voting=voting, bootstrap=options.bootstrap, seed=options.seed,
-        judge_cache_dir=judge_cache_dir, judge_dtype=judge_dtype, manifest=inputs.manifest,
+        judge_cache_dir=judge_cache_folder(judge_cache_dir, options.cache_dir),
+        judge_dtype=judge_dtype,
+        manifest=inputs.manifest, device=options.device, use_cache=options.cache,
     )
     result = OverallResult.of(cot, grounding)
     metrics = challenge_metrics(result)

@@ -72,7 +72,9 @@ DtypeOption = Annotated[
 ]
 BatchSizeOption = Annotated[int, typer.Option("--batch-size", help="Texts per EMB forward pass.")]
 NoCacheOption = Annotated[
-    bool, typer.Option("--no-cache", help="Do not read or write the entity and vector cache.")
+    bool,
+    typer.Option("--no-cache", help="Do not read or write the caches (entities, vectors, "
+                 "judge verdicts)."),
 ]
 CacheDirOption = Annotated[
     Path | None,

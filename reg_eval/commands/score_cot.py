@@ -14,6 +14,7 @@ from reg_eval.commands.judging import (
     JudgeCacheDirOption,
     JudgeSeedOption,
     VotingOption,
+    judge_cache_folder,
 )
 from reg_eval.commands.options import (
     DEFAULT_JUDGE_DTYPE,
@@ -151,7 +152,9 @@ def score_cot_command(
         combined = OverallResult.of(result, run_grounding(
             grounding_mapping, grounding_answers, judge, judge_model=judge_model,
             judge_seed=judge_seed, voting=voting, bootstrap=options.bootstrap, seed=options.seed,
-            judge_cache_dir=judge_cache_dir, judge_dtype=judge_dtype,
+            judge_cache_dir=judge_cache_folder(judge_cache_dir, options.cache_dir),
+            judge_dtype=judge_dtype, device=options.device,
+            use_cache=options.cache, progress=options.progress,
         ))
         deliver_result(
             combined, output=output, per_case=per_case, force=force,

@@ -21,9 +21,12 @@ from reg_eval.commands.options import (
     DEFAULT_JUDGE_DTYPE,
     METRIC_B_JUDGE_HELP,
     BootstrapOption,
+    DeviceOption,
     ForceOption,
     JudgeDtypeOption,
     JudgeModelOption,
+    NoCacheOption,
+    QuietOption,
     ResultFormatOption,
     ResultOutputOption,
     SeedOption,
@@ -59,8 +62,12 @@ def run_grounding(
     mapping: Path, answers: Path, judge_spec: str, *, judge_model: str | None,
     judge_seed: int, voting: int, bootstrap: int, seed: int, judge_cache_dir: Path | None,
     judge_dtype: str = DEFAULT_JUDGE_DTYPE, manifest: Path | None = None,
+    device: str = "auto", use_cache: bool = True,
+    progress: bool = False, batch_size: int | None = None,
 ) -> GroundingResult:
-    """Read, judge and score (shared with `score-cot`)."""
+    """Read, check, then judge and score (shared with `score-cot` and `gc-evaluate`): the
+    inputs' errors are raised before a judge model is resolved or loaded. `device`,
+    `use_cache`, `progress` and `batch_size` are the judge's (see `judging.make_judge`)."""
     from reg_eval.io.grounding import read_mapping, require_valid
     from reg_eval.io.grounding_jobs import answers_from_jobs
     from reg_eval.reg2026.grounding import load_answers, score_grounding
@@ -71,8 +78,10 @@ def run_grounding(
         loaded = answers_from_jobs(answers, table, manifest=manifest)
     else:
         loaded = load_answers(answers, table)
+    require_valid(loaded, "answers")
     judge = judging.make_judge(judge_spec, model=judge_model, seed=judge_seed,
-                               cache_dir=judge_cache_dir, dtype=judge_dtype)
+                               cache_dir=judge_cache_dir, dtype=judge_dtype, device=device,
+                               use_cache=use_cache, progress=progress, batch_size=batch_size)
     return score_grounding(table, loaded, judge, voting=voting, n_bootstrap=bootstrap,
                            seed=seed)
 
@@ -88,6 +97,9 @@ def score_grounding_command(
     judge_seed: JudgeSeedOption = DEFAULT_JUDGE_SEED,
     voting: VotingOption = 1,
     judge_cache_dir: JudgeCacheDirOption = None,
+    device: DeviceOption = "auto",
+    no_cache: NoCacheOption = False,
+    quiet: QuietOption = False,
     manifest: ManifestOption = None,
     output: ResultOutputOption = None,
     per_case: Annotated[
@@ -112,6 +124,7 @@ def score_grounding_command(
         mapping, answers, judge, judge_model=judge_model, judge_seed=judge_seed,
         voting=voting, bootstrap=bootstrap, seed=seed, judge_cache_dir=judge_cache_dir,
         judge_dtype=judge_dtype, manifest=manifest,
+        device=device, use_cache=not no_cache, progress=not quiet,
     )
     deliver_result(
         result, output=output, per_case=per_case, force=force,

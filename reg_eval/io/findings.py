@@ -72,7 +72,7 @@ CHECKS: dict[str, Check] = {
         # REG 2026 Metric B inputs: ROI mappings and answers (`reg-eval validate --kind grounding`)
         Check("E201", "mapping-columns", _E, "rois_mapping.txt lacks a required column"),
         Check("E202", "mapping-row-shape", _E,
-              "a mapping row has more or fewer fields than the header"),
+              "a mapping row has more or fewer fields than the header, or a runaway quote"),
         Check("E203", "mapping-duplicate-id", _E, "an anonymous_id is empty or appears twice"),
         Check("E204", "pair-points-nowhere", _E, "a paired id that no mapping row has"),
         Check("E205", "answer-missing-key", _E,
@@ -88,6 +88,8 @@ CHECKS: dict[str, Check] = {
         Check("W205", "answer-field-type", _W,
               "an answer field is not a string (read as its text)"),
         Check("W206", "partner-kind", _W, "a pair partner of an unexpected label or variant"),
+        Check("W207", "mapping-trailing-field", _W,
+              "mapping rows end with empty fields after the last column (ignored)"),
     )
 }
 COT_CODES: tuple[str, ...] = tuple(code for code in CHECKS if code[1] == "1")

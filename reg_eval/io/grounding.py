@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,7 +141,11 @@ def read_mapping(path: str | Path) -> RoiMapping:
     """
     path = Path(path)
     limits = current_limits()
-    data = read_input_bytes(path, "ROI mapping", limits=limits)
+    data = read_input_bytes(
+        path, "ROI mapping", limits=limits,
+        folder_hint="pass the tab-separated mapping file itself (rois_mapping.txt; in the "
+        "organisers' ground truth, metric_B/rois_mapping.txt)",
+    )
     text = decode_utf8(data, str(path))
     mapping = RoiMapping(path)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t")
@@ -176,8 +181,11 @@ def _read_rows(mapping: RoiMapping, reader: Any, path: Path, max_cases: int) -> 
                 + ", ".join(REQUIRED_COLUMNS),
             ))
             return
+        trailing: list[int] = []
+        previous = reader.line_num
         for values in reader:
-            line = reader.line_num
+            line, start = reader.line_num, previous + 1
+            previous = line
             if not values:
                 continue  # a blank line: the csv reader skips it too
             if len(mapping.rows) >= max_cases:
@@ -185,6 +193,18 @@ def _read_rows(mapping: RoiMapping, reader: Any, path: Path, max_cases: int) -> 
                     f"{path}: more than {max_cases:,} rows (--max-cases); reading stops",
                     hint="pass --max-cases with a larger value",
                 )
+            if line > start or any(_RUN_ON.search(value) for value in values):
+                mapping.findings.append(_finding(
+                    "E202", f"a quoted field runs on from line {start} to line {line}, "
+                    "swallowing tabs or line breaks (and any rows between)",
+                    file=file, line=start,
+                    hint="a value that starts with a double quote is read up to the next "
+                    "quote; remove the quote, or double it inside a quoted value",
+                ))
+                continue
+            if len(values) > len(header) and not any(v.strip() for v in values[len(header):]):
+                trailing.append(line)  # the organisers' reader files these under key None
+                values = values[: len(header)]
             if len(values) != len(header):
                 mapping.findings.append(_finding(
                     "E202", f"{len(values)} fields where the header has {len(header)}",
@@ -204,11 +224,22 @@ def _read_rows(mapping: RoiMapping, reader: Any, path: Path, max_cases: int) -> 
                 line=line,
                 fields=row,
             ))
+        if trailing:
+            mapping.findings.append(_finding(
+                "W207", f"{len(trailing)} row(s) end with empty field(s) after the last column "
+                "(a trailing tab), first at this line; ignored, as the organisers' reader does",
+                file=file, line=trailing[0],
+                hint="remove the trailing tab(s)",
+            ))
     except csv.Error as exc:
         mapping.findings.append(_finding(
             "E202", f"the table cannot be read here ({exc})", file=file, line=reader.line_num,
             hint="a field with an unmatched double quote runs on; remove or double the quote",
         ))
+
+
+_RUN_ON = re.compile(r"[\t\r\n]")
+"""A tab or line break inside one value: a quote opened a field that ran on."""
 
 
 def _row_findings(mapping: RoiMapping) -> list[Finding]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reg_eval.io.files import read_input_bytes
+from reg_eval.io.files import CONVERT_FOLDER_HINT, read_input_bytes
 from reg_eval.io.findings import Finding, HasFindings, make_finding, shown
 from reg_eval.io.items import (
     EXAMPLE_ITEM,
@@ -107,7 +107,8 @@ def load_cases(path: str | Path, *, limits: Limits | None = None) -> LoadResult:
     """Read a submission or ground-truth file (same format) into cases and findings."""
     path = Path(path)
     limits = limits or current_limits()
-    return parse_submission(read_input_bytes(path, limits=limits), path, limits=limits)
+    data = read_input_bytes(path, limits=limits, folder_hint=CONVERT_FOLDER_HINT)
+    return parse_submission(data, path, limits=limits)
 
 
 def parse_submission(data: bytes, path: Path, *, limits: Limits | None = None) -> LoadResult:

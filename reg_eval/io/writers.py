@@ -281,4 +281,13 @@ def write_result_files(
             {k: "; ".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()}
             for row in rows
         ]
-        write_csv(per_case, flat, list(flat[0]) if flat else ["signature"], force=force)
+        write_csv(per_case, flat, csv_columns(flat), force=force)
+
+
+def csv_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """Every key of any row, in first-seen order: rows of different kinds (B1 rows without
+    the similarity columns of B2/B3 rows) share one header and no cell is dropped."""
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    return list(columns) or ["signature"]

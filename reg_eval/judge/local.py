@@ -12,7 +12,9 @@ repeatable per prompt: the model's own sampling settings (temperature, top-k, to
 from its `generation_config`, unless overridden) shape the distribution, and each prompt
 draws from it with Gumbel noise from a generator seeded by (seed + sample index, prompt).
 Sampling with the Gumbel-max rule draws from exactly the distribution that multinomial
-sampling draws from, and a prompt's tokens do not depend on which prompts share its batch.
+sampling draws from, and a prompt's random draws do not depend on which prompts share its
+batch. Its logits can: in bfloat16 or float16 a batch's padding and shape change the rounding
+of the matrix products, so a near-tie between tokens may go another way with other neighbours.
 """
 
 from __future__ import annotations

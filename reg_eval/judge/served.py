@@ -43,8 +43,11 @@ def check_base_url(base_url: str) -> str:
     parts = urllib.parse.urlsplit(base_url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(
-            f"judge server address {base_url!r} is not an http(s) URL",
-            hint="give e.g. --judge openai:http://127.0.0.1:8000/v1 (the server's /v1 root)",
+            "the judge server address is not an http(s) URL (it is not repeated here, as "
+            "it may hold a key)",
+            hint="give openai:http(s)://HOST[:PORT]/v1, the server's /v1 root, e.g. --judge "
+            "openai:http://127.0.0.1:8000/v1; the API key goes in "
+            f"${DEFAULT_API_KEY_ENV}",
         )
     if parts.username or parts.password or parts.query or parts.fragment:
         raise UsageError(

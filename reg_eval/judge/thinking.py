@@ -56,14 +56,19 @@ def served_reply(
     organisers' judge then takes the whole output as content. Some servers return such a
     reply as reasoning with no content; it is put back together as that content here, so a
     served judge reads it as the local one does.
+
+    Any other missing content (`null`, as vLLM's reasoning parser sends when the model stops
+    right after `</think>`) is the empty text: the local judge always decodes text, and ""
+    is unparseable, where a None content would read as the second label.
     """
     if reasoning and not content and finish_reason == "length":
         text = f"{THINK_OPEN}{reasoning}"
         return JudgeReply(content=text.strip("\n"), reasoning="", raw=text)
-    if reasoning:
-        raw = f"{THINK_OPEN}{reasoning}{THINK_CLOSE}{content or ''}"
-        body = None if content is None else content.strip("\n")
-        return JudgeReply(content=body, reasoning=bare_reasoning(reasoning), raw=raw)
     if content is None:
-        return JudgeReply(content=None, reasoning="", raw="")
+        content = ""
+    if reasoning:
+        raw = f"{THINK_OPEN}{reasoning}{THINK_CLOSE}{content}"
+        return JudgeReply(
+            content=content.strip("\n"), reasoning=bare_reasoning(reasoning), raw=raw
+        )
     return split_think_tags(content)

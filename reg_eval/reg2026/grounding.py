@@ -13,6 +13,8 @@ told apart by the judge.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from reg_eval.errors import UsageError
 from reg_eval.io.grounding import (
     RoiAnswers,
     RoiMapping,
+    cross_findings,
     read_answers,
     read_mapping,
     require_valid,
@@ -195,13 +198,21 @@ class GroundingResult:
         return rows
 
 
-def _answers_hash(answers: Path | None) -> str | None:
-    """The answers file's sha256, or for a job folder its job list's (first 16 digits)."""
+def _answers_hash(answers: RoiAnswers | None) -> str | None:
+    """The answers file's sha256 (first 16 digits); for a job folder, the sha256 of the
+    answers assembled from its jobs (id -> image, question, answer, sorted by id), since the
+    job list alone does not hold the answers."""
     if answers is None:
         return None
-    if answers.is_dir():
-        answers = answers / "predictions.json"
-    return sha256_file(answers)[:16] if answers.is_file() else None
+    path = Path(answers.path)
+    if path.is_file():
+        return sha256_file(path)[:16]
+    assembled = {
+        key: {"image": item.image, "question": item.question, "answer": item.answer}
+        for key, item in sorted(answers.answers.items())
+    }
+    text = json.dumps(assembled, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()[:16]
 
 
 def _fields(source: Any, prefix: str) -> dict[str, object]:
@@ -253,7 +264,7 @@ def _cis(
 
 
 def grounding_signature(
-    judge: JudgeLike, *, voting: int, mapping: Path, answers: Path | None, seed: int,
+    judge: JudgeLike, *, voting: int, mapping: Path, answers: RoiAnswers | None, seed: int,
     n_bootstrap: int,
 ) -> Signature:
     """What a Metric B number is: judge model and its hash, prompts, generation settings,
@@ -308,9 +319,17 @@ def score_grounding(
     if n_missing:
         messages.append(f"{n_missing} ROI(s) or pair(s) have a missing or mismatched answer "
                         "and score 0 (listed under 'missing')")
+    n_warnings = (len(mapping.warnings) + len(answers.warnings)
+                  + len(cross_findings(mapping, answers)))
+    if n_warnings:
+        messages.append(
+            f"{n_warnings} input warning(s) (e.g. unknown answer ids, a label or variant "
+            "outside its set, a partner of the wrong kind); list them with `reg-eval validate "
+            f"--kind grounding {answers.path} --ground-truth {mapping.path}`"
+        )
     signature = grounding_signature(
         judge, voting=voting, mapping=mapping.path,
-        answers=answers.path, seed=seed, n_bootstrap=n_bootstrap,
+        answers=answers, seed=seed, n_bootstrap=n_bootstrap,
     )
     return GroundingResult(
         signature=signature, plan=plan, verdicts=verdicts, replies=replies, scores=scores,

@@ -337,3 +337,10 @@ def test_a_table_saved_as_json_is_named_with_the_convert_line(
 def test_json_that_merely_starts_oddly_is_not_called_a_table(write_file: Write) -> None:
     finding = only(load_cases(write_file(b"[1, 2,", "predictions.json")), "E003")
     assert "table" not in finding.message
+
+
+def test_a_folder_of_reports_is_pointed_to_convert(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as caught:
+        load_cases(tmp_path)
+    assert "is a folder" in str(caught.value)
+    assert "reg-eval convert FOLDER" in str(caught.value.hint)

@@ -270,3 +270,36 @@ def test_atomic_file_verify_sees_the_finished_file_and_can_refuse(tmp_path: Path
         handle.write(b"new")
     assert target.read_bytes() == b"aXc"  # the old content stays
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]  # no temp file left
+
+
+class _MixedRows:
+    """A result whose rows differ in their keys, as Metric B's B1 and B2/B3 rows do."""
+
+    class _Signature:
+        def format(self) -> str:
+            return "sig|v1"
+
+    signature = _Signature()
+
+    def to_dict(self) -> dict[str, object]:
+        return {}
+
+    def per_case_rows(self) -> list[dict[str, object]]:
+        return [{"part": "B1", "id": "7", "score": 1.0},
+                {"part": "B2", "id": "2", "score": 0.0, "similarity_verdict": "DIFFERENT",
+                 "similarity_votes": ["DIFFERENT"]},
+                {"part": "B3", "id": "2", "background_ok": 1.0}]
+
+
+def test_per_case_csv_keeps_keys_that_only_later_rows_have(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    writers.write_result_files(_MixedRows(), output=None, per_case=path, force=False)
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        read = list(reader)
+    assert reader.fieldnames == ["part", "id", "score", "signature", "similarity_verdict",
+                                 "similarity_votes", "background_ok"]
+    assert read[1]["similarity_verdict"] == "DIFFERENT"
+    assert read[1]["similarity_votes"] == "DIFFERENT"
+    assert read[2]["background_ok"] == "1.0"
+    assert read[0]["similarity_verdict"] == ""

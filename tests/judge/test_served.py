@@ -152,10 +152,10 @@ def test_bad_server_addresses_are_usage_errors(url: str) -> None:
         OpenAIChatJudge(url, "m")
 
 
-def test_null_content_is_a_reply_without_content() -> None:
+def test_null_content_is_the_empty_text_as_the_local_judge_decodes_it() -> None:
     with FakeChatServer(lambda p, b: None) as server:
         (reply,) = judge_for(server).generate(["a"])
-    assert reply == JudgeReply(content=None, reasoning="", raw="")
+    assert reply == JudgeReply(content="", reasoning="", raw="")
 
 
 def test_a_loopback_server_is_reached_past_any_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -176,3 +176,11 @@ def test_a_reply_cut_off_while_thinking_is_all_content(reasoning: str, after_tag
     text = "the region looks like <answer>CORRECT</answer> or not"
     assert reply.content == f"<think>{after_tag}{text}"
     assert reply.reasoning == ""
+
+
+def test_a_bad_address_is_not_repeated_as_it_may_hold_a_key() -> None:
+    with pytest.raises(UsageError) as caught:
+        OpenAIChatJudge("sk-SECRET@host", "m")
+    shown = f"{caught.value} {caught.value.hint}"
+    assert "SECRET" not in shown
+    assert "http" in shown and "/v1" in shown

@@ -32,13 +32,17 @@ def test_without_tags_everything_is_content() -> None:
     )
 
 
-def test_reasoning_field_wins_and_null_content_stays_null() -> None:
+def test_reasoning_field_wins_and_null_content_is_the_empty_text() -> None:
     reply = served_reply("\n\n<answer>DIFFERENT</answer>", "\nlooks different\n")
     assert reply.content == "<answer>DIFFERENT</answer>"
     assert reply.reasoning == "looks different"
     assert reply.raw == "<think>\nlooks different\n</think>\n\n<answer>DIFFERENT</answer>"
-    assert served_reply(None, None) == JudgeReply(content=None, reasoning="", raw="")
-    assert served_reply(None, "ran out of tokens").content is None
+    # The local judge always decodes text, so a null content is "" (unparseable), never None
+    # (which the organisers' parser would read as INCORRECT or DIFFERENT).
+    assert served_reply(None, None) == JudgeReply(content="", reasoning="", raw="")
+    assert served_reply(None, "thought") == JudgeReply(
+        content="", reasoning="thought", raw="<think>thought</think>"
+    )
 
 
 def test_thinking_cut_off_by_the_budget_is_content_as_the_local_judge_reads_it() -> None:
@@ -49,7 +53,7 @@ def test_thinking_cut_off_by_the_budget_is_content_as_the_local_judge_reads_it()
         raw="<think>\nIs it tissue? <answer>CORRECT</answer> maybe",
     )
     # Finished normally, or cut off after </think>: content and reasoning stay apart.
-    assert served_reply(None, "thought", "stop").content is None
+    assert served_reply(None, "thought", "stop").content == ""
     assert served_reply("<answer>SAME", "thought", "length").content == "<answer>SAME"
     # Inline tags with no </think>: everything is content, as the local judge reads it.
     assert split_think_tags("<think>\nstill thinking").content == "<think>\nstill thinking"

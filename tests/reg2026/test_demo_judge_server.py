@@ -62,3 +62,23 @@ def test_served_replies_parse_as_verdicts() -> None:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_a_fixed_port_by_default_and_a_free_one_when_it_is_taken() -> None:
+    module = _load()
+    assert module.DEFAULT_PORT == 8765
+    taken = ThreadingHTTPServer(("127.0.0.1", 0), module.Handler)
+    try:
+        port = taken.server_address[1]
+        fallback = module.bind(port)
+        try:
+            assert fallback.server_address[1] not in (0, port)
+        finally:
+            fallback.server_close()
+    finally:
+        taken.server_close()
+    again = module.bind(port)  # free now: the asked port is used
+    try:
+        assert again.server_address[1] == port
+    finally:
+        again.server_close()

@@ -20,7 +20,13 @@ def test_score_cot_with_grounding_prints_the_overall_score(
     cot_files: dict[str, Path], cot_bert_dir: Path, tiny_ruler_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(judging, "make_judge", lambda spec, **_: FakeJudge())
+    made: list[dict[str, object]] = []
+
+    def make(spec: str, **options: object) -> FakeJudge:
+        made.append(options)
+        return FakeJudge()
+
+    monkeypatch.setattr(judging, "make_judge", make)
     root = cot_files["root"]
     mapping = write_mapping(root / "rois_mapping.txt")
     answers = write_answers(root / "answers.json")
@@ -38,6 +44,9 @@ def test_score_cot_with_grounding_prints_the_overall_score(
                               "--grounding-answers", str(answers), "--judge", "fake:x",
                               "--voting", "2", "--output", str(out)])
     assert res.exit_code == 0, res.output
+    # The run's --device, --cache-dir and --quiet apply to the judge too.
+    assert (made[0]["device"], made[0]["cache_dir"], made[0]["use_cache"],
+            made[0]["progress"]) == ("cpu", root / "cache", True, False)
     b = literal.run_visual(answers, mapping, ReferenceJudgeModel(2), voting=2)["B"]
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["A"] == pytest.approx(a, abs=1e-12)

@@ -59,6 +59,11 @@ def test_score_grounding_prints_and_writes_b_equal_to_the_organisers(
     assert data["signature"]["voting"] == 3
     assert data["judge_spread"]["samples"] == 3
     assert "Metric B" in res.stdout and "signature: reg-eval" in res.stdout
+    # The fixture's warnings: label "Tissue" (W201); answers 000016/000017 not strings (W205);
+    # id 999999 unknown (W202); 000011/000015 mismatched (W203); 000009/000013 absent (W204).
+    warned = " ".join(res.stderr.split())
+    assert "8 input warning(s)" in warned
+    assert f"reg-eval validate --kind grounding {answers} --ground-truth {mapping}" in warned
     lines = [json.loads(line) for line in rows.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == sum(data["n"].values())
     judged = [row for row in lines if row["scored"] and row["part"] == "B3"]
@@ -161,6 +166,19 @@ def test_answers_are_read_from_algorithm_jobs(
     assert results[0]["parts"] == results[1]["parts"]
     assert results[0]["missing"] == results[1]["missing"]
 
+    # The signature covers the answers the jobs gave, not only the job list: a changed answer
+    # with the same predictions.json changes answers_sha256.
+    first = results[0]["signature"]["answers_sha256"]
+    assert first and len(first) == 16
+    changed = folder / jobs[0]["pk"] / "output" / "visual-context-response.json"
+    changed.write_text(json.dumps("Something else entirely."), encoding="utf-8")
+    out = tmp_path / "changed.b.json"
+    res = runner.invoke(app, ["score-grounding", "--mapping", str(mapping), "--answers",
+                              str(folder), "--judge", "x:y", "--output", str(out),
+                              "--bootstrap", "20"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(out.read_text(encoding="utf-8"))["signature"]["answers_sha256"] != first
+
     jobs.append(_job("job-x", "roi_999999.jpg"))
     (folder / "predictions.json").write_text(json.dumps(jobs), encoding="utf-8")
     res = runner.invoke(app, ["validate", "--kind", "grounding", str(folder), "--ground-truth",
@@ -240,8 +258,10 @@ def test_score_grounding_passes_the_judge_precision(
         "--judge", "transformers:/models/judge", "--judge-dtype", "float16",
     ])
     assert res.exit_code == 0, res.output
-    assert fake_judge == [{"spec": "transformers:/models/judge", "model": None, "seed": 12345,
-                           "cache_dir": None, "dtype": "float16"}]
+    assert len(fake_judge) == 1
+    assert {k: fake_judge[0][k] for k in ("spec", "model", "seed", "cache_dir", "dtype")} == {
+        "spec": "transformers:/models/judge", "model": None, "seed": 12345,
+        "cache_dir": None, "dtype": "float16"}
 
 
 def test_a_served_metric_b_judge_refuses_a_precision(tmp_path: Path) -> None:
@@ -254,3 +274,44 @@ def test_a_served_metric_b_judge_refuses_a_precision(tmp_path: Path) -> None:
     ])
     assert res.exit_code == 2, res.output
     assert "--judge-dtype bfloat16 sets a local judge's precision" in res.output
+
+
+def test_the_shared_run_options_reach_the_judge(
+    tmp_path: Path, fake_judge: list[dict[str, object]]
+) -> None:
+    mapping = write_mapping(tmp_path / "rois_mapping.txt")
+    answers = write_answers(tmp_path / "answers.json")
+    args = ["score-grounding", "--mapping", str(mapping), "--answers", str(answers),
+            "--judge", "x:y", "--bootstrap", "10"]
+    res = runner.invoke(app, [*args, "--device", "cpu", "--no-cache", "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert (fake_judge[0]["device"], fake_judge[0]["use_cache"],
+            fake_judge[0]["progress"]) == ("cpu", False, False)
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert (fake_judge[1]["device"], fake_judge[1]["use_cache"],
+            fake_judge[1]["progress"]) == ("auto", True, True)
+
+
+def test_broken_answers_are_refused_before_any_judge_is_made(
+    tmp_path: Path, fake_judge: list[dict[str, object]]
+) -> None:
+    mapping = write_mapping(tmp_path / "rois_mapping.txt")
+    items = answer_items()
+    del items[2]["image"]
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(items, indent=1), encoding="utf-8")
+    res = runner.invoke(app, ["score-grounding", "--mapping", str(mapping), "--answers",
+                              str(broken), "--judge", "x:y"])
+    assert res.exit_code == 1 and "E205" in res.output
+    assert not fake_judge
+
+
+def test_a_mapping_folder_is_refused_with_the_mapping_hint(tmp_path: Path) -> None:
+    answers = write_answers(tmp_path / "answers.json")
+    res = runner.invoke(app, ["score-grounding", "--mapping", str(tmp_path), "--answers",
+                              str(answers), "--judge", "x:y"])
+    assert res.exit_code == 2
+    shown = " ".join(res.output.split())
+    assert "is a folder, not a ROI mapping" in shown and "rois_mapping.txt" in shown
+    assert "reg-eval convert" not in shown
