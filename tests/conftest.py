@@ -64,3 +64,14 @@ def tiny_llama_no_bos_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_llama_gguf(tmp_path_factory: pytest.TempPathFactory, tiny_llama_dir: Path) -> Path:
     """The tiny Llama's weights and vocabulary as one GGUF file (same vectors expected)."""
     return build_tiny_llama_gguf(tiny_llama_dir, tmp_path_factory.mktemp("tiny-llama-gguf"))
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models run fastest on one thread, and a shared CPU stays responsive; asked for by
+    a module with `pytestmark = pytest.mark.usefixtures("one_torch_thread")`."""
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -15,14 +15,7 @@ from reg_eval.errors import UsageError  # noqa: E402
 from reg_eval_baselines.prefix_lm import PrefixLMBaseline, PrefixLMConfig, warmup_linear  # noqa: E402
 from reg_eval_baselines.synth import SynthConfig, make_cases, slide_bag  # noqa: E402
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models are fastest on one thread, and a shared CPU stays responsive."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

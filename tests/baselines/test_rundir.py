@@ -13,6 +13,8 @@ from reg_eval_baselines.run import run_baseline
 from reg_eval_baselines.rundir import generate_run, train_run
 from reg_eval_baselines.synth import SynthConfig, write_benchmark
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 SMALL = SynthConfig(n_train=48, n_test=12, dim=8, min_patches=4, max_patches=8, seed=5,
                     difficulty=0.0)
 
@@ -22,15 +24,6 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("rundir") / "bench"
     write_benchmark(out, SMALL)
     return out
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    torch = pytest.importorskip("torch")
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def train(bench: Path, run_dir: Path, method: str, **options: object):

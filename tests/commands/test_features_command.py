@@ -15,6 +15,8 @@ from reg_eval.commands.features import features_app
 from reg_eval.slides import synthetic
 from slide_files import SlideSet, build_slide_set
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 app = typer.Typer()
 app.add_typer(features_app, name="features")
 app.add_typer(baseline_app, name="baseline")
@@ -24,16 +26,6 @@ REPORTS = {
     "eosin": "Breast, core-needle biopsy;\n  Invasive carcinoma of no special type, grade II",
     "haematoxylin": "Prostate, biopsy;\n  Acinar adenocarcinoma, Gleason's score 7 (3+4)",
 }
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -183,3 +183,25 @@ class ReferenceJudgeModel:
         index = self.counts[prompt] % self.voting
         self.counts[prompt] += 1
         return judge_content(prompt, index, self.salt), "looked at it"
+
+
+def assert_same_as_the_template(result: Any, reference: dict[str, Any]) -> None:
+    """Metric B's parts, per-row scores, missing lists and question mismatches equal what the
+    literal transcription of the organisers' scorer gave (`grounding_literal.run_visual`)."""
+    import pytest
+
+    for name in ("B1", "B2", "B3", "B"):
+        assert result.means[name] == pytest.approx(reference[name], abs=1e-12), name
+    for name in ("B1", "B2", "B3"):
+        assert result.scores[name] == pytest.approx(reference["details"][name]["scores"]), name
+    missing = result.missing()
+    assert [ids[0] for ids in missing["B1"]] == \
+        reference["details"]["B1"]["missing_background_original_ids"]
+    assert missing["B2"] == [[p["original_id"], p["perturbed_id"]]
+                             for p in reference["details"]["B2"]["missing_pairs"]]
+    assert missing["B3"] == [[p["tissue_id"], p["background_id"]]
+                             for p in reference["details"]["B3"]["missing_pairs"]]
+    assert result.to_dict()["question_mismatch_pairs"] == [
+        [p["tissue_id"], p["background_id"]]
+        for p in reference["details"]["B3"]["question_mismatch_pairs"]
+    ]

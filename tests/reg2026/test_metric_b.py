@@ -11,6 +11,7 @@ import pytest
 from grounding_fixtures import (
     FakeJudge,
     ReferenceJudgeModel,
+    assert_same_as_the_template,
     write_answers,
     write_mapping,
 )
@@ -83,22 +84,7 @@ def test_b_equals_the_organisers_scorer_on_every_case(
     judge = FakeJudge(salt=salt)
     result = score_grounding_files(mapping_path, answers_path, judge, voting=voting,
                                    n_bootstrap=50)
-    means = result.means
-    for name in ("B1", "B2", "B3", "B"):
-        assert means[name] == pytest.approx(reference[name], abs=1e-12), name
-    for name in ("B1", "B2", "B3"):
-        assert result.scores[name] == pytest.approx(reference["details"][name]["scores"])
-    missing = result.missing()
-    assert [ids[0] for ids in missing["B1"]] == \
-        reference["details"]["B1"]["missing_background_original_ids"]
-    assert missing["B2"] == [[p["original_id"], p["perturbed_id"]]
-                             for p in reference["details"]["B2"]["missing_pairs"]]
-    assert missing["B3"] == [[p["tissue_id"], p["background_id"]]
-                             for p in reference["details"]["B3"]["missing_pairs"]]
-    assert result.to_dict()["question_mismatch_pairs"] == [
-        [p["tissue_id"], p["background_id"]]
-        for p in reference["details"]["B3"]["question_mismatch_pairs"]
-    ]
+    assert_same_as_the_template(result, reference)
     # one batch per vote, each distinct prompt once
     assert [index for index, _ in judge.batches] == list(range(voting))
 

@@ -15,7 +15,12 @@ from typing import Any
 import grounding_literal as literal
 import pytest
 from fake_chat_server import FakeChatServer
-from grounding_fixtures import judge_content, write_answers, write_mapping
+from grounding_fixtures import (
+    assert_same_as_the_template,
+    judge_content,
+    write_answers,
+    write_mapping,
+)
 
 from reg_eval.judge import load_judge
 from reg_eval.judge.types import GenerationSettings
@@ -64,17 +69,7 @@ def test_b_through_a_served_judge_equals_the_organisers_scorer(
                            cache_root=tmp_path / "cache", concurrency=4, retries=0)
         result = score_grounding_files(mapping, answers, judge, voting=voting, n_bootstrap=50)
         sent = server.completions
-    for name in ("B1", "B2", "B3", "B"):
-        assert result.means[name] == pytest.approx(reference[name], abs=1e-12), name
-    for name in ("B1", "B2", "B3"):
-        assert result.scores[name] == pytest.approx(reference["details"][name]["scores"]), name
-    missing = result.missing()
-    assert [ids[0] for ids in missing["B1"]] == \
-        reference["details"]["B1"]["missing_background_original_ids"]
-    assert missing["B2"] == [[p["original_id"], p["perturbed_id"]]
-                             for p in reference["details"]["B2"]["missing_pairs"]]
-    assert missing["B3"] == [[p["tissue_id"], p["background_id"]]
-                             for p in reference["details"]["B3"]["missing_pairs"]]
+    assert_same_as_the_template(result, reference)
     assert sent == judge.calls > 0
 
 

@@ -20,18 +20,10 @@ from reg_eval.slides.extract import (
 )
 from slide_files import MPP, SlideSet
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 TINY_WIDTH = 64  # the built-in encoder's feature width
 PATCH = 64
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _options(**kwargs: object) -> ExtractOptions:
