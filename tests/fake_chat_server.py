@@ -124,7 +124,19 @@ class FakeChatServer:
             def log_message(self, format: str, *args: Any) -> None:
                 return  # quiet
 
+            counted = False
+            """Whether this request is still counted in flight."""
+
+            def _leave(self) -> None:
+                if self.counted:
+                    with fake._lock:
+                        fake.in_flight -= 1
+                    self.counted = False
+
             def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
+                # out of flight before the client can read the answer and send its next
+                # request, so that the count never holds a request already answered
+                self._leave()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -140,6 +152,7 @@ class FakeChatServer:
                     fake.requests += 1
                     fake.in_flight += 1
                     fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+                    self.counted = True
                     fake.headers.append(dict(self.headers.items()))
                     failure = fake._failures.popleft() if fake._failures else None
                 try:
@@ -174,7 +187,6 @@ class FakeChatServer:
                         fake.completions += 1
                     self._send(200, json.dumps(document).encode("utf-8"), {})
                 finally:
-                    with fake._lock:
-                        fake.in_flight -= 1
+                    self._leave()
 
         return Handler
