@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -87,15 +86,11 @@ def test_client_errors_are_not_retried() -> None:
 
 
 def test_a_slow_server_times_out_and_is_retried() -> None:
-    with FakeChatServer(echo, delay_s=0.6) as server:
-        started = time.monotonic()
-        with pytest.raises(
-            ServedJudgeError, match=r"gave up after 2 attempts; last: no answer within 0\.2 s"
-        ):
-            judge_for(server, timeout_s=0.2, retries=1).generate(["p"])
-        elapsed = time.monotonic() - started
-    assert server.requests == 2
-    assert elapsed < 1.5  # two 0.2 s timeouts (two 0.6 s answers would have succeeded)
+    with FakeChatServer(echo, delay_s=0.6) as server, pytest.raises(
+        ServedJudgeError, match=r"gave up after 2 attempts; last: no answer within 0\.2 s"
+    ):
+        judge_for(server, timeout_s=0.2, retries=1).generate(["p"])
+    assert server.requests == 2  # two 0.2 s timeouts; a 0.6 s answer within them would pass
 
 
 def test_a_refused_connection_is_retried_then_reported() -> None:
@@ -109,12 +104,9 @@ def test_a_refused_connection_is_retried_then_reported() -> None:
 def test_requests_run_concurrently_up_to_the_limit_and_keep_their_order() -> None:
     prompts = [f"prompt {i}" for i in range(12)]
     with FakeChatServer(echo, delay_s=0.15) as server:
-        started = time.monotonic()
         replies = judge_for(server, concurrency=4).generate(prompts)
-        elapsed = time.monotonic() - started
     assert [r.content for r in replies] == [f"<answer>PROMPT {i}</answer>" for i in range(12)]
-    assert server.max_in_flight == 4
-    assert elapsed < 12 * 0.15 * 0.8  # three waves of four (0.45 s), not twelve in a row
+    assert server.max_in_flight == 4  # four at once: concurrent, and never past the limit
 
 
 def test_the_key_is_sent_but_never_shown_or_stored(
