@@ -15,21 +15,9 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if [[ -n "${PYTHON:-}" ]]; then
-    python_bin="$PYTHON"
-elif [[ -x .venv/bin/python ]]; then
-    python_bin=.venv/bin/python
-else
-    python_bin=python3
-fi
-
-out_dir="${OUT:-${TMPDIR:-/tmp}/reg-eval-gpu-judge}"
-mkdir -p "$out_dir"
-
-echo "gpu_judge: python $("$python_bin" -c 'import sys; print(sys.version.split()[0])') ($python_bin)"
-if command -v nvidia-smi >/dev/null 2>&1; then
-    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
-fi
+# shellcheck source=benchmarks/gpu_prelude.sh
+source benchmarks/gpu_prelude.sh
+gpu_prelude gpu_judge
 
 "$python_bin" - <<'PY'
 import importlib.util, sys
