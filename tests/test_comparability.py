@@ -9,9 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import typer
+from cli_runner import in_process
 from report.report_fixtures import make_result, write_run
-from typer.testing import CliRunner
 
 from reg_eval.backends.identity import ModelIdentity
 from reg_eval.commands.final import final_command
@@ -131,16 +130,7 @@ def test_saved_results_claiming_comparability_are_checked(tmp_path: Path) -> Non
 
 @pytest.fixture
 def cli() -> object:
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-
-    @app.callback()
-    def root() -> None:
-        """Leaderboards."""
-
-    app.command("leaderboard")(leaderboard_command)
-    app.command("final")(final_command)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, [str(a) for a in args])
+    return in_process("Leaderboards.", leaderboard=leaderboard_command, final=final_command)
 
 
 def test_leaderboard_and_final_commands_mark_a_bfloat16_run(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

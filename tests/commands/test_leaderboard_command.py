@@ -9,9 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import typer
+from cli_runner import in_process
 from report.report_fixtures import make_result, write_run
-from typer.testing import CliRunner
 
 from reg_eval.commands.final import final_command
 from reg_eval.commands.leaderboard import leaderboard_command
@@ -24,16 +23,7 @@ IDS = [f"c{i}" for i in range(20)]
 
 @pytest.fixture
 def cli() -> object:
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-
-    @app.callback()
-    def root() -> None:
-        """Leaderboards."""
-
-    app.command("leaderboard")(leaderboard_command)
-    app.command("final")(final_command)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, [str(a) for a in args])
+    return in_process("Leaderboards.", leaderboard=leaderboard_command, final=final_command)
 
 
 def _run(folder: Path, name: str, ranking: float, **kw: object) -> tuple[Path, Path]:

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import typer
+from cli_runner import in_process
 from report.report_fixtures import make_result, write_run, write_texts
-from typer.testing import CliRunner
 
 from reg_eval.commands.report import report_command
 from reg_eval.scoring import Scorer
@@ -25,15 +24,7 @@ HYPS_B = ["Prostate, needle biopsy;\n  Benign prostatic tissue"] * N
 
 @pytest.fixture
 def cli() -> object:
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-
-    @app.callback()
-    def root() -> None:
-        """Reports."""
-
-    app.command("report")(report_command)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, [str(a) for a in args])
+    return in_process("Reports.", report=report_command)
 
 
 def _data(page: str) -> dict:  # type: ignore[type-arg]
